@@ -1,0 +1,1 @@
+"""Chorus core: the post and cluster records, configuration, and the poll pipeline."""

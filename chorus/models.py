@@ -1,0 +1,75 @@
+"""The records every part of Chorus passes around: posts, their authors and media, clusters.
+
+Plain frozen dataclasses so `detectors/` can stay free of I/O and every layer agrees on one shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """An account as the platform describes it at the time a post was read."""
+
+    id: str
+    handle: str = ""
+    display_name: str = ""
+    created_at: datetime | None = None
+    posts_count: int | None = None
+    followers_count: int | None = None
+    following_count: int | None = None
+    default_avatar: bool | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """An attached image; `sha256` and `phash` (hex) are what detection compares."""
+
+    url: str = ""
+    sha256: str | None = None
+    phash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One post in the record format of DESIGN.md; timestamps are timezone-aware UTC."""
+
+    id: str
+    created_at: datetime
+    text: str
+    author: Author
+    media: tuple[Media, ...] = ()
+    urls: tuple[str, ...] = ()
+    repost_of: str | None = None
+    reply_to: str | None = None
+    url: str | None = None
+    lang: str | None = None
+
+
+@dataclass(slots=True)
+class Cluster:
+    """A group of accounts that posted the same or nearly the same content.
+
+    `key` is a stable fingerprint of the shared content so a cluster can be recognised when it
+    grows; `reasons` are the plain-language evidence shown to moderators.
+    """
+
+    key: str
+    score: float
+    accounts: list[str]
+    posts: list[str]
+    reasons: list[str]
+    sample_text: str
+    first_seen: datetime
+    last_seen: datetime
+    distinct_texts: int = 1
+    media: list[str] = field(default_factory=list)
+    signals: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def span_seconds(self) -> float:
+        """Seconds between the first and the last post of the cluster."""
+        return (self.last_seen - self.first_seen).total_seconds()

@@ -1,0 +1,150 @@
+"""Turn post records (DESIGN.md's JSON shape) into `Post`s, naming the problem when one is bad."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from chorus.models import Author, Media, Post
+
+
+class RecordError(ValueError):
+    """A post record that cannot be used; the message names the field and the problem."""
+
+
+def parse_time(value: Any, field_name: str) -> datetime:
+    """Parse an RFC 3339 timestamp into an aware UTC datetime."""
+    if not isinstance(value, str) or not value:
+        raise RecordError(f"{field_name} must be an RFC 3339 timestamp string, got {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise RecordError(f"{field_name} is not an RFC 3339 timestamp: {value[:40]!r}") from None
+    if parsed.tzinfo is None:
+        raise RecordError(f"{field_name} has no time zone (add 'Z' or an offset): {value[:40]!r}")
+    return parsed.astimezone(UTC)
+
+
+def _optional_time(value: Any, field_name: str) -> datetime | None:
+    return None if value in (None, "") else parse_time(value, field_name)
+
+
+def _optional_int(value: Any, field_name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RecordError(f"{field_name} must be an integer, got {value!r}")
+    return value
+
+
+def _optional_str(value: Any, field_name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise RecordError(f"{field_name} must be a string, got {type(value).__name__}")
+    return str(value)
+
+
+def _required_id(value: Any, field_name: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        raise RecordError(f"{field_name} is missing or not a string")
+    return str(value)
+
+
+def parse_author(raw: Any) -> Author:
+    """Build an `Author` from the record's `author` object."""
+    if not isinstance(raw, dict):
+        raise RecordError("author is missing or not an object")
+    default_avatar = raw.get("default_avatar")
+    if default_avatar is not None and not isinstance(default_avatar, bool):
+        raise RecordError(f"author.default_avatar must be true or false, got {default_avatar!r}")
+    return Author(
+        id=_required_id(raw.get("id"), "author.id"),
+        handle=_optional_str(raw.get("handle"), "author.handle") or "",
+        display_name=_optional_str(raw.get("display_name"), "author.display_name") or "",
+        created_at=_optional_time(raw.get("created_at"), "author.created_at"),
+        posts_count=_optional_int(raw.get("posts_count"), "author.posts_count"),
+        followers_count=_optional_int(raw.get("followers_count"), "author.followers_count"),
+        following_count=_optional_int(raw.get("following_count"), "author.following_count"),
+        default_avatar=default_avatar,
+        url=_optional_str(raw.get("url"), "author.url"),
+    )
+
+
+def _parse_media(raw: Any) -> tuple[Media, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise RecordError("media must be a list of objects")
+    items = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise RecordError(f"media[{index}] must be an object")
+        items.append(
+            Media(
+                url=_optional_str(item.get("url"), f"media[{index}].url") or "",
+                sha256=_optional_str(item.get("sha256"), f"media[{index}].sha256"),
+                phash=_optional_str(item.get("phash"), f"media[{index}].phash"),
+            )
+        )
+    return tuple(items)
+
+
+def _parse_urls(raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(url, str) for url in raw):
+        raise RecordError("urls must be a list of strings")
+    return tuple(raw)
+
+
+def parse_post(raw: Any) -> Post:
+    """Build a `Post` from one decoded record; unknown fields are ignored."""
+    if not isinstance(raw, dict):
+        raise RecordError(f"a post must be a JSON object, got {type(raw).__name__}")
+    text = raw.get("text")
+    if not isinstance(text, str):
+        raise RecordError("text is missing or not a string")
+    return Post(
+        id=_required_id(raw.get("id"), "id"),
+        created_at=parse_time(raw.get("created_at"), "created_at"),
+        text=text,
+        author=parse_author(raw.get("author")),
+        media=_parse_media(raw.get("media")),
+        urls=_parse_urls(raw.get("urls")),
+        repost_of=_optional_str(raw.get("repost_of"), "repost_of"),
+        reply_to=_optional_str(raw.get("reply_to"), "reply_to"),
+        url=_optional_str(raw.get("url"), "url"),
+        lang=_optional_str(raw.get("lang"), "lang"),
+    )
+
+
+def _time_text(value: datetime | None) -> str | None:
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def post_to_record(post: Post) -> dict[str, Any]:
+    """The inverse of `parse_post`: a JSON-ready record in DESIGN.md's shape."""
+    author = post.author
+    return {
+        "id": post.id,
+        "created_at": _time_text(post.created_at),
+        "text": post.text,
+        "author": {
+            "id": author.id,
+            "handle": author.handle,
+            "display_name": author.display_name,
+            "created_at": _time_text(author.created_at),
+            "posts_count": author.posts_count,
+            "followers_count": author.followers_count,
+            "following_count": author.following_count,
+            "default_avatar": author.default_avatar,
+            "url": author.url,
+        },
+        "media": [{"url": m.url, "sha256": m.sha256, "phash": m.phash} for m in post.media],
+        "urls": list(post.urls),
+        "repost_of": post.repost_of,
+        "reply_to": post.reply_to,
+        "url": post.url,
+        "lang": post.lang,
+    }

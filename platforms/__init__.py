@@ -1,0 +1,1 @@
+"""Platform adapters: read posts past a cursor and carry out moderation actions."""

@@ -1,0 +1,78 @@
+"""The interface every platform adapter implements, so the poller and handlers never care which."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from chorus.models import Post
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A record the source could not turn into a post: where it was and what was wrong."""
+
+    where: str
+    problem: str
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """One batch from a source: the posts, the cursor just past them, and what was skipped.
+
+    `next_cursor` is stored in the same transaction as `posts`, so it must cover exactly them
+    (and the skipped records); `exhausted` says the source has nothing more right now.
+    """
+
+    posts: list[Post]
+    next_cursor: str | None
+    skipped: list[Skipped] = field(default_factory=list)
+    exhausted: bool = True
+
+
+class Source(Protocol):
+    """Reads new posts from a platform, past an opaque cursor the source itself wrote."""
+
+    name: str
+
+    def fetch(self, cursor: str | None, limit: int) -> FetchResult:
+        """Return up to about `limit` posts that come after `cursor` (None: from the start)."""
+        ...
+
+
+class Action(StrEnum):
+    """What a moderator can have done to an account, and the undo of each."""
+
+    SUSPEND = "suspend"
+    REQUIRE_VERIFICATION = "require_verification"
+    UNSUSPEND = "unsuspend"
+    LIFT_VERIFICATION = "lift_verification"
+
+
+UNDO_OF: dict[Action, Action] = {
+    Action.SUSPEND: Action.UNSUSPEND,
+    Action.REQUIRE_VERIFICATION: Action.LIFT_VERIFICATION,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """The outcome of one action on one account; `detail` is shown on the card when it failed."""
+
+    account_id: str
+    action: Action
+    ok: bool
+    detail: str = ""
+
+
+class Enforcer(Protocol):
+    """Carries out moderation actions on a platform.
+
+    `idempotency_key` is unique per decision and account: an enforcer that is handed the same key
+    twice must not act twice.
+    """
+
+    def act(self, action: Action, account_id: str, reason: str, idempotency_key: str) -> ActionResult:
+        """Carry out `action` on `account_id` and say how it went."""
+        ...
