@@ -1,0 +1,209 @@
+"""Configuration: a TOML file for settings, the environment for secrets, validated at start.
+
+Every section is a dataclass whose fields are the only keys allowed; each value is checked
+against the field's type and, where `CHECKS` has one, its range. Errors name the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from detectors import DetectionSettings
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message names the key and says what is wrong."""
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """Where the SQLite database lives."""
+
+    path: str = "chorus.db"
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Which platform to poll, how often, and where the jsonl source writes its actions."""
+
+    kind: str = "jsonl"
+    path: str = "posts.jsonl"
+    poll_seconds: float = 60.0
+    batch_size: int = 5000
+    outbox: str = "actions.jsonl"
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    """Where cards go and who may decide on them."""
+
+    channel: str = ""
+    moderators: list[str] = field(default_factory=list)
+    moderator_group: str = ""
+    port: int = 3000
+
+
+@dataclass(frozen=True)
+class MastodonConfig:
+    """Mastodon timeline choice; base URL and token may also come from the environment."""
+
+    base_url: str = ""
+    timeline: str = "public"
+
+
+def _positive(value: float) -> bool:
+    return value > 0
+
+
+CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
+    ("source", "kind"): (
+        lambda v: v in {"jsonl", "mastodon", "discourse", "http_json"},
+        "one of jsonl, mastodon, discourse, http_json",
+    ),
+    ("source", "poll_seconds"): (_positive, "a number of seconds > 0"),
+    ("source", "batch_size"): (_positive, "an integer > 0"),
+    ("slack", "port"): (lambda v: 0 < v < 65536, "a TCP port (1-65535)"),
+    ("mastodon", "timeline"): (lambda v: v in {"public", "local", "remote"}, "public, local or remote"),
+    ("detection", "window_hours"): (_positive, "a number of hours > 0"),
+    ("detection", "min_accounts"): (lambda v: v >= 2, "an integer >= 2"),
+    ("detection", "min_score"): (lambda v: 0 <= v <= 1, "a number between 0 and 1"),
+    ("detection", "new_account_days"): (_positive, "a number of days > 0"),
+}
+"""Value checks beyond the type, keyed by (section, key); the text says what is expected."""
+
+
+class Secret(str):
+    """A string that never shows its value in repr, logs or tracebacks."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self else "Secret('')"
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Tokens and endpoints from the environment (DESIGN.md's names); never from the file."""
+
+    slack_bot_token: Secret = field(default_factory=Secret)
+    slack_signing_secret: Secret = field(default_factory=Secret)
+    slack_app_token: Secret = field(default_factory=Secret)
+    slack_api_url: str = ""
+    mastodon_base_url: str = ""
+    mastodon_access_token: Secret = field(default_factory=Secret)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Secrets:
+        """Read each secret from its upper-case environment variable."""
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            raw = env.get(item.name.upper(), "").strip()
+            values[item.name] = Secret(raw) if item.type in ("Secret", Secret) else raw
+        return cls(**values)
+
+
+SECTIONS: dict[str, type] = {
+    "storage": StorageConfig,
+    "source": SourceConfig,
+    "slack": SlackConfig,
+    "mastodon": MastodonConfig,
+    "detection": DetectionSettings,
+}
+PATH_KEYS = {("storage", "path"), ("source", "path"), ("source", "outbox")}
+"""Paths in the file are relative to the file's folder, so a config works from any directory."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration."""
+
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    source: SourceConfig = field(default_factory=SourceConfig)
+    slack: SlackConfig = field(default_factory=SlackConfig)
+    mastodon: MastodonConfig = field(default_factory=MastodonConfig)
+    detection: DetectionSettings = field(default_factory=DetectionSettings)
+    secrets: Secrets = field(default_factory=Secrets)
+
+
+def _type_name(kind: Any) -> str:
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
+        kind, "a list of strings"
+    )
+
+
+def _coerce(where: str, kind: Any, value: Any) -> Any:
+    """Check `value` against a field type, accepting an int where a float is wanted."""
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if typing.get_origin(kind) is list:
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return list(value)
+    elif isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    raise ConfigError(f"{where} must be {_type_name(kind)}, got {value!r}")
+
+
+def _section(name: str, cls: type, raw: Any, base: Path) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{name}] must be a table, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    known = {item.name: item for item in fields(cls)}
+    values = {}
+    for key, value in raw.items():
+        where = f"{name}.{key}"
+        if key not in known:
+            raise ConfigError(f"{where} is not a known setting (known in [{name}]: {', '.join(known)})")
+        value = _coerce(where, hints[key], value)
+        check = CHECKS.get((name, key))
+        if check and not check[0](value):
+            raise ConfigError(f"{where} must be {check[1]}, got {value!r}")
+        if (name, key) in PATH_KEYS:
+            value = str((base / value).resolve()) if not Path(value).is_absolute() else value
+        values[key] = value
+    return cls(**values)
+
+
+def parse_config(text: str, base: Path, env: Mapping[str, str]) -> Config:
+    """Validate TOML text into a `Config`; relative paths are resolved against `base`."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"not valid TOML: {error}") from None
+    sections = {}
+    for name, raw in document.items():
+        if name not in SECTIONS:
+            raise ConfigError(f"[{name}] is not a known section (known: {', '.join(SECTIONS)})")
+        sections[name] = _section(name, SECTIONS[name], raw, base)
+    config = Config(**sections, secrets=Secrets.from_env(env))
+    if config.source.kind == "mastodon" and not (config.mastodon.base_url or config.secrets.mastodon_base_url):
+        raise ConfigError("mastodon.base_url (or MASTODON_BASE_URL) is required when source.kind is mastodon")
+    return config
+
+
+def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -> Config:
+    """Load and validate the config file.
+
+    A missing default `chorus.toml` means all defaults; a missing file the user named is an error.
+    """
+    env = os.environ if env is None else env
+    if path is None:
+        default = Path("chorus.toml")
+        if not default.exists():
+            return parse_config("", Path.cwd(), env)
+        path = default
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read config file {path}: {error}") from None
+    try:
+        return parse_config(text, path.resolve().parent, env)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from None
+
