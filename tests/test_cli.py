@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import gzip
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
 import pytest
 
 from chorus.sample_feed import sample_posts
-from tests.conftest import record, write_jsonl
+from tests.conftest import ROOT, record, write_jsonl
 
 
 def test_demo_shows_cards_and_a_digest_without_slack(run_cli) -> None:
@@ -96,3 +100,25 @@ def test_digest_reads_the_database(run_cli, tmp_path: Path) -> None:
     result = run_cli("digest", "--config", str(tmp_path / "chorus.toml"))
     assert result.returncode == 0, result.stderr
     assert "Clusters flagged: 3 (30 accounts, 30 posts)" in result.stdout
+
+
+def test_scan_shows_progress_on_a_terminal_only(run_cli, tmp_path: Path) -> None:
+    feed = write_jsonl(tmp_path / "feed.jsonl", [record(f"p{i}", f"post {i}", f"u{i}") for i in range(30000)])
+    primary, secondary = pty.openpty()
+    bot = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "scan", str(feed)],
+                           stdout=subprocess.DEVNULL, stderr=secondary)
+    os.close(secondary)
+    shown = b""
+    while chunk := _read(primary):
+        shown += chunk
+    assert bot.wait(timeout=60) == 0
+    assert b"\rread 10,000 posts (0 skipped)" in shown
+    piped = run_cli("scan", str(feed))
+    assert "read 10,000 posts" not in piped.stderr
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # the other end closed
+        return b""

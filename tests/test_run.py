@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -24,9 +25,14 @@ def _config(tmp_path: Path, batch_size: int) -> Path:
     return config
 
 
+SECRET = "mastodon-token-that-must-never-be-printed"
+
+
 def _start(config: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "run", "--config", str(config)],
-                            cwd=config.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, "MASTODON_ACCESS_TOKEN": SECRET, "MASTODON_BASE_URL": "http://127.0.0.1:9"}
+    return subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "run", "--config", str(config), "--log-level",
+                             "debug"], cwd=config.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
 
 
 def test_sigkill_at_random_moments_loses_and_repeats_nothing(tmp_path: Path) -> None:
@@ -76,7 +82,8 @@ def test_sigterm_stops_between_steps_and_exits_zero(tmp_path: Path) -> None:
                 break
             store.close()
     bot.send_signal(signal.SIGTERM)
-    _, stderr = bot.communicate(timeout=15)
+    stdout, stderr = bot.communicate(timeout=15)
+    assert SECRET not in stdout + stderr
     assert bot.returncode == 0, stderr
     assert "received SIGTERM, stopping after the current step" in stderr and "stopped" in stderr
     assert "poll: fetched=" in stderr
