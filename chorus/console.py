@@ -77,23 +77,44 @@ def sparkline(values: list[int]) -> str:
     return "".join(SPARK[min(len(SPARK) - 1, value * len(SPARK) // (top + 1))] for value in values) if top else ""
 
 
+def _change(now: int, before: int) -> str:
+    if now == before:
+        return "same as the period before"
+    return f"{'up' if now > before else 'down'} from {before} the period before"
+
+
+def _minutes(value: float) -> str:
+    return human_span(value * 60)
+
+
 def render_digest(digest: Digest) -> str:
-    """A digest as text."""
+    """A digest as text, with a sparkline where Slack gets a chart."""
     decided = sum(digest.decisions_by_action.values())
     lines = [
         f"Chorus digest · {_time(digest.since)} → {_time(digest.until)}",
-        f"  Clusters flagged: {digest.clusters_flagged} ({digest.accounts_flagged} accounts, "
-        f"{digest.posts_flagged} posts)",
-        f"  Flagged per hour: {sparkline(digest.flagged_per_hour) or 'none'}",
-        "  Decisions: " + (", ".join(f"{action} {n}" for action, n in digest.decisions_by_action.items())
-                           if decided else "none"),
+        f"  Flagged: {digest.clusters_flagged} clusters ({_change(digest.clusters_flagged, digest.previous_clusters)}),"
+        f" {digest.accounts_flagged} accounts ({_change(digest.accounts_flagged, digest.previous_accounts)}),"
+        f" {digest.posts_flagged} posts",
+        f"  Per {'hour' if digest.bucket_hours == 1 else 'day'}: "
+        f"{sparkline([clusters for _, clusters, _ in digest.timeline]) or 'nothing flagged'}",
     ]
-    if digest.decisions_by_moderator:
-        lines.append("  By moderator: " + ", ".join(f"@{m} {n}" for m, n in digest.decisions_by_moderator.items()))
-    lines.append(f"  Waiting for a decision: {len(digest.pending)} cluster{'s' if len(digest.pending) != 1 else ''}")
-    for cluster_id, accounts, flagged_at in digest.pending[:5]:
-        lines.append(f"    {cluster_id}  {accounts} accounts, flagged {_time(flagged_at)}")
-    lines.append(f"  Failed platform actions: {digest.failed_actions}")
+    if decided:
+        share = f" (dismissed {digest.dismissed_share:.0%})" if digest.dismissed_share is not None else ""
+        lines.append("  Decisions: " + ", ".join(f"{a} {n}" for a, n in digest.decisions_by_action.items()) + share
+                     + " · by " + ", ".join(f"@{m} {n}" for m, n in digest.decisions_by_moderator.items()))
+    else:
+        lines.append("  Decisions: none")
+    lines.append(f"  Carried out: {digest.accounts_suspended} accounts suspended, {digest.accounts_verification} "
+                 f"sent to verification, {digest.failed_actions} platform actions failed")
+    if digest.decision_minutes_p50 is not None and digest.decision_minutes_p90 is not None:
+        lines.append(f"  Time from flag to decision: median {_minutes(digest.decision_minutes_p50)}, "
+                     f"90th percentile {_minutes(digest.decision_minutes_p90)}")
+    lines.append(f"  Waiting for a decision: {len(digest.pending)} cluster{'s' if len(digest.pending) != 1 else ''}"
+                 + (", oldest first" if digest.pending else ""))
+    for pending in digest.pending[:5]:
+        lines.append(f"    {pending.id}  {pending.accounts} accounts, flagged {_time(pending.flagged_at)}")
+    if len(digest.pending) > 5:
+        lines.append(f"    and {len(digest.pending) - 5} more")
     if digest.largest:
         lines.append("  Largest campaigns:")
         for cluster_id, accounts, sample in digest.largest:

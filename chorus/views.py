@@ -67,8 +67,23 @@ class ClusterChange:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingCluster:
+    """A cluster still waiting for a decision, with where its card lives (for a link)."""
+
+    id: str
+    accounts: int
+    flagged_at: datetime
+    channel: str | None = None
+    message_ts: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
-    """A period's summary for team leads: what was flagged, decided, and is still waiting."""
+    """A period's summary for team leads: what was flagged, decided, and is still waiting.
+
+    `timeline` holds (bucket start, clusters flagged, accounts flagged) per `bucket_hours`;
+    the `previous_*` counts are the same figures for the period before, for the trend.
+    """
 
     since: datetime
     until: datetime
@@ -77,7 +92,20 @@ class Digest:
     posts_flagged: int
     decisions_by_action: dict[str, int]
     decisions_by_moderator: dict[str, int]
-    pending: list[tuple[str, int, datetime]]  # (cluster id, accounts, flagged at), oldest first
+    pending: list[PendingCluster]
     failed_actions: int
     largest: list[tuple[str, int, str]]  # (cluster id, accounts, sample text), largest first
-    flagged_per_hour: list[int] = field(default_factory=list)
+    accounts_suspended: int = 0
+    accounts_verification: int = 0
+    decision_minutes_p50: float | None = None
+    decision_minutes_p90: float | None = None
+    previous_clusters: int = 0
+    previous_accounts: int = 0
+    bucket_hours: int = 1
+    timeline: list[tuple[datetime, int, int]] = field(default_factory=list)
+
+    @property
+    def dismissed_share(self) -> float | None:
+        """Share of decisions that were dismissals: a false-positive signal for tuning."""
+        total = sum(self.decisions_by_action.values())
+        return self.decisions_by_action.get("dismiss", 0) / total if total else None

@@ -7,10 +7,12 @@ either all of a step or none of it.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from math import ceil
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import orjson
@@ -18,7 +20,7 @@ import sqlite_utils
 
 from chorus.models import Cluster, Post
 from chorus.records import parse_post, post_to_record
-from chorus.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest
+from chorus.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest, PendingCluster
 from storage.schema import migrate
 
 
@@ -43,9 +45,12 @@ def _utcnow() -> datetime:
 class Store:
     """The Chorus database. Open with `Store.open(path)`; tests pass a clock they control."""
 
-    def __init__(self, db: sqlite_utils.Database, clock: Callable[[], datetime] = _utcnow) -> None:
-        self.db = db
+    def __init__(self, path: Path, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.path = path
         self.clock = clock
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, path: str | Path, clock: Callable[[], datetime] = _utcnow) -> Store:
@@ -53,20 +58,41 @@ class Store:
         path = Path(path)
         if not path.parent.exists():
             raise StorageError(f"cannot open database {path}: folder {path.parent} does not exist")
+        store = cls(path, clock)
         try:
-            conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
-            db = sqlite_utils.Database(conn)
-            db.enable_wal()
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            migrate(db)
+            store.db.enable_wal()
+            migrate(store.db)
         except sqlite3.DatabaseError as error:
+            store.close()
             raise StorageError(f"cannot open database {path}: {error}") from None
-        return cls(db, clock)
+        return store
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection: the poller, scheduled jobs and Slack listeners each get their own.
+
+        SQLite in WAL mode lets them read concurrently while one writes; a writer waits up to 30 s.
+        """
+        db = getattr(self._local, "db", None)
+        if db is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            except sqlite3.DatabaseError as error:
+                raise StorageError(f"cannot open database {self.path}: {error}") from None
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            db = self._local.db = sqlite_utils.Database(conn)
+            with self._lock:
+                self._connections.append(conn)
+        return db
 
     def close(self) -> None:
-        """Close the connection."""
-        self.db.close()
+        """Close every thread's connection."""
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
 
     def now(self) -> str:
         """The store's clock as database text."""
@@ -373,13 +399,17 @@ class Store:
 
     # -- reporting -----------------------------------------------------------------------------
 
-    def digest(self, since: datetime, until: datetime) -> Digest:
-        """Summarise clusters flagged and decisions taken in [since, until), and what still waits."""
-        window = [to_db_time(since), to_db_time(until)]
-        flagged, accounts, posts = self.db.execute(
+    def _flagged_between(self, since: datetime, until: datetime) -> tuple[int, int, int]:
+        return tuple(self.db.execute(
             """SELECT count(*), coalesce(sum(account_count), 0), coalesce(sum(post_count), 0) FROM clusters
-               WHERE flagged_at >= ? AND flagged_at < ?""", window,
-        ).fetchone()
+               WHERE flagged_at >= ? AND flagged_at < ?""", [to_db_time(since), to_db_time(until)],
+        ).fetchone())
+
+    def digest(self, since: datetime, until: datetime) -> Digest:
+        """Summarise clusters flagged and decisions taken in [since, until), what still waits, and the trend."""
+        window = [to_db_time(since), to_db_time(until)]
+        flagged, accounts, posts = self._flagged_between(since, until)
+        previous_clusters, previous_accounts, _ = self._flagged_between(since - (until - since), since)
         by_action = dict(self.db.execute(
             "SELECT action, count(*) FROM decisions WHERE created_at >= ? AND created_at < ? GROUP BY action "
             "ORDER BY count(*) DESC, action", window,
@@ -389,23 +419,54 @@ class Store:
             "ORDER BY count(*) DESC, moderator", window,
         ).fetchall())
         pending = [
-            (row[0], row[1], from_db_time(row[2])) for row in self.db.execute(
-                "SELECT id, account_count, flagged_at FROM clusters WHERE status = 'open' AND flagged_at < ? "
-                "ORDER BY flagged_at, id", [window[1]],
+            PendingCluster(row["id"], row["account_count"], from_db_time(row["flagged_at"]), row["channel"],
+                           row["message_ts"])
+            for row in self.db.query(
+                "SELECT id, account_count, flagged_at, channel, message_ts FROM clusters "
+                "WHERE status = 'open' AND flagged_at < ? ORDER BY flagged_at, id", [window[1]],
             )
         ]
-        failed = self.db.execute(
-            "SELECT count(*) FROM actions WHERE status = 'failed' AND updated_at >= ? AND updated_at < ?", window
-        ).fetchone()[0]
+        actions = dict(self.db.execute(
+            """SELECT action || ':' || status, count(DISTINCT account_id) FROM actions
+               WHERE updated_at >= ? AND updated_at < ? GROUP BY action, status""", window,
+        ).fetchall())
         largest = [tuple(row) for row in self.db.execute(
             """SELECT id, account_count, sample_text FROM clusters WHERE flagged_at >= ? AND flagged_at < ?
                ORDER BY account_count DESC, id LIMIT 3""", window,
         )]
-        hours = max(1, ceil((until - since).total_seconds() / 3600))
-        per_hour = [0] * hours
-        for (flagged_at,) in self.db.execute(
-            "SELECT flagged_at FROM clusters WHERE flagged_at >= ? AND flagged_at < ?", window
+        minutes = [
+            (from_db_time(decided) - from_db_time(flagged)).total_seconds() / 60
+            for decided, flagged in self.db.execute(
+                """SELECT min(d.created_at), c.flagged_at FROM decisions d JOIN clusters c ON c.id = d.cluster_id
+                   WHERE d.created_at >= ? AND d.created_at < ? GROUP BY c.id""", window,
+            )
+        ]
+        bucket_hours = 1 if until - since <= timedelta(hours=48) else 24
+        buckets = max(1, ceil((until - since) / timedelta(hours=bucket_hours)))
+        counts = [[0, 0] for _ in range(buckets)]
+        for flagged_at, account_count in self.db.execute(
+            "SELECT flagged_at, account_count FROM clusters WHERE flagged_at >= ? AND flagged_at < ?", window
         ):
-            per_hour[min(hours - 1, int((from_db_time(flagged_at) - since).total_seconds() // 3600))] += 1
-        return Digest(since, until, flagged, accounts, posts, by_action, by_moderator, pending, failed, largest,
-                      per_hour)
+            bucket = counts[min(buckets - 1, int((from_db_time(flagged_at) - since) / timedelta(hours=bucket_hours)))]
+            bucket[0] += 1
+            bucket[1] += account_count
+        return Digest(
+            since, until, flagged, accounts, posts, by_action, by_moderator, pending,
+            failed_actions=sum(n for key, n in actions.items() if key.endswith(":failed")),
+            largest=largest,
+            accounts_suspended=actions.get("suspend:ok", 0),
+            accounts_verification=actions.get("require_verification:ok", 0),
+            decision_minutes_p50=median(minutes) if minutes else None,
+            decision_minutes_p90=_percentile(minutes, 0.9),
+            previous_clusters=previous_clusters, previous_accounts=previous_accounts,
+            bucket_hours=bucket_hours,
+            timeline=[(since + timedelta(hours=bucket_hours * i), c, a) for i, (c, a) in enumerate(counts)],
+        )
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, ceil(fraction * len(ordered)) - 1)]

@@ -99,7 +99,7 @@ def test_digest_reads_the_database(run_cli, tmp_path: Path) -> None:
     (tmp_path / "chorus.toml").write_text(f'[storage]\npath = "{tmp_path / "demo" / "demo.db"}"\n')
     result = run_cli("digest", "--config", str(tmp_path / "chorus.toml"))
     assert result.returncode == 0, result.stderr
-    assert "Clusters flagged: 3 (30 accounts, 30 posts)" in result.stdout
+    assert "Flagged: 3 clusters (up from 0 the period before), 30 accounts" in result.stdout
 
 
 def test_scan_shows_progress_on_a_terminal_only(run_cli, tmp_path: Path) -> None:
