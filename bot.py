@@ -10,16 +10,20 @@ import argparse
 import logging
 import sys
 import tempfile
-from datetime import timedelta
+from datetime import UTC, timedelta
+from functools import partial
 from pathlib import Path
 
 import orjson
+from apscheduler.triggers.cron import CronTrigger
 
 from chorus.config import Config, ConfigError, SourceConfig, load_config
 from chorus.console import ConsoleNotifier
+from chorus.digests import catch_up, digest_plans, post_due_digest
 from chorus.notify import Notifier
 from chorus.poller import Poller
-from chorus.runner import run_polling
+from chorus.retention import apply_retention
+from chorus.runner import ScheduledJob, run_polling
 from chorus.sample_feed import write_sample_feed
 from chorus.scan import render_table, scan, terminal_progress
 from detectors import WindowIndex
@@ -47,12 +51,28 @@ def _poller(config: Config, store: Store, notifier: Notifier) -> Poller:
     return Poller(store, build_source(config), WindowIndex(config.detection), notifier, config.source.batch_size)
 
 
+def housekeeping_jobs(config: Config, store: Store, notifier: Notifier) -> list[ScheduledJob]:
+    """The digest jobs (cron, in the configured time zone) and the daily retention job."""
+    grace = int(config.digest.grace_minutes * 60)
+    jobs = [
+        ScheduledJob(f"{plan.kind}-digest", plan.trigger, partial(post_due_digest, store, notifier, plan),
+                     misfire_grace_seconds=grace)
+        for plan in digest_plans(config.digest)
+    ]
+    jobs.append(ScheduledJob("retention", CronTrigger(hour=config.retention.hour, timezone=UTC),
+                             partial(apply_retention, store, config.retention.days)))
+    return jobs
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Poll the configured source on a schedule and announce clusters until stopped."""
+    """Poll the configured source on a schedule, post digests, and keep the database bounded, until stopped."""
     config = load_config(args.config)
     store = Store.open(config.storage.path)
-    poller = _poller(config, store, _notifier(config))
-    run_polling(poller, config.source.poll_seconds)
+    notifier = _notifier(config)
+    poller = _poller(config, store, notifier)
+    catch_up(store, notifier, digest_plans(config.digest), store.clock(),
+             timedelta(minutes=config.digest.grace_minutes))
+    run_polling(poller, config.source.poll_seconds, housekeeping_jobs(config, store, notifier))
     store.close()
     return 0
 

@@ -76,7 +76,11 @@ def _v2_post_search(db: sqlite_utils.Database) -> None:
     db["posts"].enable_fts(["text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_core_tables, _v2_post_search]
+def _v3_digests(db: sqlite_utils.Database) -> None:
+    db["digests"].create({"kind": str, "period_end": str, "posted_at": str}, pk=("kind", "period_end"))
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_core_tables, _v2_post_search, _v3_digests]
 """Append only: migration N (1-based) takes a database from version N-1 to N."""
 
 

@@ -397,7 +397,46 @@ class Store:
         start = to_db_time(since) if since else ""
         return list(self.db.query("SELECT * FROM audit_log WHERE at >= ? ORDER BY id", [start]))
 
-    # -- reporting -----------------------------------------------------------------------------
+    # -- reporting and housekeeping -----------------------------------------------------------
+
+    def claim_digest(self, kind: str, period_end: datetime) -> bool:
+        """Record that the digest of a period is being posted; False if it already was (never post twice)."""
+        with self.db.atomic():
+            before = self.db["digests"].count
+            self.db["digests"].insert({"kind": kind, "period_end": to_db_time(period_end), "posted_at": self.now()},
+                                      pk=("kind", "period_end"), ignore=True)
+            return self.db["digests"].count > before
+
+    def digest_posted(self, kind: str, period_end: datetime) -> bool:
+        """Whether the digest of this period was posted."""
+        return bool(self.db.execute("SELECT 1 FROM digests WHERE kind = ? AND period_end = ?",
+                                    [kind, to_db_time(period_end)]).fetchone())
+
+    def purge_posts(self, before: datetime) -> int:
+        """Delete posts created before `before` that no cluster holds, and accounts left with nothing.
+
+        Clusters, their posts, decisions and the audit log are kept. Returns the posts deleted.
+        """
+        cutoff = to_db_time(before)
+        with self.db.atomic():
+            deleted = self.db.execute(
+                "DELETE FROM posts WHERE created_at < ? AND id NOT IN (SELECT post_id FROM cluster_members)", [cutoff]
+            ).rowcount
+            self.db.execute(
+                """DELETE FROM accounts WHERE last_seen < ? AND id NOT IN (SELECT author_id FROM posts)
+                   AND id NOT IN (SELECT account_id FROM cluster_members)""", [cutoff],
+            )
+        return deleted
+
+    def compact(self, free_fraction: float = 0.25) -> bool:
+        """Let SQLite refresh its statistics, and VACUUM when a quarter or more of the file is free pages."""
+        self.db.execute("PRAGMA optimize")
+        pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+        free = self.db.execute("PRAGMA freelist_count").fetchone()[0]
+        if pages and free / pages >= free_fraction:
+            self.db.execute("VACUUM")
+            return True
+        return False
 
     def _flagged_between(self, since: datetime, until: datetime) -> tuple[int, int, int]:
         return tuple(self.db.execute(
