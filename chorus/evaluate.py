@@ -92,7 +92,9 @@ def score_clusters(clusters: Sequence[Cluster], labels: dict[str, Label], second
     return result
 
 
-def evaluate(posts: Sequence[Post], labels: dict[str, Label], settings: DetectionSettings | None = None) -> Evaluation:
+def evaluate(
+    posts: Sequence[Post], labels: dict[str, Label], settings: DetectionSettings | None = None
+) -> Evaluation:
     """Run detection on `posts` and score it against `labels`."""
     started = time.perf_counter()
     clusters = detect(posts, settings)

@@ -30,8 +30,10 @@ POSTS_PER_ROUND = 5000
 CAMPAIGN_KINDS = ("identical", "edited", "evasion", "image", "phash", "small", "slow", "coposting")
 HARD_NEGATIVES = ("quote", "good_morning", "petition", "headline", "new_accounts")
 
-_SYLLABLES = "ka lo mi ne ru ta vo zi be da fe gu ho ji ku la ma no pe qui ri so tu ve wa xe yo ze".split()
-_COMMON = "the a to and of in is it for on with my this that was so we you are at".split()
+_SYLLABLE_TEXT = "ka lo mi ne ru ta vo zi be da fe gu ho ji ku la ma no pe qui ri so tu ve wa xe yo ze"
+_SYLLABLES = _SYLLABLE_TEXT.split()
+_COMMON_TEXT = "the a to and of in is it for on with my this that was so we you are at"
+_COMMON = _COMMON_TEXT.split()
 _QUOTES = [
     "Be yourself; everyone else is already taken.",
     "In the middle of difficulty lies opportunity.",
@@ -68,7 +70,8 @@ class _Builder:
         account_id = f"u{len(self.labels) + 1}"
         self.labels[account_id] = (label, campaign)
         if new:
-            created = (bunch or posted - timedelta(days=rng.uniform(1, 20))) + timedelta(hours=rng.uniform(0, 48))
+            origin = bunch or posted - timedelta(days=rng.uniform(1, 20))
+            created = origin + timedelta(hours=rng.uniform(0, 48))
             created = min(created, posted - timedelta(hours=1))
             followers, avatar = rng.randint(0, 12), rng.random() < 0.7
         else:
@@ -154,7 +157,8 @@ def _campaign(b: _Builder, kind: str, name: str) -> None:
         "small": lambda: (_light_edit(rng, base), []),
         "evasion": lambda: (_evade(rng, base), []),
         "image": lambda: (b.words(rng.randint(4, 10)), [image]),
-        "phash": lambda: (b.words(rng.randint(4, 10)), [{**_image(rng), "phash": _near(rng, image["phash"])}]),
+        "phash": lambda: (b.words(rng.randint(4, 10)),
+                          [{**_image(rng), "phash": _near(rng, image["phash"])}]),
     }
     for author in authors:
         if kind == "coposting":
@@ -199,7 +203,8 @@ def _hard_negative(b: _Builder, kind: str) -> None:
         hour = b.moment()
         for _ in range(rng.randint(30, 60)):
             when = b.moment(hour, timedelta(hours=1))
-            b.post(b.account("organic", name, new=False, posted=when), when, f"{headline} {link}", urls=[link])
+            sharer = b.account("organic", name, new=False, posted=when)
+            b.post(sharer, when, f"{headline} {link}", urls=[link])
     else:
         for _ in range(rng.randint(10, 20)):
             when = b.moment()

@@ -23,7 +23,9 @@ class BandTable:
     def __len__(self) -> int:
         return sum(len(keys) for keys, _ in self._segments)
 
-    def add(self, keys: np.ndarray, nodes: np.ndarray, alive: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    def add(
+        self, keys: np.ndarray, nodes: np.ndarray, alive: Callable[[np.ndarray], np.ndarray]
+    ) -> np.ndarray:
         """Insert `keys` (texts x bands) of `nodes`; return candidate pairs (new, earlier) as (n, 2)."""
         flat_keys = keys.ravel()
         flat_nodes = np.repeat(nodes, keys.shape[1])

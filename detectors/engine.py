@@ -67,8 +67,10 @@ class _Detector:
                     media_accounts.setdefault(node, set()).add(post.author.id)
         shared = sorted(index.node_key[n][2:] for n, accounts in media_accounts.items()
                         if len(accounts) >= settings.min_accounts)
-        signals = account_signals(posts, settings.new_account_days, settings.bunch_days, settings.low_followers,
-                                  settings.window_hours / 24)
+        signals = account_signals(
+            posts, settings.new_account_days, settings.bunch_days, settings.low_followers,
+            settings.window_hours / 24,
+        )
         scored = score_group(
             posts, signals, messages=messages, distinct_texts=len(text_nodes),
             similarity="identical" if len(text_nodes) <= 1 else "near-identical",
@@ -92,7 +94,7 @@ class _Detector:
     def _candidates(self) -> list[Cluster]:
         roots = list(self._groups)
         account_sets = [
-            frozenset(post.author.id for post in self._groups[root]) if self.index.distinctive(root) else frozenset()
+            frozenset(post.author.id for post in self._groups[root] if self.index.distinctive(root))
             for root in roots
         ]
         merged = copost_sets(account_sets, self.settings.min_accounts)

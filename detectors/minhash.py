@@ -7,6 +7,7 @@ bands of 4 rows: two texts sharing 70 % of their shingles collide in some band w
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections.abc import Sequence
 
@@ -18,11 +19,13 @@ ROWS = NUM_HASHES // BANDS
 CHUNK_POSTS = 8192
 """Texts per vectorised step; bounds the (shingles x hashes) temporary to ~100 MB."""
 
-STOPWORDS = frozenset(
+_STOPWORD_TEXT = (
     "a an and are as at be been but by for from had has have he her his i if in into is it its just me "
     "my no not of on or our so that the their them then there they this to too us was we were what when "
-    "which who will with you your rt im am do dont can get got go all out up".split()
+    "which who will with you your rt im am do dont can get got go all out up"
 )
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+"""Background words that say nothing about which message a text is."""
 
 _rng = np.random.default_rng(20260220)
 _MUL = _rng.integers(1, 2**63, size=NUM_HASHES, dtype=np.uint64) | np.uint64(1)
@@ -34,7 +37,7 @@ _EMPTY = np.uint32(0xFFFFFFFF)
 def shingles(words: Sequence[str]) -> set[str]:
     """Content words and adjacent word pairs of a normalised text."""
     found = {word for word in words if word not in STOPWORDS}
-    found.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+    found.update(f"{a} {b}" for a, b in itertools.pairwise(words))
     return found
 
 

@@ -68,7 +68,8 @@ def score_group(
     if messages > 1:
         reasons.append(f"the same accounts repeatedly co-posted {messages} different messages")
     if shared_media:
-        reasons.append(f"{shared_media} shared image{'s' if shared_media > 1 else ''} (same or near-same picture)")
+        plural = "s" if shared_media > 1 else ""
+        reasons.append(f"{shared_media} shared image{plural} (same or near-same picture)")
     if accounts.new_fraction > 0 and accounts.median_age_days is not None:
         reasons.append(
             f"{accounts.new_fraction:.0%} of accounts were under {new_account_days:g} days old when "
