@@ -33,9 +33,11 @@ def main() -> int:
         table, db = Path(scratch) / "posts.csv", Path(scratch) / "peer.db"
         with table.open("w", newline="") as stream:
             writer = csv.writer(stream)
-            writer.writerow(["message_id", "user_id", "repost_id", "message", "timestamp", "urls"])
+            writer.writerow(["message_id", "user_id", "username", "repost_id", "reply_id", "message",
+                             "timestamp", "urls"])
             for post in read_posts(args.posts):
-                writer.writerow([post.id, post.author.id, post.repost_of or "", post.text,
+                writer.writerow([post.id, post.author.id, post.author.handle, post.repost_of or "",
+                                 post.reply_to or "", post.text,
                                  int(post.created_at.timestamp()), " ".join(post.urls)])
         started = time.perf_counter()
         subprocess.run(["compute_networks", str(db), "preprocess", "--format", "csv", str(table)],
@@ -50,7 +52,7 @@ def main() -> int:
                            check=True, capture_output=True)
             seconds = time.perf_counter() - started
             with out.open(newline="") as stream:
-                rows = list(csv.reader(stream))[1:]
+                rows = [row for row in list(csv.reader(stream))[1:] if len(row) >= 2]
             accounts = {row[0] for row in rows} | {row[1] for row in rows}
             hits = sum(labels[a].coordinated for a in accounts if a in labels)
             print(f"peer {network} window {window} s: {len(accounts)} accounts flagged, {hits} coordinated "
