@@ -20,12 +20,13 @@ from apscheduler.triggers.cron import CronTrigger
 from chorus.config import Config, ConfigError, SourceConfig, load_config
 from chorus.console import ConsoleNotifier
 from chorus.digests import catch_up, digest_plans, post_due_digest
+from chorus.evaluate import evaluate, format_report, read_labels
 from chorus.notify import Notifier
 from chorus.poller import Poller
 from chorus.retention import apply_retention
 from chorus.runner import ScheduledJob, run_polling
 from chorus.sample_feed import write_sample_feed
-from chorus.scan import render_table, scan, terminal_progress
+from chorus.scan import read_posts, render_table, scan, terminal_progress
 from detectors import WindowIndex
 from platforms.jsonl import SourceError
 from platforms.registry import build_source
@@ -114,6 +115,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Score detection against labelled accounts and print precision, recall and campaigns caught."""
+    config = load_config(args.config)
+    posts, skipped = read_posts(Path(args.posts), terminal_progress())
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    if skipped:
+        print(f"skipped {len(skipped):,} malformed or repeated lines (first: {skipped[0].where}: "
+              f"{skipped[0].problem})", file=sys.stderr)
+    print(format_report(evaluate(posts, read_labels(Path(args.labels)), config.detection)))
+    return 0
+
+
 def cmd_digest(args: argparse.Namespace) -> int:
     """Print the digest of the last N hours from the database."""
     config = load_config(args.config)
@@ -153,6 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
                                         "the scheduler, storage and detectors, show the cards and a digest, exit.")
     demo.add_argument("--workdir", metavar="DIR", help="keep the feed, database and outbox here (default: temp)")
     demo.set_defaults(handler=cmd_demo)
+    eval_verb = verbs.add_parser("eval", parents=[common], help="score detection against labelled accounts",
+                                 description="Run detection over labelled posts and print account precision and "
+                                             "recall, campaigns caught (>= 80%% of their accounts flagged), clusters "
+                                             "per caught campaign and organic accounts flagged.")
+    eval_verb.add_argument("posts", help="posts (.jsonl, .jsonl.gz or a folder)")
+    eval_verb.add_argument("--labels", required=True, help="labels.csv: account_id,label,campaign")
+    eval_verb.set_defaults(handler=cmd_eval)
     digest = verbs.add_parser("digest", parents=[common], help="print the digest of recent activity",
                               description="Summarise clusters flagged, decisions and what is pending.")
     digest.add_argument("--hours", type=float, default=24, help="period to cover, in hours (default: 24)")

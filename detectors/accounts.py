@@ -23,6 +23,7 @@ class AccountSignals:
     default_avatar_fraction: float
     low_followers_fraction: float
     median_followers: float | None
+    concentrated: float
 
 
 def _first_posts(posts: Sequence[Post]) -> dict[str, tuple[Author, datetime]]:
@@ -45,8 +46,14 @@ def _largest_bunch(created: list[datetime], days: float) -> int:
     return best
 
 
+def _densest_share(first_posted: list[datetime], window_days: float) -> float:
+    """Share of accounts whose first post falls in the busiest span of `window_days`."""
+    return _largest_bunch(first_posted, window_days) / len(first_posted) if first_posted else 0.0
+
+
 def account_signals(
-    posts: Sequence[Post], new_account_days: float, bunch_days: float, low_followers: int
+    posts: Sequence[Post], new_account_days: float, bunch_days: float, low_followers: int,
+    window_days: float = 1.0,
 ) -> AccountSignals:
     """Summarise the authors of `posts`: age at posting time, creation bunching, thin profiles."""
     first = _first_posts(posts)
@@ -68,4 +75,5 @@ def account_signals(
             sum(count <= low_followers for count in followers) / len(followers) if followers else 0.0
         ),
         median_followers=median(followers) if followers else None,
+        concentrated=_densest_share([posted for _, posted in first.values()], window_days),
     )

@@ -1,14 +1,20 @@
-"""Detection entry points: `detect` over a batch and `WindowIndex` for the rolling poll window."""
+"""Detection entry points: `detect` over a batch and `WindowIndex` for the rolling poll window.
+
+Both run the same incremental machinery: a content index whose changed components are re-judged,
+a co-posting merge across groups, scoring, and a pass that gives each account one cluster.
+"""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chorus.models import Cluster, Post
 from detectors.accounts import account_signals
-from detectors.grouping import content_groups, merge_groups
+from detectors.coposting import copost_sets
+from detectors.index import ContentIndex, digest
 from detectors.scoring import score_group
 
 
@@ -24,32 +30,109 @@ class DetectionSettings:
     low_followers: int = 10
 
 
-def _cluster(key: str, posts: list[Post], settings: DetectionSettings) -> Cluster:
-    posts.sort(key=lambda post: (post.created_at, post.id))
-    shared_media = {m.sha256 for post in posts for m in post.media if m.sha256}
-    media_counts = {
-        sha: len({post.author.id for post in posts if any(m.sha256 == sha for m in post.media)})
-        for sha in shared_media
-    }
-    shared = sorted(sha for sha, count in media_counts.items() if count >= settings.min_accounts)
-    signals = account_signals(posts, settings.new_account_days, settings.bunch_days, settings.low_followers)
-    scored = score_group(
-        posts, signals, settings.window_hours * 3600, settings.new_account_days, settings.bunch_days, len(shared)
-    )
-    accounts = list(dict.fromkeys(post.author.id for post in posts))
-    return Cluster(
-        key=key,
-        score=scored.score,
-        accounts=accounts,
-        posts=[post.id for post in posts],
-        reasons=scored.reasons,
-        sample_text=next((post.text for post in posts if post.text.strip()), ""),
-        first_seen=posts[0].created_at,
-        last_seen=posts[-1].created_at,
-        distinct_texts=scored.distinct_texts,
-        media=shared,
-        signals=scored.signals,
-    )
+class _Detector:
+    """A content index plus the content groups it currently holds, refreshed only where it changed."""
+
+    def __init__(self, settings: DetectionSettings) -> None:
+        self.settings = settings
+        self.index = ContentIndex()
+        self._groups: dict[int, list[Post]] = {}
+        self._scored: dict[int, Cluster] = {}
+
+    def _refresh(self) -> None:
+        index = self.index
+        for root in list(self._groups):
+            if index.parent[root] != root:
+                self._groups.pop(root)
+                self._scored.pop(root, None)
+        for root in index.dirty:
+            self._scored.pop(root, None)
+            posts = index.component_posts(root) if index.parent[root] == root else []
+            if len({post.author.id for post in posts}) >= self.settings.min_accounts:
+                self._groups[root] = posts
+            else:
+                self._groups.pop(root, None)
+        index.dirty.clear()
+
+    def _cluster(self, posts: list[Post], messages: int) -> Cluster:
+        settings, index = self.settings, self.index
+        posts = sorted(posts, key=lambda post: (post.created_at, post.id))
+        text_nodes: set[int] = set()
+        media_accounts: dict[int, set[str]] = {}
+        for post in posts:
+            for node in index.post_nodes[post.id]:
+                if index.node_key[node].startswith("t:"):
+                    text_nodes.add(node)
+                else:
+                    media_accounts.setdefault(node, set()).add(post.author.id)
+        shared = sorted(index.node_key[n][2:] for n, accounts in media_accounts.items()
+                        if len(accounts) >= settings.min_accounts)
+        signals = account_signals(
+            posts, settings.new_account_days, settings.bunch_days, settings.low_followers,
+            settings.window_hours / 24,
+        )
+        scored = score_group(
+            posts, signals, messages=messages, distinct_texts=len(text_nodes),
+            similarity="identical" if len(text_nodes) <= 1 else "near-identical",
+            window_seconds=settings.window_hours * 3600, new_account_days=settings.new_account_days,
+            bunch_days=settings.bunch_days, shared_media=len(shared),
+        )
+        return Cluster(
+            key=digest(index.node_key[index.post_nodes[posts[0].id][0]]),
+            score=scored.score,
+            accounts=list(dict.fromkeys(post.author.id for post in posts)),
+            posts=[post.id for post in posts],
+            reasons=scored.reasons,
+            sample_text=next((post.text for post in posts if post.text.strip()), ""),
+            first_seen=posts[0].created_at,
+            last_seen=posts[-1].created_at,
+            distinct_texts=len(text_nodes),
+            media=[key for key in shared if len(key) == 64],
+            signals=scored.signals,
+        )
+
+    def _candidates(self) -> list[Cluster]:
+        roots = list(self._groups)
+        account_sets = [
+            frozenset(post.author.id for post in self._groups[root] if self.index.distinctive(root))
+            for root in roots
+        ]
+        merged = copost_sets(account_sets, self.settings.min_accounts)
+        in_merge = {index for indices in merged for index in indices}
+        candidates = [
+            self._cluster([post for i in indices for post in self._groups[roots[i]]], messages=len(indices))
+            for indices in merged
+        ]
+        for index, root in enumerate(roots):
+            if index not in in_merge:
+                if root not in self._scored:
+                    self._scored[root] = self._cluster(self._groups[root], messages=1)
+                candidates.append(self._scored[root])
+        return candidates
+
+    def clusters(self) -> list[Cluster]:
+        """Clusters at or above min_score, highest first, each account in at most one."""
+        self._refresh()
+        settings = self.settings
+        candidates = sorted((c for c in self._candidates() if c.score >= settings.min_score),
+                            key=lambda c: (-c.score, c.key))
+        taken: set[str] = set()
+        chosen: list[Cluster] = []
+        for candidate in candidates:
+            if taken.isdisjoint(candidate.accounts):
+                taken.update(candidate.accounts)
+                chosen.append(candidate)
+                continue
+            free = [self.index.posts[pid] for pid in candidate.posts
+                    if self.index.posts[pid].author.id not in taken]
+            if len({post.author.id for post in free}) < settings.min_accounts:
+                continue
+            trimmed = self._cluster(free, messages=1 if candidate.signals["coposting"] == 0 else 3)
+            if trimmed.score >= settings.min_score:
+                taken.update(trimmed.accounts)
+                chosen.append(trimmed)
+        chosen.sort(key=lambda c: (-c.score, c.key))
+        return chosen
 
 
 def detect(posts: Sequence[Post], settings: DetectionSettings | None = None) -> list[Cluster]:
@@ -57,54 +140,43 @@ def detect(posts: Sequence[Post], settings: DetectionSettings | None = None) -> 
 
     Each account stands in at most one cluster: the highest-scoring one it belongs to.
     """
-    settings = settings or DetectionSettings()
-    groups = merge_groups(content_groups(posts, settings.min_accounts))
-    candidates = sorted(
-        (_cluster(key, members, settings) for key, members in groups), key=lambda c: (-c.score, c.key)
-    )
-    by_id = {post.id: post for post in posts}
-    taken: set[str] = set()
-    clusters: list[Cluster] = []
-    for candidate in candidates:
-        if candidate.score < settings.min_score:
-            break
-        free = [pid for pid in candidate.posts if by_id[pid].author.id not in taken]
-        if len(free) != len(candidate.posts):
-            if len({by_id[pid].author.id for pid in free}) < settings.min_accounts:
-                continue
-            candidate = _cluster(candidate.key, [by_id[pid] for pid in free], settings)
-            if candidate.score < settings.min_score:
-                continue
-        taken.update(candidate.accounts)
-        clusters.append(candidate)
-    clusters.sort(key=lambda c: (-c.score, c.key))
-    return clusters
+    detector = _Detector(settings or DetectionSettings())
+    detector.index.add(posts)
+    return detector.clusters()
 
 
 class WindowIndex:
     """The posts of the rolling detection window; posts are added as polled and expire by age.
 
     Time is the newest post's time, not the wall clock, so replays and backfills behave alike.
+    Adding a batch indexes only the new posts and re-judges only the groups they touch.
     """
 
     def __init__(self, settings: DetectionSettings | None = None) -> None:
         self.settings = settings or DetectionSettings()
-        self._posts: dict[str, Post] = {}
+        self._detector = _Detector(self.settings)
+        self._expiry: list[tuple[datetime, str]] = []
         self.newest: datetime | None = None
 
     def __len__(self) -> int:
-        return len(self._posts)
+        return len(self._detector.index.posts)
 
     def add(self, posts: Iterable[Post]) -> None:
         """Add posts (idempotent by post id) and drop those older than the window."""
-        for post in posts:
-            self._posts[post.id] = post
+        fresh = [post for post in posts if post.id not in self._detector.index.posts]
+        self._detector.index.add(fresh)
+        for post in fresh:
+            heapq.heappush(self._expiry, (post.created_at, post.id))
             if self.newest is None or post.created_at > self.newest:
                 self.newest = post.created_at
-        if self.newest is not None:
-            horizon = self.newest - timedelta(hours=self.settings.window_hours)
-            self._posts = {pid: p for pid, p in self._posts.items() if p.created_at >= horizon}
+        if self.newest is None:
+            return
+        horizon = self.newest - timedelta(hours=self.settings.window_hours)
+        expired = []
+        while self._expiry and self._expiry[0][0] < horizon:
+            expired.append(heapq.heappop(self._expiry)[1])
+        self._detector.index.remove(expired)
 
     def clusters(self) -> list[Cluster]:
         """Clusters among the posts now in the window."""
-        return detect(list(self._posts.values()), self.settings)
+        return self._detector.clusters()

@@ -1,23 +1,85 @@
-"""Text normalisation so trivially edited copies of a message compare equal."""
+"""Text folding so edited and disguised copies of a message compare equal or nearly so.
+
+Handles Unicode compatibility forms and stylised letters (NFKC), look-alike letters from other
+scripts (confusables), invisible characters, spaced-out letters, links, mentions, trailing
+hashtags, "RT"/"Agree!" style prefixes, punctuation and emoji. Most posts are ASCII, so that
+path avoids per-character regular expressions: it is the hot loop of a million-post scan.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
-_HASHTAG = re.compile(r"#\w+")
-_RT_PREFIX = re.compile(r"^(?:rt\s+)?(?:@\w+:?\s+)*")
-_NON_WORD = re.compile(r"[\W_]+")
+from detectors.confusables import CONFUSABLES
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_PREFIX = re.compile(r"^\W*(?:rt\W+|via\W+)?(?:@\w+\W*)*(?:[^\W\d_]+\s*){1,2}[!:]+(?=\s)")
+_NON_WORD = re.compile(r"[^\w#@]+|_+")
+_ASCII_WORDS = bytes(c if chr(c).isalnum() or chr(c) in "#@" else 32 for c in range(128)) + b" " * 128
+_FOLD: dict[int, str | None] = {
+    **CONFUSABLES,
+    **{code: None for code in range(0x80, 0x20000) if unicodedata.category(chr(code)) in {"Cf", "Mn", "Me"}},
+}
+"""Look-alikes to ASCII; invisible formatting (zero-width) and stray combining marks deleted."""
+
+MIN_PREFIX_REST = 5
+"""A leading "Agree!" is dropped only when at least this many words follow it."""
+
+MIN_SPACED_RUN = 3
+"""This many single letters in a row ('v o t e') are read as one spaced-out word."""
+
+
+def fold_chars(text: str) -> str:
+    """NFKC, drop invisible and combining characters, map look-alikes to ASCII, lower-case."""
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFKC", text).translate(_FOLD).casefold()
+
+
+def _join_spaced(words: list[str]) -> list[str]:
+    joined: list[str] = []
+    run: list[str] = []
+    for word in [*words, ""]:
+        if len(word) == 1:
+            run.append(word)
+            continue
+        joined.extend(["".join(run)] if len(run) >= MIN_SPACED_RUN else run)
+        run = []
+        if word:
+            joined.append(word)
+    return joined
 
 
 def normalize_text(text: str) -> str:
-    """Fold case, compatibility forms and invisible characters; drop links, hashtags, punctuation, RT.
+    """The comparable form of a post's text: folded, lower-case words separated by single spaces.
 
-    The result is a space-separated run of word characters: the form exact grouping keys on.
+    Copies that differ only by disguise, links, mentions, trailing hashtags, a short prefix,
+    punctuation or emoji give the same string.
     """
-    folded = unicodedata.normalize("NFKC", text)
-    folded = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf").casefold()
-    folded = _HASHTAG.sub(" ", _URL.sub(" ", folded))
-    folded = _RT_PREFIX.sub("", folded.strip())
-    return " ".join(_NON_WORD.sub(" ", folded).split())
+    folded = fold_chars(text)
+    if "http" in folded or "www." in folded:
+        folded = _URL.sub(" ", folded)
+    prefix = _PREFIX.match(folded)
+    if prefix and len(folded[prefix.end():].split()) >= MIN_PREFIX_REST:
+        folded = folded[prefix.end():]
+    if folded.isascii():
+        words = folded.encode().translate(_ASCII_WORDS).decode().split()
+    else:
+        words = _NON_WORD.sub(" ", folded).split()
+    if words and words[0] in ("rt", "via"):
+        del words[0]
+    if "@" in folded:
+        words = [word for word in words if not word.startswith("@")]
+    if "#" in folded:
+        while words and words[-1].startswith("#"):
+            words.pop()
+        words = [stripped for word in words if (stripped := word.strip("#@"))]
+    if sum(len(word) == 1 for word in words) >= MIN_SPACED_RUN:
+        words = _join_spaced(words)
+    return " ".join(words)
+
+
+def squash(normalized: str) -> str:
+    """Drop the spaces too, so copies that differ only in spacing share an exact key."""
+    return normalized.replace(" ", "")

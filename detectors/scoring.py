@@ -1,4 +1,12 @@
-"""Fuse a group's signals into one 0-1 score and the plain-language reasons behind it."""
+"""Fuse a group's signals into one 0-1 score and the plain-language reasons behind it.
+
+Shared text alone cannot separate a campaign from a headline everyone shares, so content only
+makes a group a candidate; the score comes from evidence about the accounts (new when they
+posted, created together, thin profiles), repeated co-posting, and timing, fused as a noisy-OR:
+each piece of evidence can carry a group on its own only when it is strong. Account evidence
+counts only for the accounts that posted within one detection window of each other: new
+accounts saying "hi all" months apart are not acting together.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +15,12 @@ from dataclasses import dataclass
 
 from chorus.models import Post
 from detectors.accounts import AccountSignals
-from detectors.normalize import normalize_text
 
 HOUR = 3600.0
 
-WEIGHTS = {
-    "size": 0.25,
-    "new_accounts": 0.25,
-    "bunched_creation": 0.15,
-    "burst": 0.15,
-    "thin_profiles": 0.10,
-    "several_messages": 0.10,
-}
-"""Each signal lies in 0-1; the weights sum to 1. Text overlap alone (size) cannot pass 0.5."""
+EVIDENCE_WEIGHTS = {"accounts": 0.9, "coposting": 0.85, "burst": 0.25}
+"""How far each signal at full strength goes toward certainty; timing alone never passes 0.5."""
+ACCOUNT_PARTS = {"new_accounts": 0.5, "bunched_creation": 0.3, "thin_profiles": 0.2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,6 @@ class Scored:
     score: float
     signals: dict[str, float]
     reasons: list[str]
-    distinct_texts: int
 
 
 def human_span(seconds: float) -> str:
@@ -42,28 +42,34 @@ def human_span(seconds: float) -> str:
 
 
 def score_group(
-    posts: Sequence[Post], accounts: AccountSignals, window_seconds: float, new_account_days: float,
-    bunch_days: float, shared_media: int,
+    posts: Sequence[Post], accounts: AccountSignals, *, messages: int, distinct_texts: int,
+    similarity: str, window_seconds: float, new_account_days: float, bunch_days: float, shared_media: int,
 ) -> Scored:
-    """Score one group of posts from its size, account age and bunching, timing and profiles."""
+    """Score one group from its accounts, co-posted messages and timing; say why in plain words."""
     n = accounts.accounts
-    texts = {normalize_text(post.text) for post in posts}
-    times = [post.created_at for post in posts]
-    span = (max(times) - min(times)).total_seconds()
+    span = (max(p.created_at for p in posts) - min(p.created_at for p in posts)).total_seconds()
+    thin = (accounts.default_avatar_fraction + accounts.low_followers_fraction) / 2
     signals = {
-        "size": min(1.0, (n - 2) / 8),
         "new_accounts": accounts.new_fraction,
         "bunched_creation": accounts.bunched / n if n else 0.0,
+        "thin_profiles": thin,
+        "coposting": min(1.0, (messages - 1) / 2),
         "burst": max(0.0, 1.0 - span / window_seconds) if window_seconds else 0.0,
-        "thin_profiles": max(accounts.default_avatar_fraction, accounts.low_followers_fraction),
-        "several_messages": min(1.0, (len(texts) - 1) / 3) if len(posts) > n else 0.0,
     }
-    score = sum(WEIGHTS[name] * value for name, value in signals.items())
-
-    what = "identical text" if len(texts) == 1 else f"{len(texts)} distinct texts"
-    reasons = [f"{n} accounts posted {len(posts)} posts with {what} within {human_span(span)}"]
+    signals["concentrated"] = accounts.concentrated
+    signals["accounts"] = accounts.concentrated * sum(
+        weight * signals[name] for name, weight in ACCOUNT_PARTS.items()
+    )
+    doubt = 1.0
+    for name, weight in EVIDENCE_WEIGHTS.items():
+        doubt *= 1.0 - weight * signals[name]
+    reasons = [f"{n} accounts posted {len(posts)} {similarity} posts ({distinct_texts} distinct "
+               f"text{'s' if distinct_texts != 1 else ''}) within {human_span(span)}"]
+    if messages > 1:
+        reasons.append(f"the same accounts repeatedly co-posted {messages} different messages")
     if shared_media:
-        reasons.append(f"{shared_media} shared image{'s' if shared_media > 1 else ''} (same file hash)")
+        plural = "s" if shared_media > 1 else ""
+        reasons.append(f"{shared_media} shared image{plural} (same or near-same picture)")
     if accounts.new_fraction > 0 and accounts.median_age_days is not None:
         reasons.append(
             f"{accounts.new_fraction:.0%} of accounts were under {new_account_days:g} days old when "
@@ -74,5 +80,6 @@ def score_group(
     if accounts.default_avatar_fraction >= 0.5:
         reasons.append(f"{accounts.default_avatar_fraction:.0%} use the default avatar")
     if accounts.low_followers_fraction >= 0.5 and accounts.median_followers is not None:
-        reasons.append(f"median follower count {accounts.median_followers:.0f}")
-    return Scored(round(score, 3), signals, reasons, len(texts))
+        reasons.append(f"{accounts.low_followers_fraction:.0%} have few followers "
+                       f"(median {accounts.median_followers:.0f})")
+    return Scored(round(1.0 - doubt, 3), signals, reasons)

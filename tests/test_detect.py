@@ -1,0 +1,79 @@
+"""Detection end to end on small generated groups: campaigns caught, organic copies left alone."""
+
+from datetime import UTC, datetime, timedelta
+
+from chorus.evaluate import Label, score_clusters
+from chorus.models import Author, Media, Post
+from chorus.records import parse_post
+from chorus.synthetic import generate
+from detectors import DetectionSettings, WindowIndex, detect
+
+T0 = datetime(2026, 2, 20, 12, tzinfo=UTC)
+MESSAGE = "Senator Grey voted to close the river clinic and lied about it. Share before they delete this"
+
+
+def author(i: int, *, new: bool) -> Author:
+    created = T0 - (timedelta(days=3, hours=i) if new else timedelta(days=900 + 97 * i))
+    return Author(id=f"a{i}", created_at=created, followers_count=2 if new else 300,
+                  default_avatar=new)
+
+
+def post(i: int, text: str, minutes: float, *, new: bool, media: tuple[Media, ...] = ()) -> Post:
+    return Post(id=f"p{i}-{minutes}", created_at=T0 + timedelta(minutes=minutes), text=text,
+                author=author(i, new=new), media=media)
+
+
+def test_new_accounts_posting_disguised_copies_form_one_cluster_with_reasons() -> None:
+    variants = [MESSAGE, MESSAGE.upper(), "Agree! " + MESSAGE, MESSAGE.replace("o", "о"), MESSAGE + " #truth"]
+    posts = [post(i, variants[i % 5], i, new=True) for i in range(10)]
+    [cluster] = detect(posts)
+    assert sorted(cluster.accounts) == sorted(f"a{i}" for i in range(10))
+    assert cluster.score >= DetectionSettings().min_score
+    assert any("days old" in reason for reason in cluster.reasons)
+
+
+def test_same_image_with_different_texts_is_one_cluster() -> None:
+    image = Media(sha256="ab" * 32)
+    posts = [post(i, f"random caption number {i} about {i * 7} things", i, new=True, media=(image,))
+             for i in range(6)]
+    [cluster] = detect(posts)
+    assert cluster.media == ["ab" * 32]
+
+
+def test_old_accounts_sharing_a_headline_in_one_hour_are_not_flagged() -> None:
+    assert detect([post(i, MESSAGE, i, new=False) for i in range(40)]) == []
+
+
+def test_old_accounts_co_posting_several_messages_are_flagged() -> None:
+    messages = [
+        "The clinic closure vote was rigged by the council, ask them why tonight",
+        "Grey has taken money from the developers who want the river land for condos",
+        "Remember in November: every councillor who backed the closure has to go",
+        "Photos from the protest at the river clinic show hundreds of families outside",
+    ]
+    posts = [post(i, text, 60 * k + i, new=False) for i in range(8) for k, text in enumerate(messages)]
+    [cluster] = detect(posts)
+    assert len(cluster.accounts) == 8
+    assert any("co-posted 4" in reason for reason in cluster.reasons)
+
+
+def test_generated_data_meets_the_bar() -> None:
+    records, rows = generate(5000, seed=3)
+    labels = {row["account_id"]: Label(row["label"] == "coordinated", row["campaign"]) for row in rows}
+    result = score_clusters(detect([parse_post(r) for r in records]), labels)
+    assert result.recall >= 0.95 and result.precision >= 0.98
+    assert all(flagged == 0 for _, flagged in result.hard_negatives.values())
+
+
+def test_window_index_is_idempotent_expires_and_keeps_the_key_as_a_cluster_grows() -> None:
+    index = WindowIndex(DetectionSettings(window_hours=2))
+    first = [post(i, MESSAGE, i, new=True) for i in range(4)]
+    index.add(first)
+    index.add(first)
+    assert len(index) == 4
+    [before] = index.clusters()
+    index.add([post(i, MESSAGE, 10 + i, new=True) for i in range(4, 8)])
+    [after] = index.clusters()
+    assert after.key == before.key and len(after.accounts) == 8
+    index.add([post(99, "an unrelated later post about gardening and tomatoes", 300, new=False)])
+    assert len(index) == 1 and index.clusters() == []

@@ -1,0 +1,43 @@
+"""Each evasion folds to the plain text; different messages stay different."""
+
+import pytest
+
+from detectors.links import canonical_url
+from detectors.normalize import normalize_text, squash
+
+PLAIN = "vote for jane doe today she will fix the roads"
+
+
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "Vоtе fоr Jаnе Dое tоdаy shе will fix thе rоаds",  # Cyrillic look-alikes
+        "Vote\u200b for\u200d Jane\u2060 Doe today she will fix the roads",  # zero-width
+        "Ｖｏｔｅ ｆｏｒ Ｊａｎｅ Ｄｏｅ ｔｏｄａｙ she will fix the roads",  # full-width
+        "𝐕𝐨𝐭𝐞 𝐟𝐨𝐫 𝐉𝐚𝐧𝐞 Doe today she will fix the roads",  # mathematical bold
+        "ᴠᴏᴛᴇ for Jane Doe today she will fix the roads",  # small capitals
+        "RT @bob: Vote for Jane Doe today, she will fix the roads!! #vote #jane",
+        "Agree! Vote for Jane Doe today. She will fix the roads 🔥 https://x.co/a?utm_source=tw",
+        "VOTE FOR JANE DOE TODAY — SHE WILL FIX THE ROADS",
+    ],
+)
+def test_disguised_copies_fold_to_the_plain_text(disguised: str) -> None:
+    assert normalize_text(disguised) == PLAIN
+
+
+def test_spaced_out_letters_share_the_squashed_key() -> None:
+    assert squash(normalize_text("V o t e for Jane")) == squash(normalize_text("Vote for Jane"))
+
+
+def test_short_exclamation_is_kept_when_little_follows() -> None:
+    assert normalize_text("Agree! Great idea") == "agree great idea"
+
+
+def test_different_messages_stay_different() -> None:
+    assert normalize_text("Vote for Jane Doe today") != normalize_text("Vote for John Roe today")
+
+
+def test_tracking_parameters_do_not_change_a_link() -> None:
+    assert canonical_url("https://www.News.example/a/?utm_source=x&id=3&fbclid=z#top") == \
+        canonical_url("https://news.example/a?id=3")
+    assert canonical_url("https://news.example/a?id=3") != canonical_url("https://news.example/a?id=4")

@@ -1,0 +1,45 @@
+"""Near-copy verification and MinHash blocking."""
+
+import numpy as np
+
+from detectors.bands import BandTable
+from detectors.media import phash_bands, phash_distance
+from detectors.minhash import band_keys, signatures
+from detectors.similarity import near_copies
+
+LONG = "the new bridge project will cost the city twelve million and nobody asked the residents"
+
+
+def test_a_swapped_word_is_still_a_copy() -> None:
+    assert near_copies(LONG, LONG.replace("twelve", "ten"))
+
+
+def test_reordered_sentences_are_a_copy_when_long() -> None:
+    a = "the new bridge project will cost twelve million dollars in total"
+    b = "nobody asked the residents about any of it"
+    assert near_copies(f"{a} {b}", f"{b} {a}")
+
+
+def test_short_texts_need_a_near_exact_match() -> None:
+    assert not near_copies("i love my cat so much", "i love my dog so much")
+    assert near_copies("i love my cat so much", "i love my cat so much")
+
+
+def test_same_topic_is_not_a_copy() -> None:
+    assert not near_copies(LONG, "residents say the bridge project is a waste of twelve million dollars")
+
+
+def test_lsh_pairs_near_copies_and_not_strangers() -> None:
+    stranger = "completely unrelated words about gardening tomatoes in spring"
+    texts = [LONG, LONG.replace("twelve", "ten"), stranger]
+    keys = band_keys(signatures(texts, {}))
+    table = BandTable()
+    pairs = table.add(keys, np.arange(3), lambda nodes: np.ones(len(nodes), dtype=bool))
+    assert {tuple(p) for p in pairs.tolist()} == {(1, 0)}
+
+
+def test_near_same_phashes_share_a_band() -> None:
+    a = 0x8F3A_0011_FE00_1234
+    b = a ^ 0b1011 << 20
+    assert phash_distance(a, b) == 3
+    assert set(phash_bands(a)) & set(phash_bands(b))
