@@ -1,62 +1,104 @@
-"""Run the peer, coordination-network-toolkit, on a labelled post file and score the accounts it links.
+"""Run the peer, coordination-network-toolkit, on a labelled post file and score what it links.
 
-Needs `pip install coordination-network-toolkit` (not a project dependency).
+Needs `pip install coordination-network-toolkit` (not a project dependency). Posts go in through
+the toolkit's own `preprocess_data` (its CSV reader turns an empty URL column into the URL "",
+which links every link-less post in co_link). Each network is computed by its `compute_networks`
+command and read back with its `get_edge_rows` (user id pairs with weight >= 2, self-loops left
+out): its `--output_file` default is GraphML, and its CSV export fails in 1.5.2 (`n_messages`).
+Linked accounts are grouped into connected components and scored with the labels as `bot.py eval`
+scores clusters.
 
-    python bench/peer.py POSTS --labels labels.csv
+    python bench/peer.py POSTS --labels labels.csv [--networks co_tweet:60 ...] [--timeout 1800]
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import subprocess
 import tempfile
 import time
+from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 
-from chorus.evaluate import read_labels
+from coordination_network_toolkit.graph import get_edge_rows
+from coordination_network_toolkit.preprocess import preprocess_data
+
+from chorus.evaluate import CAUGHT_SHARE, Evaluation, read_labels, score_clusters
+from chorus.models import Cluster
 from chorus.scan import read_posts
 
 NETWORKS = [("co_tweet", 60), ("co_tweet", 3600), ("co_similar_tweet", 60), ("co_similar_tweet", 3600),
             ("co_link", 60), ("co_link", 3600)]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def linked_components(edges: list[tuple[str, str]]) -> list[list[str]]:
+    """Connected components of the peer's edge list: its accounts grouped as one network each."""
+    parent: dict[str, str] = {}
+
+    def find(node: str) -> str:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for a, b in edges:
+        parent[find(a)] = find(b)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for node in list(parent):
+        groups[find(node)].append(node)
+    return list(groups.values())
+
+
+def as_clusters(components: list[list[str]]) -> list[Cluster]:
+    """Components in the shape `score_clusters` reads (only the accounts matter)."""
+    return [Cluster(key=str(i), score=1.0, accounts=accounts, posts=[], reasons=[], sample_text="",
+                    first_seen=EPOCH, last_seen=EPOCH) for i, accounts in enumerate(components)]
+
+
+def summary(result: Evaluation) -> str:
+    """One line: flagged, precision, recall, campaigns caught, hard-negative accounts flagged."""
+    line = (f"{result.flagged} accounts linked, {result.true_positives} coordinated "
+            f"(precision {result.precision:.3f}, recall {result.recall:.3f})")
+    if result.campaigns:
+        caught = sum(flagged >= CAUGHT_SHARE * total for total, flagged, _ in result.campaigns.values())
+        hard = sum(flagged for _, flagged in result.hard_negatives.values())
+        line += f", campaigns caught {caught}/{len(result.campaigns)}, hard-negative accounts flagged {hard}"
+    return line
 
 
 def main() -> int:
-    """Preprocess once, compute each network, print flagged accounts and precision per network."""
+    """Preprocess once, compute each network, print linked accounts and their precision per network."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("posts", type=Path)
     parser.add_argument("--labels", type=Path, required=True)
     parser.add_argument("--networks", nargs="*", default=[f"{n}:{w}" for n, w in NETWORKS])
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds one network may take")
     args = parser.parse_args()
     labels = read_labels(args.labels)
+    posts = read_posts(args.posts)[0]
     with tempfile.TemporaryDirectory() as scratch:
-        table, db = Path(scratch) / "posts.csv", Path(scratch) / "peer.db"
-        with table.open("w", newline="") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(["message_id", "user_id", "username", "repost_id", "reply_id", "message",
-                             "timestamp", "urls"])
-            for post in read_posts(args.posts)[0]:
-                writer.writerow([post.id, post.author.id, post.author.handle, post.repost_of or "",
-                                 post.reply_to or "", post.text,
-                                 int(post.created_at.timestamp()), " ".join(post.urls)])
+        db = str(Path(scratch) / "peer.db")
         started = time.perf_counter()
-        subprocess.run(["compute_networks", str(db), "preprocess", "--format", "csv", str(table)],
-                       check=True, capture_output=True)
-        print(f"peer preprocess: {time.perf_counter() - started:.1f} s", flush=True)
+        preprocess_data(db, ((p.id, p.author.id, p.author.handle, p.repost_of or "", p.reply_to or "", p.text,
+                              (p.created_at - EPOCH).total_seconds(), list(p.urls)) for p in posts))
+        print(f"peer preprocess of {len(posts):,} posts: {time.perf_counter() - started:.1f} s", flush=True)
         for spec in args.networks:
             network, window = spec.split(":")
-            out = Path(scratch) / f"{network}-{window}.csv"
             started = time.perf_counter()
-            subprocess.run(["compute_networks", str(db), "compute", network, "--time_window", window,
-                            "--min_edge_weight", "2", "--n_cpus", "2", "--output_file", str(out)],
-                           check=True, capture_output=True)
+            try:
+                subprocess.run(["compute_networks", db, "compute", network, "--time_window", window,
+                                "--min_edge_weight", "2", "--n_cpus", "2"],
+                               check=True, capture_output=True, timeout=args.timeout)
+            except subprocess.TimeoutExpired:
+                print(f"peer {network} {window} s: not finished within {args.timeout:.0f} s", flush=True)
+                continue
             seconds = time.perf_counter() - started
-            with out.open(newline="") as stream:
-                rows = [row for row in list(csv.reader(stream))[1:] if len(row) >= 2]
-            accounts = {row[0] for row in rows} | {row[1] for row in rows}
-            hits = sum(labels[a].coordinated for a in accounts if a in labels)
-            print(f"peer {network} window {window} s: {len(accounts)} accounts flagged, {hits} coordinated "
-                  f"(precision {hits / max(1, len(accounts)):.3f}), {seconds:.1f} s", flush=True)
+            edges = [(str(row[0]), str(row[1])) for row in get_edge_rows(db, network)]
+            result = score_clusters(as_clusters(linked_components(edges)), labels, seconds)
+            print(f"peer {network} {window} s: {summary(result)}; {seconds:.1f} s", flush=True)
     return 0
 
 
