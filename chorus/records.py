@@ -1,11 +1,22 @@
-"""Turn post records (DESIGN.md's JSON shape) into `Post`s, naming the problem when one is bad."""
+"""Turn post records (DESIGN.md's JSON shape) into `Post`s, naming the problem when one is bad.
+
+Most records are plain (string ids, UTC times, lists where lists belong): msgspec decodes those
+straight into `Post`s in C, several times faster than building dicts and checking them in Python.
+Anything it refuses or that needs a conversion goes through `parse_post`, which has the last word
+and names the problem, so both paths give the same posts and the same errors.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+import orjson
+
 from chorus.models import Author, Media, Post
+
+_TYPED = msgspec.json.Decoder(Post)
 
 
 class RecordError(ValueError):
@@ -117,6 +128,31 @@ def parse_post(raw: Any) -> Post:
         url=_optional_str(raw.get("url"), "url"),
         lang=_optional_str(raw.get("lang"), "lang"),
     )
+
+
+def _plain(post: Post) -> bool:
+    """Whether a typed decode needs none of `parse_post`'s refusals or conversions (empty ids, offsets)."""
+    created = post.author.created_at
+    return (post.created_at.tzinfo is UTC and (created is None or created.tzinfo is UTC)
+            and post.id != "" and post.author.id != "")
+
+
+def decode_post(line: bytes) -> Post:
+    """One JSON line as a `Post`; raises `orjson.JSONDecodeError` or `RecordError` naming the problem."""
+    try:
+        post = _TYPED.decode(line)
+    except msgspec.MsgspecError:
+        return parse_post(orjson.loads(line))
+    return post if _plain(post) else parse_post(orjson.loads(line))
+
+
+def decode_plain_lines(block: bytes) -> list[Post] | None:
+    """Every line of `block` as a `Post` in one typed pass, or None when any line needs `decode_post`."""
+    try:
+        posts = _TYPED.decode_lines(block)
+    except msgspec.MsgspecError:
+        return None
+    return posts if len(posts) == block.count(b"\n") and all(map(_plain, posts)) else None
 
 
 def format_time(value: datetime | None) -> str | None:

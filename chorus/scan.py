@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from chorus.bulk import gc_paused
 from chorus.models import Cluster, Post
 from detectors import DetectionSettings, detect
 from detectors.scoring import human_span
@@ -43,16 +44,17 @@ def read_posts(path: Path, progress: Callable[[int, int], None] | None = None) -
     """All posts of a file or folder; bad lines and repeated ids are skipped and named."""
     posts: dict[str, Post] = {}
     skipped: list[Skipped] = []
-    for file in post_files(path):
-        for line_no, _, record in read_records(file):
-            if isinstance(record, Skipped):
-                skipped.append(record)
-            elif record.id in posts:
-                skipped.append(Skipped(f"{file.name}:{line_no}", f"repeats post id {record.id!r}"))
-            else:
-                posts[record.id] = record
-            if progress and line_no % 10000 == 0:
-                progress(len(posts), len(skipped))
+    with gc_paused():
+        for file in post_files(path):
+            for line_no, _, record in read_records(file):
+                if type(record) is Skipped:
+                    skipped.append(record)
+                elif record.id in posts:
+                    skipped.append(Skipped(f"{file.name}:{line_no}", f"repeats post id {record.id!r}"))
+                else:
+                    posts[record.id] = record
+                if progress and line_no % 10000 == 0:
+                    progress(len(posts), len(skipped))
     return list(posts.values()), skipped
 
 

@@ -1,7 +1,10 @@
 """An append-only, log-structured table of LSH band keys held in sorted numpy segments.
 
 A million texts x 16 bands would cost >1 GB as Python dict entries; sorted uint64 arrays cost
-16 bytes an entry, and `searchsorted` finds each new key's earliest holder in microseconds.
+16 bytes an entry, and `searchsorted` finds each new key's earliest holder in microseconds. A new
+batch is sorted as packed integers (high key bits | position in the batch), several times faster
+than an argsort; segments of similar size are merged (like an LSM tree), dropping dead entries,
+so a poll never waits for a re-sort of the whole window.
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-MAX_SEGMENTS = 8
-"""Past this many segments they are merged into one, dropping entries of dead texts."""
+_POSITION_BITS = 24
+_POSITION = np.uint64((1 << _POSITION_BITS) - 1)
+_KEY = ~_POSITION
+MAX_BATCH = 1 << _POSITION_BITS
+"""Texts per `add` call (positions must fit the packed low bits); node ids must stay below 2**31."""
 
 
 class BandTable:
-    """Band keys of every indexed text; `match` pairs new texts with the first holder of a key."""
+    """Band keys of every indexed text; `add` pairs new texts with the first holder of a shared key."""
 
     def __init__(self) -> None:
         self._segments: list[tuple[np.ndarray, np.ndarray]] = []
@@ -26,31 +32,44 @@ class BandTable:
     def add(
         self, keys: np.ndarray, nodes: np.ndarray, alive: Callable[[np.ndarray], np.ndarray]
     ) -> np.ndarray:
-        """Insert `keys` (texts x bands) of `nodes`; return candidate pairs (new, earlier) as (n, 2)."""
-        flat_keys = keys.ravel()
-        flat_nodes = np.repeat(nodes, keys.shape[1])
-        order = np.argsort(flat_keys, kind="stable")
-        flat_keys, flat_nodes = flat_keys[order], flat_nodes[order]
+        """Insert `keys` (texts x bands) of `nodes`; return candidate pairs (new, earlier) as (n, 2).
+
+        Only the 40 high bits of a key are kept: a chance collision costs one verification.
+        """
+        if len(nodes) > MAX_BATCH:
+            half = len(nodes) // 2
+            found = [self.add(keys[:half], nodes[:half], alive), self.add(keys[half:], nodes[half:], alive)]
+            return np.concatenate(found)
+        position = np.repeat(np.arange(len(nodes), dtype=np.uint64), keys.shape[1])
+        packed = np.sort((keys.ravel() & _KEY) | position)
+        flat_keys, flat_nodes = packed & _KEY, nodes[(packed & _POSITION).astype(np.int64)]
         first = np.ones(len(flat_keys), dtype=bool)
         first[1:] = flat_keys[1:] != flat_keys[:-1]
-        group_first = flat_nodes[np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))]
-        pairs = [np.column_stack([flat_nodes[~first], group_first[~first]])]
+        holder = flat_nodes[np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))]
+        pairs = [np.column_stack([flat_nodes[~first], holder[~first]])]
+        lead_keys, lead_nodes = flat_keys[first], flat_nodes[first]
         for seg_keys, seg_nodes in self._segments:
-            at = np.searchsorted(seg_keys, flat_keys)
+            at = np.searchsorted(seg_keys, lead_keys)
             hit = at < len(seg_keys)
-            hit[hit] = seg_keys[at[hit]] == flat_keys[hit]
-            pairs.append(np.column_stack([flat_nodes[hit], seg_nodes[at[hit]]]))
+            hit[hit] = seg_keys[at[hit]] == lead_keys[hit]
+            pairs.append(np.column_stack([lead_nodes[hit], seg_nodes[at[hit]]]))
         self._segments.append((flat_keys, flat_nodes))
-        if len(self._segments) > MAX_SEGMENTS:
-            self._compact(alive)
+        while len(self._segments) > 1 and 2 * len(self._segments[-1][0]) >= len(self._segments[-2][0]):
+            self._merge_last(alive)
         found = np.concatenate(pairs)
         found = found[found[:, 0] != found[:, 1]]
-        return np.unique(found, axis=0) if len(found) else found
+        distinct = np.unique((found[:, 0] << 32) | found[:, 1])
+        return np.column_stack([distinct >> 32, distinct & 0xFFFFFFFF])
 
-    def _compact(self, alive: Callable[[np.ndarray], np.ndarray]) -> None:
-        keys = np.concatenate([k for k, _ in self._segments])
-        nodes = np.concatenate([n for _, n in self._segments])
+    def _merge_last(self, alive: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Merge the newest segment into the one before it; older holders stay first among equal keys."""
+        (old_keys, old_nodes), (new_keys, new_nodes) = self._segments[-2], self._segments.pop()
+        at = np.searchsorted(old_keys, new_keys, side="right") + np.arange(len(new_keys))
+        from_old = np.ones(len(old_keys) + len(new_keys), dtype=bool)
+        from_old[at] = False
+        keys = np.empty(len(from_old), dtype=np.uint64)
+        nodes = np.empty(len(from_old), dtype=np.int64)
+        keys[at], nodes[at] = new_keys, new_nodes
+        keys[from_old], nodes[from_old] = old_keys, old_nodes
         keep = alive(nodes)
-        keys, nodes = keys[keep], nodes[keep]
-        order = np.lexsort((nodes, keys))
-        self._segments = [(keys[order], nodes[order])]
+        self._segments[-1] = (keys[keep], nodes[keep])

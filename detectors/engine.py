@@ -7,13 +7,15 @@ a co-posting merge across groups, scoring, and a pass that gives each account on
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from chorus.bulk import gc_paused
 from chorus.models import Cluster, Post
 from detectors.accounts import account_signals
-from detectors.coposting import copost_sets
+from detectors.coposting import CoPosting
 from detectors.index import ContentIndex, digest
 from detectors.scoring import score_group
 
@@ -38,21 +40,34 @@ class _Detector:
         self.index = ContentIndex()
         self._groups: dict[int, list[Post]] = {}
         self._scored: dict[int, Cluster] = {}
+        self._merged: dict[tuple[int, ...], Cluster | None] = {}
+        self._coposting = CoPosting(settings.min_accounts)
 
     def _refresh(self) -> None:
-        index = self.index
-        for root in list(self._groups):
-            if index.parent[root] != root:
-                self._groups.pop(root)
-                self._scored.pop(root, None)
+        """Re-read the groups whose components changed; keep co-posting links and caches in step."""
+        index, min_accounts = self.index, self.settings.min_accounts
+        changed = []
         for root in index.dirty:
+            changed.append(root)
             self._scored.pop(root, None)
-            posts = index.component_posts(root) if index.parent[root] == root else []
-            if len({post.author.id for post in posts}) >= self.settings.min_accounts:
+            posts = []
+            if index.parent[root] == root and index.potential_posts(root) >= min_accounts:
+                posts = index.component_posts(root)
+            accounts = frozenset(post.author.id for post in posts)
+            if len(accounts) >= min_accounts:
                 self._groups[root] = posts
-            else:
-                self._groups.pop(root, None)
+                self._coposting.update(root, accounts if index.specific(root) else None)
+            elif self._groups.pop(root, None) is not None:
+                self._coposting.update(root, None)
+        for root in [root for root in self._groups if index.parent[root] != root]:
+            del self._groups[root]
+            self._scored.pop(root, None)
+            self._coposting.update(root, None)
+            changed.append(root)
         index.dirty.clear()
+        if changed:
+            stale = set(changed)
+            self._merged = {roots: c for roots, c in self._merged.items() if stale.isdisjoint(roots)}
 
     def _cluster(self, posts: list[Post], messages: int) -> Cluster:
         settings, index = self.settings, self.index
@@ -91,23 +106,33 @@ class _Detector:
             signals=scored.signals,
         )
 
+    def _co_posted(self, roots: tuple[int, ...]) -> Cluster | None:
+        """The cluster of linked groups, holding only the accounts that posted two or more of them.
+
+        An account seen behind one of the messages only is not shown to be co-posting; it stays
+        with that message's own group, so a stock phrase cannot pull it into a campaign.
+        """
+        groups = [self._groups[root] for root in roots]
+        seen_in: Counter[str] = Counter(account for posts in groups
+                                        for account in {post.author.id for post in posts})
+        posters = {account for account, count in seen_in.items() if count >= 2}
+        if len(posters) < self.settings.min_accounts:
+            return None
+        kept = [[post for post in posts if post.author.id in posters] for posts in groups]
+        return self._cluster([post for posts in kept for post in posts], messages=sum(1 for p in kept if p))
+
     def _candidates(self) -> list[Cluster]:
-        roots = list(self._groups)
-        account_sets = [
-            frozenset(post.author.id for post in self._groups[root] if self.index.distinctive(root))
-            for root in roots
-        ]
-        merged = copost_sets(account_sets, self.settings.min_accounts)
-        in_merge = {index for indices in merged for index in indices}
-        candidates = [
-            self._cluster([post for i in indices for post in self._groups[roots[i]]], messages=len(indices))
-            for indices in merged
-        ]
-        for index, root in enumerate(roots):
-            if index not in in_merge:
-                if root not in self._scored:
-                    self._scored[root] = self._cluster(self._groups[root], messages=1)
-                candidates.append(self._scored[root])
+        """Every group on its own, plus each set of co-posted groups as one cluster of its co-posters."""
+        candidates = []
+        for roots in map(tuple, self._coposting.merged()):
+            if roots not in self._merged:
+                self._merged[roots] = self._co_posted(roots)
+            if self._merged[roots] is not None:
+                candidates.append(self._merged[roots])
+        for root, posts in self._groups.items():
+            if root not in self._scored:
+                self._scored[root] = self._cluster(posts, messages=1)
+            candidates.append(self._scored[root])
         return candidates
 
     def clusters(self) -> list[Cluster]:
@@ -141,21 +166,25 @@ def detect(posts: Sequence[Post], settings: DetectionSettings | None = None) -> 
     Each account stands in at most one cluster: the highest-scoring one it belongs to.
     """
     detector = _Detector(settings or DetectionSettings())
-    detector.index.add(posts)
-    return detector.clusters()
+    with gc_paused():
+        detector.index.add(posts)
+        return detector.clusters()
 
 
 class WindowIndex:
     """The posts of the rolling detection window; posts are added as polled and expire by age.
 
     Time is the newest post's time, not the wall clock, so replays and backfills behave alike.
-    Adding a batch indexes only the new posts and re-judges only the groups they touch.
+    Adding a batch indexes only the new posts and re-judges only the groups they touch. Once a
+    window's worth of posts has expired and most content nodes are dead, the index is rebuilt from
+    the live posts, which returns their memory and undoes joins made only through expired posts.
     """
 
     def __init__(self, settings: DetectionSettings | None = None) -> None:
         self.settings = settings or DetectionSettings()
         self._detector = _Detector(self.settings)
         self._expiry: list[tuple[datetime, str]] = []
+        self._expired_since_rebuild = 0
         self.newest: datetime | None = None
 
     def __len__(self) -> int:
@@ -163,20 +192,29 @@ class WindowIndex:
 
     def add(self, posts: Iterable[Post]) -> None:
         """Add posts (idempotent by post id) and drop those older than the window."""
-        fresh = [post for post in posts if post.id not in self._detector.index.posts]
-        self._detector.index.add(fresh)
-        for post in fresh:
-            heapq.heappush(self._expiry, (post.created_at, post.id))
-            if self.newest is None or post.created_at > self.newest:
-                self.newest = post.created_at
-        if self.newest is None:
-            return
-        horizon = self.newest - timedelta(hours=self.settings.window_hours)
-        expired = []
-        while self._expiry and self._expiry[0][0] < horizon:
-            expired.append(heapq.heappop(self._expiry)[1])
-        self._detector.index.remove(expired)
+        with gc_paused():
+            fresh = [post for post in posts if post.id not in self._detector.index.posts]
+            self._detector.index.add(fresh)
+            for post in fresh:
+                heapq.heappush(self._expiry, (post.created_at, post.id))
+                if self.newest is None or post.created_at > self.newest:
+                    self.newest = post.created_at
+            if self.newest is None:
+                return
+            horizon = self.newest - timedelta(hours=self.settings.window_hours)
+            expired = []
+            while self._expiry and self._expiry[0][0] < horizon:
+                expired.append(heapq.heappop(self._expiry)[1])
+            self._detector.index.remove(expired)
+            self._expired_since_rebuild += len(expired)
+            if self._expired_since_rebuild > max(len(self), 10000):
+                self._expired_since_rebuild = 0
+                index = self._detector.index
+                if 2 * index.dead_nodes > len(index.node_key):
+                    self._detector = _Detector(self.settings)
+                    self._detector.index.add(sorted(index.posts.values(), key=lambda p: (p.created_at, p.id)))
 
     def clusters(self) -> list[Cluster]:
         """Clusters among the posts now in the window."""
-        return self._detector.clusters()
+        with gc_paused():
+            return self._detector.clusters()

@@ -5,12 +5,14 @@ Nodes are joined when texts verify as near-copies (MinHash LSH candidates, rapid
 pHashes are within a few bits, and when one post carries both a text and an image. Connected
 components are the content groups that scoring then judges. Adding posts touches only their own
 nodes and the components they join, so a poll costs what it adds, not what the window holds.
+
+Work is done once per distinct thing: a raw text is normalised once, an exact text once
+MinHashed, so campaign copies and organic repeats cost a dictionary lookup each.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from collections.abc import Iterable
 
 import numpy as np
@@ -21,12 +23,16 @@ from chorus.models import Post
 from detectors import minhash
 from detectors.bands import BandTable
 from detectors.links import canonical_url
-from detectors.media import MAX_PHASH_DISTANCE, parse_phash, phash_bands, phash_distance
-from detectors.normalize import normalize_text, squash
+from detectors.media import MAX_PHASH_DISTANCE, PHASH_BANDS, parse_phash
+from detectors.normalize import normalize_text
 from detectors.similarity import LONG_CHARS, required_ratio
 
 MIN_FUZZY_CHARS = 20
 """Shorter texts ('good morning!!') group only when exactly equal: fuzzy matches chain them."""
+MIN_SPECIFIC_WORDS = 4
+"""Content words (not stopwords) a text needs to be a specific message rather than a stock phrase."""
+MAX_CACHED_TEXTS = 2_000_000
+"""Past this many distinct raw texts the normalisation cache starts over."""
 
 
 def digest(value: str) -> str:
@@ -35,22 +41,34 @@ def digest(value: str) -> str:
 
 
 class ContentIndex:
-    """Nodes, their posts, and a union-find over nodes; components only grow until posts expire."""
+    """Nodes, their posts, and a union-find over nodes; components only grow until the index is rebuilt.
+
+    A node's post list may still hold posts that left the window (removal is O(1)); readers keep
+    only the live ones, and a list is compacted when most of it is dead.
+    """
 
     def __init__(self) -> None:
         self.posts: dict[str, Post] = {}
         self.post_nodes: dict[str, tuple[int, ...]] = {}
         self.node_key: list[str] = []
-        self.node_posts: list[set[str]] = []
+        self.node_posts: list[list[Post]] = []
+        self.node_live: list[int] = []
         self.node_text: dict[int, str] = {}
         self.key_node: dict[str, int] = {}
         self.parent: list[int] = []
         self.members: dict[int, list[int]] = {}
+        """Nodes of each component of two or more nodes, by root (a lone node is its own member)."""
         self.dirty: set[int] = set()
         self._bands = BandTable()
-        self._vocabulary: dict[str, int] = {}
-        self._phash_buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
-        self._phash_value: dict[int, int] = {}
+        self._words = minhash.WordHashes()
+        self._normalized: dict[str, str] = {}
+        self._phash_nodes: list[int] = []
+        self._phash_values: list[int] = []
+
+    @property
+    def dead_nodes(self) -> int:
+        """Nodes whose posts all left the window: memory a rebuild would give back."""
+        return len(self.node_key) - sum(1 for live in self.node_live if live)
 
     def find(self, node: int) -> int:
         """The root of `node`'s component (with path halving)."""
@@ -60,15 +78,21 @@ class ContentIndex:
             node = parent[node]
         return node
 
+    def nodes_of(self, root: int) -> list[int]:
+        """The nodes of the component rooted at `root`."""
+        return self.members.get(root) or [root]
+
     def union(self, a: int, b: int) -> None:
         """Join two components; the larger root survives and absorbs the other's members."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return
-        if len(self.members[ra]) < len(self.members[rb]):
+        if len(self.nodes_of(ra)) < len(self.nodes_of(rb)):
             ra, rb = rb, ra
         self.parent[rb] = ra
-        self.members[ra].extend(self.members.pop(rb))
+        merged = self.members.pop(ra, None) or [ra]
+        merged.extend(self.members.pop(rb, None) or [rb])
+        self.members[ra] = merged
         self.dirty.discard(rb)
         self.dirty.add(ra)
 
@@ -78,66 +102,67 @@ class ContentIndex:
             return node, False
         node = self.key_node[key] = len(self.node_key)
         self.node_key.append(key)
-        self.node_posts.append(set())
+        self.node_posts.append([])
+        self.node_live.append(0)
         self.parent.append(node)
-        self.members[node] = [node]
         return node, True
 
-    def _content_keys(self, post: Post) -> tuple[tuple[str, str] | None, list[str]]:
-        """The post's text node key (with its normalised text) and its image node keys."""
-        text = normalize_text(post.text)
-        key = squash(text)
-        if len(key) < MIN_FUZZY_CHARS and post.urls:
-            key += "|" + "|".join(sorted(canonical_url(url) for url in post.urls))
-        media_keys = []
-        for item in post.media:
-            if item.sha256:
-                media_keys.append("m:" + item.sha256.lower())
-            value = parse_phash(item.phash)
-            if value is not None:
-                media_keys.append(f"p:{value:016x}")
-        return (("t:" + key, text) if key else None), media_keys
+    def _normalize_all(self, posts: list[Post]) -> dict[str, str]:
+        """Normalised text of each distinct raw text, through a cache shared across batches."""
+        cache = self._normalized
+        if len(cache) > MAX_CACHED_TEXTS:
+            cache.clear()
+        for text in {post.text for post in posts}.difference(cache):
+            cache[text] = normalize_text(text)
+        return cache
 
     def add(self, posts: Iterable[Post]) -> int:
         """Index posts not seen before (by id); return how many were new."""
+        fresh = list({post.id: post for post in posts if post.id not in self.posts}.values())
+        normalized = self._normalize_all(fresh)
         new_texts: list[int] = []
-        new_phash: list[tuple[int, int]] = []
-        added = 0
-        for post in posts:
-            if post.id in self.posts:
-                continue
-            added += 1
+        new_phash: list[int] = []
+        node_posts, node_live, parent, dirty = self.node_posts, self.node_live, self.parent, self.dirty
+        for post in fresh:
             self.posts[post.id] = post
-            text_entry, media_keys = self._content_keys(post)
+            text = normalized[post.text]
+            key = text.replace(" ", "")
+            if post.urls and len(key) < MIN_FUZZY_CHARS:
+                key += "|" + "|".join(sorted(canonical_url(url) for url in post.urls))
             nodes = []
-            if text_entry is not None:
-                node, fresh = self._node(text_entry[0])
+            if key:
+                node, fresh_node = self._node("t:" + key)
                 nodes.append(node)
-                if fresh and len(text_entry[1]) >= MIN_FUZZY_CHARS:
-                    self.node_text[node] = text_entry[1]
+                if fresh_node and len(text) >= MIN_FUZZY_CHARS:
+                    self.node_text[node] = text
                     new_texts.append(node)
-            for key in media_keys:
-                node, fresh = self._node(key)
-                nodes.append(node)
-                if fresh and key.startswith("p:"):
-                    new_phash.append((node, int(key[2:], 16)))
+            for item in post.media:
+                if item.sha256:
+                    nodes.append(self._node("m:" + item.sha256.lower())[0])
+                value = parse_phash(item.phash)
+                if value is not None:
+                    node, fresh_node = self._node(f"p:{value:016x}")
+                    nodes.append(node)
+                    if fresh_node:
+                        new_phash.append(node)
             for node in nodes:
-                self.node_posts[node].add(post.id)
-                self.dirty.add(self.find(node))
+                node_posts[node].append(post)
+                node_live[node] += 1
+                dirty.add(node if parent[node] == node else self.find(node))
             self.post_nodes[post.id] = tuple(nodes)
-            joinable = [n for n in nodes if not self.node_key[n].startswith("t:") or n in self.node_text]
+            joinable = [n for n in nodes if n in self.node_text or not self.node_key[n].startswith("t:")]
             for other in joinable[1:]:
                 self.union(joinable[0], other)
         self._link_texts(new_texts)
         self._link_phashes(new_phash)
-        return added
+        return len(fresh)
 
     def _link_texts(self, nodes: list[int]) -> None:
         """Find near-copy candidates of new texts by LSH and join those that verify."""
         if not nodes:
             return
         texts = [self.node_text[node] for node in nodes]
-        keys = minhash.band_keys(minhash.signatures(texts, self._vocabulary))
+        keys = minhash.band_keys(minhash.signatures(texts, self._words))
         pairs = self._bands.add(keys, np.asarray(nodes, dtype=np.int64), self._alive)
         pairs = [(a, b) for a, b in pairs.tolist() if self.find(a) != self.find(b)]
         if not pairs:
@@ -145,10 +170,8 @@ class ContentIndex:
         left = [self.node_text[a] for a, _ in pairs]
         right = [self.node_text[b] for _, b in pairs]
         shorter = np.minimum([len(t) for t in left], [len(t) for t in right])
-        need = np.where(shorter >= LONG_CHARS, required_ratio(LONG_CHARS), 0.0)
-        need = np.where(shorter < LONG_CHARS, [required_ratio(n) for n in shorter], need)
-        scores = cpdist(left, right, scorer=fuzz.ratio, workers=-1)
-        ok = scores >= need
+        need = np.array([required_ratio(n) for n in np.minimum(shorter, LONG_CHARS).tolist()])
+        ok = cpdist(left, right, scorer=fuzz.ratio, workers=-1) >= need
         retry = np.flatnonzero(~ok & (shorter >= LONG_CHARS))
         if len(retry):
             resorted = cpdist([left[i] for i in retry], [right[i] for i in retry],
@@ -157,36 +180,79 @@ class ContentIndex:
         for index in np.flatnonzero(ok).tolist():
             self.union(*pairs[index])
 
-    def _link_phashes(self, nodes: list[tuple[int, int]]) -> None:
-        """Join new pHash nodes to earlier ones within MAX_PHASH_DISTANCE bits."""
-        for node, value in nodes:
-            self._phash_value[node] = value
-            for band in phash_bands(value):
-                bucket = self._phash_buckets[band]
-                for other in bucket:
-                    if phash_distance(value, self._phash_value[other]) <= MAX_PHASH_DISTANCE:
-                        self.union(node, other)
-                bucket.append(node)
+    def _link_phashes(self, nodes: list[int]) -> None:
+        """Join new pHash nodes to all pHash nodes within MAX_PHASH_DISTANCE bits.
+
+        Split into MAX_PHASH_DISTANCE + 1 bands, two hashes that close agree on a band
+        (pigeonhole); per band, each new hash meets the equal-band hashes by a sorted search.
+        """
+        if not nodes:
+            return
+        self._phash_nodes.extend(nodes)
+        self._phash_values.extend(int(self.node_key[node][2:], 16) for node in nodes)
+        every = np.array(self._phash_values, dtype=np.uint64)
+        owners = np.array(self._phash_nodes, dtype=np.int64)
+        new = every[-len(nodes):]
+        width = -(-64 // PHASH_BANDS)
+        found = []
+        for band in range(PHASH_BANDS):
+            shift, mask = np.uint64(band * width), np.uint64((1 << width) - 1)
+            keys = (every >> shift) & mask
+            order = np.argsort(keys, kind="stable")
+            ranked = keys[order]
+            wanted = (new >> shift) & mask
+            low, high = np.searchsorted(ranked, wanted, "left"), np.searchsorted(ranked, wanted, "right")
+            counts = high - low
+            source = np.repeat(np.arange(len(new)), counts)
+            target = order[np.repeat(low - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())]
+            found.append(np.column_stack([source, target]))
+        pairs = np.unique(np.concatenate(found), axis=0)
+        close = np.bitwise_count(new[pairs[:, 0]] ^ every[pairs[:, 1]]) <= MAX_PHASH_DISTANCE
+        first = len(every) - len(nodes)
+        for a, b in pairs[close].tolist():
+            if first + a != b:
+                self.union(nodes[a], int(owners[b]))
 
     def _alive(self, nodes: np.ndarray) -> np.ndarray:
-        return np.fromiter((bool(self.node_posts[n]) for n in nodes.tolist()), dtype=bool, count=len(nodes))
+        return np.asarray(self.node_live, dtype=np.int64)[nodes] > 0
 
     def remove(self, post_ids: Iterable[str]) -> None:
         """Take posts out (they left the window); their components are re-judged."""
         for post_id in post_ids:
-            self.posts.pop(post_id, None)
+            if self.posts.pop(post_id, None) is None:
+                continue
             for node in self.post_nodes.pop(post_id, ()):
-                self.node_posts[node].discard(post_id)
+                self.node_live[node] -= 1
                 self.dirty.add(self.find(node))
+
+    def _live_posts(self, node: int) -> list[Post]:
+        held = self.node_posts[node]
+        if self.node_live[node] * 2 < len(held):
+            posts = self.posts
+            held = self.node_posts[node] = [post for post in held if posts.get(post.id) is post]
+        return held
+
+    def potential_posts(self, root: int) -> int:
+        """Live posts of a component counted per node (a post with text and image counts twice)."""
+        return sum(self.node_live[node] for node in self.nodes_of(root))
 
     def component_posts(self, root: int) -> list[Post]:
         """The live posts of a component, each once."""
-        ids: set[str] = set()
-        for node in self.members.get(root, ()):
-            ids.update(self.node_posts[node])
-        return [self.posts[post_id] for post_id in ids]
+        posts = self.posts
+        found: dict[str, Post] = {}
+        for node in self.nodes_of(root):
+            for post in self._live_posts(node):
+                if posts.get(post.id) is post:
+                    found[post.id] = post
+        return list(found.values())
 
-    def distinctive(self, root: int) -> bool:
-        """Whether a component holds content specific enough to be a message: a long text or an image."""
-        return any(node in self.node_text or not self.node_key[node].startswith("t:")
-                   for node in self.members.get(root, ()))
+    def specific(self, root: int) -> bool:
+        """Whether a component holds content specific enough to be one message: an image, or a text
+        of MIN_SPECIFIC_WORDS content words. Only such messages count as evidence of co-posting."""
+        for node in self.nodes_of(root):
+            if not self.node_key[node].startswith("t:"):
+                return True
+            text = self.node_text.get(node)
+            if text and sum(word not in minhash.STOPWORDS for word in text.split()) >= MIN_SPECIFIC_WORDS:
+                return True
+        return False

@@ -1,23 +1,30 @@
 """MinHash signatures and LSH band keys in numpy, so near-duplicate texts meet without all-pairs work.
 
-Shingles are word unigrams minus a background stopword list, plus word bigrams. 64 hashes in 16
-bands of 4 rows: two texts sharing 70 % of their shingles collide in some band with probability
-~0.98, at 30 % with ~0.12; verification then decides.
+Shingles are word unigrams minus a background stopword list, plus word bigrams. Each word is
+hashed once per process (a cache), bigrams are mixed from their words' hashes in numpy, and the
+signature is one-permutation MinHash: every shingle's hash picks one of 48 bins and competes for
+that bin's minimum, so a text costs one hash per shingle instead of one per bin. Bins no shingle
+fell in borrow from the next filled bin to the right (rotation densification). 16 bands of 3 bins
+taken 16 apart, so a band of a short text rests on several of its shingles, not on one copied
+value. On 12-word texts with one word swapped, 98 % of pairs share a band; unrelated texts of the
+same vocabulary shared none in 9,000 trials (4 rows: 89 %; adjacent bins: 100 % but 0.3 % of
+unrelated pairs too, each a verification).
 """
 
 from __future__ import annotations
 
-import itertools
-import zlib
+import hashlib
 from collections.abc import Sequence
 
 import numpy as np
 
-NUM_HASHES = 64
+BINS = 48
 BANDS = 16
-ROWS = NUM_HASHES // BANDS
-CHUNK_POSTS = 8192
-"""Texts per vectorised step; bounds the (shingles x hashes) temporary to ~100 MB."""
+ROWS = BINS // BANDS
+CHUNK_TEXTS = 16384
+"""Texts per vectorised step; bounds the temporaries to tens of MB."""
+MAX_CACHED_WORDS = 4_000_000
+"""Past this many distinct words the word-hash cache starts over (hashes depend on the word only)."""
 
 _STOPWORD_TEXT = (
     "a an and are as at be been but by for from had has have he her his i if in into is it its just me "
@@ -27,49 +34,85 @@ _STOPWORD_TEXT = (
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 """Background words that say nothing about which message a text is."""
 
-_rng = np.random.default_rng(20260220)
-_MUL = _rng.integers(1, 2**63, size=NUM_HASHES, dtype=np.uint64) | np.uint64(1)
-_ADD = _rng.integers(0, 2**63, size=NUM_HASHES, dtype=np.uint64)
-_BAND_MUL = _rng.integers(1, 2**63, size=ROWS, dtype=np.uint64) | np.uint64(1)
 _EMPTY = np.uint32(0xFFFFFFFF)
+_U64 = np.uint64
+_BIGRAM_MUL = _U64(0x9E3779B97F4A7C15)
+_BAND_MUL = np.array([0xD6E8FEB86659FD93, 0xA0761D6478BD642F, 0xE7037ED1A0B428DB], dtype=np.uint64)
+_BORROW_STEP = np.uint32(0x9E3779B1)
 
 
-def shingles(words: Sequence[str]) -> set[str]:
-    """Content words and adjacent word pairs of a normalised text."""
-    found = {word for word in words if word not in STOPWORDS}
-    found.update(f"{a} {b}" for a, b in itertools.pairwise(words))
-    return found
+def word_hash(word: str) -> int:
+    """A 64-bit hash of one word that is the same in every process (Python's `hash` is salted)."""
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
 
 
-def _shingle_hashes(texts: Sequence[str], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Flat 32-bit shingle hashes of all texts and each text's start offset."""
-    flat: list[int] = []
-    starts = np.empty(len(texts), dtype=np.int64)
-    for index, text in enumerate(texts):
-        starts[index] = len(flat)
-        for shingle in shingles(text.split()):
-            code = vocabulary.get(shingle)
-            if code is None:
-                code = vocabulary[shingle] = zlib.crc32(shingle.encode())
-            flat.append(code)
-    return np.asarray(flat, dtype=np.uint64), starts
+class WordHashes(dict[str, int]):
+    """word -> 64-bit hash, computed on first sight; lookups of known words stay in C."""
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= MAX_CACHED_WORDS:
+            self.clear()
+        value = self[word] = word_hash(word)
+        return value
 
 
-def signatures(texts: Sequence[str], vocabulary: dict[str, int]) -> np.ndarray:
-    """One row of NUM_HASHES uint32 minima per text; a text without shingles gets all-max."""
-    out = np.full((len(texts), NUM_HASHES), _EMPTY, dtype=np.uint32)
-    for begin in range(0, len(texts), CHUNK_POSTS):
-        chunk = texts[begin:begin + CHUNK_POSTS]
-        flat, starts = _shingle_hashes(chunk, vocabulary)
-        if not len(flat):
-            continue
-        hashed = ((flat[:, None] * _MUL + _ADD) >> np.uint64(32)).astype(np.uint32)
-        filled = np.append(starts[1:], len(flat)) > starts
-        out[begin + np.flatnonzero(filled)] = np.minimum.reduceat(hashed, starts[filled], axis=0)
+_STOP_HASHES = np.array(sorted(word_hash(word) for word in STOPWORDS), dtype=np.uint64)
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads every input bit over the output (in place, wrapping)."""
+    values ^= values >> _U64(30)
+    values *= _U64(0xBF58476D1CE4E5B9)
+    values ^= values >> _U64(27)
+    values *= _U64(0x94D049BB133111EB)
+    values ^= values >> _U64(31)
+    return values
+
+
+def shingle_hashes(texts: Sequence[str], words: WordHashes) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every text's shingles (content words and adjacent word pairs) and the text each belongs to.
+
+    Texts are normalised: words separated by single spaces, at least one word each.
+    """
+    lengths = np.fromiter((text.count(" ") + 1 for text in texts), dtype=np.int64, count=len(texts))
+    tokens = " ".join(texts).split(" ")
+    hashes = np.fromiter(map(words.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    owner = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    content = ~np.isin(hashes, _STOP_HASHES)
+    pair = owner[1:] == owner[:-1]
+    bigrams = _mix(hashes[:-1][pair] * _BIGRAM_MUL + hashes[1:][pair])
+    return np.concatenate([hashes[content], bigrams]), np.concatenate([owner[content], owner[:-1][pair]])
+
+
+def signatures(texts: Sequence[str], words: WordHashes) -> np.ndarray:
+    """One row of BINS uint32 minima per text (each text must hold at least one word)."""
+    out = np.empty((len(texts), BINS), dtype=np.uint32)
+    for begin in range(0, len(texts), CHUNK_TEXTS):
+        chunk = texts[begin:begin + CHUNK_TEXTS]
+        hashes, owner = shingle_hashes(chunk, words)
+        rows = np.full(len(chunk) * BINS, _EMPTY, dtype=np.uint32)
+        bins = ((hashes >> _U64(32)) * _U64(BINS)) >> _U64(32)
+        np.minimum.at(rows, owner * BINS + bins.astype(np.int64), hashes.astype(np.uint32))
+        out[begin:begin + len(chunk)] = _densify(rows.reshape(len(chunk), BINS))
     return out
 
 
+def _densify(rows: np.ndarray) -> np.ndarray:
+    """Fill each empty bin from the next filled bin to its right (wrapping), offset by the distance."""
+    empty = rows == _EMPTY
+    if not empty.any():
+        return rows
+    position = np.arange(2 * BINS)
+    filled_at = np.where(np.concatenate([~empty, ~empty], axis=1), position, 4 * BINS)
+    nearest = np.minimum.accumulate(filled_at[:, ::-1], axis=1)[:, ::-1][:, :BINS]
+    has_any = nearest[:, 0] < 4 * BINS
+    nearest = np.where(has_any[:, None], nearest, position[:BINS])
+    distance = (nearest - position[:BINS]).astype(np.uint32)
+    borrowed = np.take_along_axis(rows, nearest % BINS, axis=1) + distance * _BORROW_STEP
+    return np.where(empty & has_any[:, None], borrowed, rows)
+
+
 def band_keys(signature_rows: np.ndarray) -> np.ndarray:
-    """(texts, BANDS) uint64 keys; equal keys in a column mean equal rows in that band."""
-    rows = signature_rows.astype(np.uint64).reshape(len(signature_rows), BANDS, ROWS)
-    return (rows * _BAND_MUL).sum(axis=2, dtype=np.uint64) + np.arange(BANDS, dtype=np.uint64)
+    """(texts, BANDS) uint64 keys; band b holds bins b, b+16, b+32, and equal keys mean equal bins."""
+    rows = signature_rows.astype(np.uint64).reshape(len(signature_rows), ROWS, BANDS)
+    return (rows * _BAND_MUL[None, :, None]).sum(axis=1, dtype=np.uint64) + np.arange(BANDS, dtype=np.uint64)

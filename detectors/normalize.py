@@ -28,6 +28,10 @@ MIN_PREFIX_REST = 5
 
 MIN_SPACED_RUN = 3
 """This many single letters in a row ('v o t e') are read as one spaced-out word."""
+_SPACED_RUN = re.compile(r" \S" * MIN_SPACED_RUN + " ")
+
+MAX_PREFIX_CHARS = 80
+"""A prefix's '!' or ':' comes this early or not at all ('rt @a @b:' fits, a whole sentence does not)."""
 
 
 def fold_chars(text: str) -> str:
@@ -51,33 +55,54 @@ def _join_spaced(words: list[str]) -> list[str]:
     return joined
 
 
+def _drop_prefix(folded: str) -> str:
+    """Drop a short leading exclamation ('agree!', 'rt @bob:') when enough words follow it."""
+    marks = [at for at in (folded.find("!"), folded.find(":")) if at >= 0]
+    if not marks or min(marks) > MAX_PREFIX_CHARS:
+        return folded
+    prefix = _PREFIX.match(folded, 0, MAX_PREFIX_CHARS)
+    if prefix and len(folded[prefix.end():].split()) >= MIN_PREFIX_REST:
+        return folded[prefix.end():]
+    return folded
+
+
+def _words(folded: str) -> str:
+    """Runs of letters, digits, '#' and '@', separated by single spaces."""
+    if not folded.isascii():
+        return " ".join(_NON_WORD.sub(" ", folded).split())
+    spaced = folded.encode().translate(_ASCII_WORDS).decode()
+    while "  " in spaced:
+        spaced = spaced.replace("  ", " ")
+    return spaced.strip()
+
+
+def _drop_tags_and_mentions(words: list[str]) -> list[str]:
+    words = [word for word in words if not word.startswith("@")]
+    while words and words[-1].startswith("#"):
+        words.pop()
+    return [stripped for word in words if (stripped := word.strip("#@"))]
+
+
 def normalize_text(text: str) -> str:
     """The comparable form of a post's text: folded, lower-case words separated by single spaces.
 
     Copies that differ only by disguise, links, mentions, trailing hashtags, a short prefix,
-    punctuation or emoji give the same string.
+    punctuation or emoji give the same string. Each step runs only when its trigger character is
+    present, so a plain ASCII post costs a few C calls.
     """
     folded = fold_chars(text)
     if "http" in folded or "www." in folded:
         folded = _URL.sub(" ", folded)
-    prefix = _PREFIX.match(folded)
-    if prefix and len(folded[prefix.end():].split()) >= MIN_PREFIX_REST:
-        folded = folded[prefix.end():]
-    if folded.isascii():
-        words = folded.encode().translate(_ASCII_WORDS).decode().split()
-    else:
-        words = _NON_WORD.sub(" ", folded).split()
-    if words and words[0] in ("rt", "via"):
-        del words[0]
-    if "@" in folded:
-        words = [word for word in words if not word.startswith("@")]
-    if "#" in folded:
-        while words and words[-1].startswith("#"):
-            words.pop()
-        words = [stripped for word in words if (stripped := word.strip("#@"))]
-    if sum(len(word) == 1 for word in words) >= MIN_SPACED_RUN:
-        words = _join_spaced(words)
-    return " ".join(words)
+    if "!" in folded or ":" in folded:
+        folded = _drop_prefix(folded)
+    normalized = _words(folded)
+    if normalized.startswith(("rt ", "via ")) or normalized in ("rt", "via"):
+        normalized = normalized.partition(" ")[2]
+    if "@" in normalized or "#" in normalized:
+        normalized = " ".join(_drop_tags_and_mentions(normalized.split(" ")))
+    if _SPACED_RUN.search(f" {normalized} "):
+        normalized = " ".join(_join_spaced(normalized.split(" ")))
+    return normalized
 
 
 def squash(normalized: str) -> str:

@@ -6,16 +6,16 @@ that is still being appended to is followed safely: a half-written last line wai
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+import numpy as np
 import orjson
 
-from chorus.records import RecordError, parse_post
+from chorus.records import RecordError, decode_plain_lines, decode_post
 from platforms.base import Action, ActionResult, FetchResult, Skipped
 
 SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json.gz")
@@ -36,10 +36,6 @@ def post_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     raise SourceError(f"{path} does not exist (source.path must name a .jsonl file, a .jsonl.gz file or a folder)")
-
-
-def _open(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
 
 
 class JsonlSource:
@@ -83,34 +79,86 @@ class JsonlSource:
         return FetchResult(posts, next_cursor, skipped, exhausted=True)
 
 
-def read_records(path: Path, offset: int = 0, line_no: int = 0) -> Iterator[tuple[int, int, object]]:
-    """Yield `(line number, offset after the line, Post or Skipped)` for each complete line past `offset`.
+BLOCK_BYTES = 1 << 21
+"""Bytes read (after decompression) per step; whole lines of a block are decoded in one typed pass."""
 
-    A truncated or corrupt .gz ends the file with one `Skipped` naming the last good line.
+
+def _raw_blocks(handle: IO[bytes], gz: bool) -> Iterator[bytes]:
+    """The file's bytes in blocks; gzip (any number of members) decompressed as it goes.
+
+    zlib keeps every byte it could decompress before a truncation or corruption, which
+    `GzipFile.read` would throw away with the error.
     """
+    inflate = zlib.decompressobj(wbits=31)
+    started = False
+    while chunk := handle.read(BLOCK_BYTES // 4 if gz else BLOCK_BYTES):
+        if not gz:
+            yield chunk
+            continue
+        started = True
+        while chunk:
+            yield inflate.decompress(chunk)
+            chunk = inflate.unused_data if inflate.eof else b""
+            if chunk:
+                inflate = zlib.decompressobj(wbits=31)
+    if started and not inflate.eof:
+        raise EOFError("compressed file ended before the end-of-stream marker was reached")
+
+
+def _line_blocks(path: Path, offset: int) -> Iterator[bytes]:
+    """Blocks of whole lines from `offset` (in decompressed bytes) on; a last unfinished line is held back."""
+    gz = path.name.endswith(".gz")
     try:
-        handle = _open(path)
+        handle = path.open("rb")
     except OSError as error:
         raise SourceError(f"cannot read {path}: {error.strerror or error}") from None
     with handle:
-        try:
-            handle.seek(offset)  # gzip seeks by decompressing forward; the source keeps readers open
-            for raw in handle:
-                if not raw.endswith(b"\n"):
-                    return  # a line still being written: read it next time, whole
-                line_no += 1
-                offset += len(raw)
-                if raw.strip():
-                    yield line_no, offset, _parse_line(raw, path, line_no)
-        except (EOFError, gzip.BadGzipFile, zlib.error) as error:
-            problem = f"file is truncated or corrupt after line {line_no} ({error or 'unexpected end of data'})"
-            yield line_no, offset, Skipped(f"{path.name}", problem)
+        if not gz:
+            handle.seek(offset)
+            offset = 0
+        carry = b""
+        for raw in _raw_blocks(handle, gz):
+            if offset:
+                skip = min(offset, len(raw))
+                raw, offset = raw[skip:], offset - skip
+            cut = raw.rfind(b"\n") + 1
+            if not cut:
+                carry += raw
+                continue
+            yield carry + raw[:cut]
+            carry = raw[cut:]
+
+
+def read_records(path: Path, offset: int = 0, line_no: int = 0) -> Iterator[tuple[int, int, object]]:
+    """Yield `(line number, offset after the line, Post or Skipped)` for each complete line past `offset`.
+
+    A half-written last line is left for the next read. A truncated or corrupt .gz ends the file
+    with one `Skipped` naming the last good line.
+    """
+    blocks = _line_blocks(path, offset)
+    try:
+        for block in blocks:
+            ends = (np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + (offset + 1)).tolist()
+            posts = decode_plain_lines(block)
+            if posts is not None:
+                yield from zip(range(line_no + 1, line_no + 1 + len(ends)), ends, posts, strict=True)
+            else:
+                starts = [offset, *ends[:-1]]
+                for index, (start, end) in enumerate(zip(starts, ends, strict=True)):
+                    raw = block[start - offset:end - offset]
+                    if raw.strip():
+                        yield line_no + index + 1, end, _parse_line(raw, path, line_no + index + 1)
+            line_no += len(ends)
+            offset = ends[-1]
+    except (EOFError, zlib.error) as error:
+        problem = f"file is truncated or corrupt after line {line_no} ({error or 'unexpected end of data'})"
+        yield line_no, offset, Skipped(f"{path.name}", problem)
 
 
 def _parse_line(raw: bytes, path: Path, line_no: int) -> object:
     where = f"{path.name}:{line_no}"
     try:
-        return parse_post(orjson.loads(raw))
+        return decode_post(raw)
     except orjson.JSONDecodeError as error:
         return Skipped(where, f"not valid JSON ({error.args[0] if error.args else error})")
     except RecordError as error:

@@ -4,7 +4,7 @@ import numpy as np
 
 from detectors.bands import BandTable
 from detectors.media import phash_bands, phash_distance
-from detectors.minhash import band_keys, signatures
+from detectors.minhash import WordHashes, band_keys, signatures
 from detectors.similarity import near_copies
 
 LONG = "the new bridge project will cost the city twelve million and nobody asked the residents"
@@ -32,7 +32,7 @@ def test_same_topic_is_not_a_copy() -> None:
 def test_lsh_pairs_near_copies_and_not_strangers() -> None:
     stranger = "completely unrelated words about gardening tomatoes in spring"
     texts = [LONG, LONG.replace("twelve", "ten"), stranger]
-    keys = band_keys(signatures(texts, {}))
+    keys = band_keys(signatures(texts, WordHashes()))
     table = BandTable()
     pairs = table.add(keys, np.arange(3), lambda nodes: np.ones(len(nodes), dtype=bool))
     assert {tuple(p) for p in pairs.tolist()} == {(1, 0)}
