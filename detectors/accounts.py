@@ -10,6 +10,8 @@ from statistics import median
 from chorus.models import Author, Post
 
 DAY = 86400.0
+MIN_BUNCH = 3
+"""Fewer accounts created close together are no batch: any two accounts may share a week."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +71,7 @@ def account_signals(
         accounts=len(first),
         new_fraction=sum(age <= new_account_days for age in ages) / len(ages) if ages else 0.0,
         median_age_days=median(ages) if ages else None,
-        bunched=_largest_bunch(created, bunch_days) if len(created) >= 3 else 0,
+        bunched=bunch if (bunch := _largest_bunch(created, bunch_days)) >= MIN_BUNCH else 0,
         default_avatar_fraction=sum(avatars) / len(avatars) if avatars else 0.0,
         low_followers_fraction=(
             sum(count <= low_followers for count in followers) / len(followers) if followers else 0.0

@@ -12,8 +12,14 @@ TRACKING_PARAMS = frozenset(
 
 
 def canonical_url(url: str) -> str:
-    """Lower-case scheme-less host and path, no `www.`, no fragment, no tracking parameters."""
-    parts = urlsplit(url.strip())
+    """Lower-case scheme-less host and path, no `www.`, no fragment, no tracking parameters.
+
+    A link too malformed to parse ('http://[oops') is compared as written, without its scheme.
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url.strip().lower().partition("://")[2] or url.strip().lower()
     host = parts.netloc.lower().removeprefix("www.")
     query = [
         (key, value)

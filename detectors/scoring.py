@@ -3,9 +3,13 @@
 Shared text alone cannot separate a campaign from a headline everyone shares, so content only
 makes a group a candidate; the score comes from evidence about the accounts (new when they
 posted, created together, thin profiles), repeated co-posting, and timing, fused as a noisy-OR:
-each piece of evidence can carry a group on its own only when it is strong. Account evidence
-counts only for the accounts that posted within one detection window of each other: new
-accounts saying "hi all" months apart are not acting together.
+each piece of evidence can carry a group on its own only when it is strong. Newness counts only
+as far as the accounts acted together, shown by posting within one detection window of each other
+or by being created in one batch: new accounts saying "hi all" months apart are not acting
+together, a batch of accounts created in the same days and each posting the message in its first
+weeks is. Thin profiles count only for accounts active in one window. Co-posting by fewer
+accounts than a small campaign (SMALL_GROUP) counts for less: three accounts sharing a few
+messages is a coincidence far more often than ten are.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ HOUR = 3600.0
 EVIDENCE_WEIGHTS = {"accounts": 0.9, "coposting": 0.85, "burst": 0.25}
 """How far each signal at full strength goes toward certainty; timing alone never passes 0.5."""
 ACCOUNT_PARTS = {"new_accounts": 0.5, "bunched_creation": 0.3, "thin_profiles": 0.2}
+SMALL_GROUP = 5
+"""Accounts of the smallest campaigns worth a card; co-posting by fewer is discounted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +59,13 @@ def score_group(
         "new_accounts": accounts.new_fraction,
         "bunched_creation": accounts.bunched / n if n else 0.0,
         "thin_profiles": thin,
-        "coposting": min(1.0, (messages - 1) / 2),
+        "coposting": min(1.0, (messages - 1) / 2) * min(1.0, (n - 1) / (SMALL_GROUP - 1)),
         "burst": max(0.0, 1.0 - span / window_seconds) if window_seconds else 0.0,
     }
     signals["concentrated"] = accounts.concentrated
-    signals["accounts"] = accounts.concentrated * sum(
-        weight * signals[name] for name, weight in ACCOUNT_PARTS.items()
-    )
+    together = {"new_accounts": max(accounts.concentrated, signals["bunched_creation"]),
+                "bunched_creation": 1.0, "thin_profiles": accounts.concentrated}
+    signals["accounts"] = sum(weight * signals[name] * together[name] for name, weight in ACCOUNT_PARTS.items())
     doubt = 1.0
     for name, weight in EVIDENCE_WEIGHTS.items():
         doubt *= 1.0 - weight * signals[name]

@@ -41,3 +41,7 @@ def test_tracking_parameters_do_not_change_a_link() -> None:
     assert canonical_url("https://www.News.example/a/?utm_source=x&id=3&fbclid=z#top") == \
         canonical_url("https://news.example/a?id=3")
     assert canonical_url("https://news.example/a?id=3") != canonical_url("https://news.example/a?id=4")
+
+
+def test_a_malformed_link_is_compared_as_written_instead_of_failing() -> None:
+    assert canonical_url("http://[oops/page") == canonical_url("HTTPS://[oops/page")
