@@ -14,6 +14,8 @@ scores clusters.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -31,6 +33,21 @@ from chorus.scan import read_posts
 NETWORKS = [("co_tweet", 60), ("co_tweet", 3600), ("co_similar_tweet", 60), ("co_similar_tweet", 3600),
             ("co_link", 60), ("co_link", 3600)]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def run_within(command: list[str], timeout: float) -> bool:
+    """Run the peer's command; past `timeout` stop it and its worker processes and return False."""
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          start_new_session=True) as process:
+        try:
+            _, errors = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return False
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(command[2:5])} failed: {errors.decode(errors='replace')[-2000:]}")
+    return True
 
 
 def linked_components(edges: list[tuple[str, str]]) -> list[list[str]]:
@@ -88,11 +105,9 @@ def main() -> int:
         for spec in args.networks:
             network, window = spec.split(":")
             started = time.perf_counter()
-            try:
-                subprocess.run(["compute_networks", db, "compute", network, "--time_window", window,
-                                "--min_edge_weight", "2", "--n_cpus", "2"],
-                               check=True, capture_output=True, timeout=args.timeout)
-            except subprocess.TimeoutExpired:
+            command = ["compute_networks", db, "compute", network, "--time_window", window,
+                       "--min_edge_weight", "2", "--n_cpus", "2"]
+            if not run_within(command, args.timeout):
                 print(f"peer {network} {window} s: not finished within {args.timeout:.0f} s", flush=True)
                 continue
             seconds = time.perf_counter() - started

@@ -46,8 +46,11 @@ class _Detector:
     def _refresh(self) -> None:
         """Re-read the groups whose components changed; keep co-posting links and caches in step."""
         index, min_accounts = self.index, self.settings.min_accounts
+        members, live, groups = index.members, index.node_live, self._groups
         changed = []
         for root in index.dirty:
+            if live[root] < min_accounts and root not in members and root not in groups:
+                continue  # a lone node with too few posts, and no group before: nothing to re-read
             changed.append(root)
             self._scored.pop(root, None)
             posts = []
@@ -76,7 +79,7 @@ class _Detector:
         media_accounts: dict[int, set[str]] = {}
         for post in posts:
             for node in index.post_nodes[post.id]:
-                if index.node_key[node].startswith("t:"):
+                if index.is_text(node):
                     text_nodes.add(node)
                 else:
                     media_accounts.setdefault(node, set()).add(post.author.id)

@@ -6,8 +6,8 @@ pHashes are within a few bits, and when one post carries both a text and an imag
 components are the content groups that scoring then judges. Adding posts touches only their own
 nodes and the components they join, so a poll costs what it adds, not what the window holds.
 
-Work is done once per distinct thing: a raw text is normalised once, an exact text once
-MinHashed, so campaign copies and organic repeats cost a dictionary lookup each.
+Work is done once per distinct thing: a raw text is normalised once per batch, an exact text
+MinHashed once, so campaign copies and organic repeats cost a dictionary lookup each.
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ MIN_FUZZY_CHARS = 20
 """Shorter texts ('good morning!!') group only when exactly equal: fuzzy matches chain them."""
 MIN_SPECIFIC_WORDS = 4
 """Content words (not stopwords) a text needs to be a specific message rather than a stock phrase."""
-MAX_CACHED_TEXTS = 2_000_000
-"""Past this many distinct raw texts the normalisation cache starts over."""
 
 
 def digest(value: str) -> str:
@@ -61,7 +59,7 @@ class ContentIndex:
         self.dirty: set[int] = set()
         self._bands = BandTable()
         self._words = minhash.WordHashes()
-        self._normalized: dict[str, str] = {}
+        self._media: set[int] = set()
         self._phash_nodes: list[int] = []
         self._phash_values: list[int] = []
 
@@ -107,52 +105,67 @@ class ContentIndex:
         self.parent.append(node)
         return node, True
 
-    def _normalize_all(self, posts: list[Post]) -> dict[str, str]:
-        """Normalised text of each distinct raw text, through a cache shared across batches."""
-        cache = self._normalized
-        if len(cache) > MAX_CACHED_TEXTS:
-            cache.clear()
-        for text in {post.text for post in posts}.difference(cache):
-            cache[text] = normalize_text(text)
-        return cache
+    def is_text(self, node: int) -> bool:
+        """Whether a node stands for a text (else for an image's sha256 or pHash)."""
+        return node not in self._media
+
+    def _text_node(self, text: str, key: str, new_texts: list[int]) -> int:
+        """The node of a normalised text under `key`; a new one long enough to vary is queued for LSH."""
+        node, fresh = self._node(key)
+        if fresh and len(text) >= MIN_FUZZY_CHARS:
+            self.node_text[node] = text
+            new_texts.append(node)
+        return node
+
+    def _nodes_with_extras(self, post: Post, text: str, new_texts: list[int], new_phash: list[int]) -> list[int]:
+        """Nodes of a post with links or images: a short text keyed with its links, plus image nodes."""
+        key = text.replace(" ", "")
+        if post.urls and len(key) < MIN_FUZZY_CHARS:
+            key += "|" + "|".join(sorted(canonical_url(url) for url in post.urls))
+        nodes = [self._text_node(text, key, new_texts)] if key else []
+        for item in post.media:
+            if item.sha256:
+                node, _ = self._node("m:" + item.sha256.lower())
+                nodes.append(node)
+                self._media.add(node)
+            value = parse_phash(item.phash)
+            if value is not None:
+                node, fresh = self._node(f"p:{value:016x}")
+                nodes.append(node)
+                if fresh:
+                    self._media.add(node)
+                    new_phash.append(node)
+        joinable = [node for node in nodes if node in self.node_text or node in self._media]
+        for other in joinable[1:]:
+            self.union(joinable[0], other)
+        return nodes
 
     def add(self, posts: Iterable[Post]) -> int:
-        """Index posts not seen before (by id); return how many were new."""
+        """Index posts not seen before (by id); return how many were new.
+
+        Each distinct raw text is normalised and keyed once; a post then costs a lookup.
+        """
         fresh = list({post.id: post for post in posts if post.id not in self.posts}.values())
-        normalized = self._normalize_all(fresh)
+        normalized = {text: normalize_text(text) for text in {post.text for post in fresh}}
         new_texts: list[int] = []
         new_phash: list[int] = []
-        node_posts, node_live, parent, dirty = self.node_posts, self.node_live, self.parent, self.dirty
+        node_of_text = {raw: self._text_node(text, key, new_texts) if (key := text.replace(" ", "")) else -1
+                        for raw, text in normalized.items()}
+        index_posts, post_nodes, node_posts, node_live = self.posts, self.post_nodes, self.node_posts, self.node_live
+        touched: set[int] = set()
         for post in fresh:
-            self.posts[post.id] = post
-            text = normalized[post.text]
-            key = text.replace(" ", "")
-            if post.urls and len(key) < MIN_FUZZY_CHARS:
-                key += "|" + "|".join(sorted(canonical_url(url) for url in post.urls))
-            nodes = []
-            if key:
-                node, fresh_node = self._node("t:" + key)
-                nodes.append(node)
-                if fresh_node and len(text) >= MIN_FUZZY_CHARS:
-                    self.node_text[node] = text
-                    new_texts.append(node)
-            for item in post.media:
-                if item.sha256:
-                    nodes.append(self._node("m:" + item.sha256.lower())[0])
-                value = parse_phash(item.phash)
-                if value is not None:
-                    node, fresh_node = self._node(f"p:{value:016x}")
-                    nodes.append(node)
-                    if fresh_node:
-                        new_phash.append(node)
+            index_posts[post.id] = post
+            if post.media or post.urls:
+                nodes = tuple(self._nodes_with_extras(post, normalized[post.text], new_texts, new_phash))
+            else:
+                node = node_of_text[post.text]
+                nodes = (node,) if node >= 0 else ()
+            post_nodes[post.id] = nodes
             for node in nodes:
                 node_posts[node].append(post)
                 node_live[node] += 1
-                dirty.add(node if parent[node] == node else self.find(node))
-            self.post_nodes[post.id] = tuple(nodes)
-            joinable = [n for n in nodes if n in self.node_text or not self.node_key[n].startswith("t:")]
-            for other in joinable[1:]:
-                self.union(joinable[0], other)
+            touched.update(nodes)
+        self.dirty.update({self.find(node) for node in touched})
         self._link_texts(new_texts)
         self._link_phashes(new_phash)
         return len(fresh)
@@ -206,7 +219,7 @@ class ContentIndex:
             source = np.repeat(np.arange(len(new)), counts)
             target = order[np.repeat(low - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())]
             found.append(np.column_stack([source, target]))
-        pairs = np.unique(np.concatenate(found), axis=0)
+        pairs = np.concatenate(found)
         close = np.bitwise_count(new[pairs[:, 0]] ^ every[pairs[:, 1]]) <= MAX_PHASH_DISTANCE
         first = len(every) - len(nodes)
         for a, b in pairs[close].tolist():
@@ -250,7 +263,7 @@ class ContentIndex:
         """Whether a component holds content specific enough to be one message: an image, or a text
         of MIN_SPECIFIC_WORDS content words. Only such messages count as evidence of co-posting."""
         for node in self.nodes_of(root):
-            if not self.node_key[node].startswith("t:"):
+            if node in self._media:
                 return True
             text = self.node_text.get(node)
             if text and sum(word not in minhash.STOPWORDS for word in text.split()) >= MIN_SPECIFIC_WORDS:

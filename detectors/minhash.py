@@ -98,18 +98,26 @@ def signatures(texts: Sequence[str], words: WordHashes) -> np.ndarray:
 
 
 def _densify(rows: np.ndarray) -> np.ndarray:
-    """Fill each empty bin from the next filled bin to its right (wrapping), offset by the distance."""
-    empty = rows == _EMPTY
+    """Fill each empty bin from the next filled bin to its right (wrapping), offset by the distance.
+
+    Two right-to-left sweeps over the bins, vectorised across texts: the first finds what wraps
+    around to the last bins, the second writes; a text without shingles keeps its empty bins.
+    """
+    columns = np.ascontiguousarray(rows.T)
+    empty = columns == _EMPTY
     if not empty.any():
         return rows
-    position = np.arange(2 * BINS)
-    filled_at = np.where(np.concatenate([~empty, ~empty], axis=1), position, 4 * BINS)
-    nearest = np.minimum.accumulate(filled_at[:, ::-1], axis=1)[:, ::-1][:, :BINS]
-    has_any = nearest[:, 0] < 4 * BINS
-    nearest = np.where(has_any[:, None], nearest, position[:BINS])
-    distance = (nearest - position[:BINS]).astype(np.uint32)
-    borrowed = np.take_along_axis(rows, nearest % BINS, axis=1) + distance * _BORROW_STEP
-    return np.where(empty & has_any[:, None], borrowed, rows)
+    carry = np.full(len(rows), _EMPTY, dtype=np.uint32)
+    distance = np.zeros(len(rows), dtype=np.uint32)
+    for sweep in (0, 1):
+        for column in range(BINS - 1, -1, -1):
+            filled = ~empty[column]
+            np.copyto(carry, columns[column], where=filled)
+            distance += np.uint32(1)
+            distance[filled] = 0
+            if sweep:
+                np.copyto(columns[column], carry + distance * _BORROW_STEP, where=empty[column] & (carry != _EMPTY))
+    return columns.T
 
 
 def band_keys(signature_rows: np.ndarray) -> np.ndarray:

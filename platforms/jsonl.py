@@ -6,6 +6,8 @@ that is still being appended to is followed safely: a half-written last line wai
 
 from __future__ import annotations
 
+import queue
+import threading
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -81,6 +83,7 @@ class JsonlSource:
 
 BLOCK_BYTES = 1 << 21
 """Bytes read (after decompression) per step; whole lines of a block are decoded in one typed pass."""
+_END = object()
 
 
 def _raw_blocks(handle: IO[bytes], gz: bool) -> Iterator[bytes]:
@@ -105,6 +108,43 @@ def _raw_blocks(handle: IO[bytes], gz: bool) -> Iterator[bytes]:
         raise EOFError("compressed file ended before the end-of-stream marker was reached")
 
 
+def _read_ahead(blocks: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
+    """The same blocks, produced on a worker thread up to `depth` ahead of the reader.
+
+    zlib releases the GIL while it inflates, so a .gz file decompresses on the second core while
+    this one decodes. An error of the worker is raised here, at the block where it happened.
+    """
+    ready: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand_over(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for block in blocks:
+                if not hand_over(block):
+                    return
+            hand_over(_END)
+        except Exception as error:  # handed to the reader, which raises it
+            hand_over(error)
+
+    threading.Thread(target=work, name="jsonl-read-ahead", daemon=True).start()
+    try:
+        while (item := ready.get()) is not _END:
+            if isinstance(item, Exception):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+
+
 def _line_blocks(path: Path, offset: int) -> Iterator[bytes]:
     """Blocks of whole lines from `offset` (in decompressed bytes) on; a last unfinished line is held back."""
     gz = path.name.endswith(".gz")
@@ -117,7 +157,7 @@ def _line_blocks(path: Path, offset: int) -> Iterator[bytes]:
             handle.seek(offset)
             offset = 0
         carry = b""
-        for raw in _raw_blocks(handle, gz):
+        for raw in _read_ahead(_raw_blocks(handle, gz)) if gz else _raw_blocks(handle, gz):
             if offset:
                 skip = min(offset, len(raw))
                 raw, offset = raw[skip:], offset - skip
