@@ -21,13 +21,16 @@ MAX_BATCH = 1 << _POSITION_BITS
 
 
 class BandTable:
-    """Band keys of every indexed text; `add` pairs new texts with the first holder of a shared key."""
+    """Band keys of every indexed text; `add` pairs new texts with the first holder of a shared key.
+
+    Each band is its own table, so one band's keys and temporaries are in memory at a time.
+    """
 
     def __init__(self) -> None:
-        self._segments: list[tuple[np.ndarray, np.ndarray]] = []
+        self._bands: list[list[tuple[np.ndarray, np.ndarray]]] = []
 
     def __len__(self) -> int:
-        return sum(len(keys) for keys, _ in self._segments)
+        return sum(len(keys) for segments in self._bands for keys, _ in segments)
 
     def add(
         self, keys: np.ndarray, nodes: np.ndarray, alive: Callable[[np.ndarray], np.ndarray]
@@ -40,36 +43,50 @@ class BandTable:
             half = len(nodes) // 2
             found = [self.add(keys[:half], nodes[:half], alive), self.add(keys[half:], nodes[half:], alive)]
             return np.concatenate(found)
-        position = np.repeat(np.arange(len(nodes), dtype=np.uint64), keys.shape[1])
-        packed = np.sort((keys.ravel() & _KEY) | position)
-        flat_keys, flat_nodes = packed & _KEY, nodes[(packed & _POSITION).astype(np.int64)]
+        if not self._bands:
+            self._bands = [[] for _ in range(keys.shape[1])]
+        nodes = nodes.astype(np.int32)
+        found = [self._add_band(segments, np.ascontiguousarray(keys[:, band]), nodes, alive)
+                 for band, segments in enumerate(self._bands)]
+        pairs = np.concatenate(found).astype(np.int64)
+        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+        distinct = np.unique((pairs[:, 0] << 32) | pairs[:, 1])
+        return np.column_stack([distinct >> 32, distinct & 0xFFFFFFFF])
+
+    @staticmethod
+    def _add_band(
+        segments: list[tuple[np.ndarray, np.ndarray]], keys: np.ndarray, nodes: np.ndarray,
+        alive: Callable[[np.ndarray], np.ndarray],
+    ) -> np.ndarray:
+        """One band: pair each new key with its first holder, in the batch or in an older segment."""
+        packed = np.sort((keys & _KEY) | np.arange(len(keys), dtype=np.uint64))
+        flat_keys, flat_nodes = packed & _KEY, nodes[(packed & _POSITION).astype(np.intp)]
+        del packed
         first = np.ones(len(flat_keys), dtype=bool)
         first[1:] = flat_keys[1:] != flat_keys[:-1]
         holder = flat_nodes[np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))]
         pairs = [np.column_stack([flat_nodes[~first], holder[~first]])]
         lead_keys, lead_nodes = flat_keys[first], flat_nodes[first]
-        for seg_keys, seg_nodes in self._segments:
+        for seg_keys, seg_nodes in segments:
             at = np.searchsorted(seg_keys, lead_keys)
             hit = at < len(seg_keys)
             hit[hit] = seg_keys[at[hit]] == lead_keys[hit]
             pairs.append(np.column_stack([lead_nodes[hit], seg_nodes[at[hit]]]))
-        self._segments.append((flat_keys, flat_nodes))
-        while len(self._segments) > 1 and 2 * len(self._segments[-1][0]) >= len(self._segments[-2][0]):
-            self._merge_last(alive)
-        found = np.concatenate(pairs)
-        found = found[found[:, 0] != found[:, 1]]
-        distinct = np.unique((found[:, 0] << 32) | found[:, 1])
-        return np.column_stack([distinct >> 32, distinct & 0xFFFFFFFF])
+        segments.append((flat_keys, flat_nodes))
+        while len(segments) > 1 and 2 * len(segments[-1][0]) >= len(segments[-2][0]):
+            _merge_last(segments, alive)
+        return np.concatenate(pairs)
 
-    def _merge_last(self, alive: Callable[[np.ndarray], np.ndarray]) -> None:
-        """Merge the newest segment into the one before it; older holders stay first among equal keys."""
-        (old_keys, old_nodes), (new_keys, new_nodes) = self._segments[-2], self._segments.pop()
-        at = np.searchsorted(old_keys, new_keys, side="right") + np.arange(len(new_keys))
-        from_old = np.ones(len(old_keys) + len(new_keys), dtype=bool)
-        from_old[at] = False
-        keys = np.empty(len(from_old), dtype=np.uint64)
-        nodes = np.empty(len(from_old), dtype=np.int64)
-        keys[at], nodes[at] = new_keys, new_nodes
-        keys[from_old], nodes[from_old] = old_keys, old_nodes
-        keep = alive(nodes)
-        self._segments[-1] = (keys[keep], nodes[keep])
+
+def _merge_last(segments: list[tuple[np.ndarray, np.ndarray]], alive: Callable[[np.ndarray], np.ndarray]) -> None:
+    """Merge the newest segment into the one before it; older holders stay first among equal keys."""
+    (old_keys, old_nodes), (new_keys, new_nodes) = segments[-2], segments.pop()
+    at = np.searchsorted(old_keys, new_keys, side="right") + np.arange(len(new_keys))
+    from_old = np.ones(len(old_keys) + len(new_keys), dtype=bool)
+    from_old[at] = False
+    keys = np.empty(len(from_old), dtype=np.uint64)
+    nodes = np.empty(len(from_old), dtype=np.int32)
+    keys[at], nodes[at] = new_keys, new_nodes
+    keys[from_old], nodes[from_old] = old_keys, old_nodes
+    keep = alive(nodes)
+    segments[-1] = (keys[keep], nodes[keep])

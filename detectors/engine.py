@@ -78,7 +78,7 @@ class _Detector:
         text_nodes: set[int] = set()
         media_accounts: dict[int, set[str]] = {}
         for post in posts:
-            for node in index.post_nodes[post.id]:
+            for node in index.nodes_of_post(post.id):
                 if index.is_text(node):
                     text_nodes.add(node)
                 else:
@@ -96,7 +96,7 @@ class _Detector:
             bunch_days=settings.bunch_days, shared_media=len(shared),
         )
         return Cluster(
-            key=digest(index.node_key[index.post_nodes[posts[0].id][0]]),
+            key=digest(index.node_key[index.nodes_of_post(posts[0].id)[0]]),
             score=scored.score,
             accounts=list(dict.fromkeys(post.author.id for post in posts)),
             posts=[post.id for post in posts],

@@ -47,7 +47,8 @@ class ContentIndex:
 
     def __init__(self) -> None:
         self.posts: dict[str, Post] = {}
-        self.post_nodes: dict[str, tuple[int, ...]] = {}
+        self.post_nodes: dict[str, int | tuple[int, ...]] = {}
+        """A post's node, or its nodes when it has none or several (see `nodes_of_post`)."""
         self.node_key: list[str] = []
         self.node_posts: list[list[Post]] = []
         self.node_live: list[int] = []
@@ -94,35 +95,54 @@ class ContentIndex:
         self.dirty.discard(rb)
         self.dirty.add(ra)
 
+    def _nodes_for(self, keys: list[str]) -> list[int]:
+        """The node of each key, creating the missing ones in bulk (C-level list and dict growth)."""
+        key_node = self.key_node
+        missing = [key for key in dict.fromkeys(keys) if key not in key_node]
+        first = len(self.node_key)
+        created = range(first, first + len(missing))
+        key_node.update(zip(missing, created, strict=True))
+        self.node_key.extend(missing)
+        self.node_posts.extend([] for _ in created)
+        self.node_live.extend(0 for _ in created)
+        self.parent.extend(created)
+        return list(map(key_node.__getitem__, keys))
+
     def _node(self, key: str) -> tuple[int, bool]:
+        """The node of one key, and whether it was just made."""
         node = self.key_node.get(key)
-        if node is not None:
-            return node, False
-        node = self.key_node[key] = len(self.node_key)
-        self.node_key.append(key)
-        self.node_posts.append([])
-        self.node_live.append(0)
-        self.parent.append(node)
-        return node, True
+        return (node, False) if node is not None else (self._nodes_for([key])[0], True)
 
     def is_text(self, node: int) -> bool:
         """Whether a node stands for a text (else for an image's sha256 or pHash)."""
         return node not in self._media
 
-    def _text_node(self, text: str, key: str, new_texts: list[int]) -> int:
-        """The node of a normalised text under `key`; a new one long enough to vary is queued for LSH."""
-        node, fresh = self._node(key)
-        if fresh and len(text) >= MIN_FUZZY_CHARS:
-            self.node_text[node] = text
-            new_texts.append(node)
-        return node
+    def nodes_of_post(self, post_id: str) -> tuple[int, ...]:
+        """The content nodes a post hangs off (its text first)."""
+        nodes = self.post_nodes[post_id]
+        return (nodes,) if type(nodes) is int else nodes
 
-    def _nodes_with_extras(self, post: Post, text: str, new_texts: list[int], new_phash: list[int]) -> list[int]:
+    def _text_nodes(self, texts: list[str], new_texts: list[int]) -> list[int]:
+        """Nodes of normalised texts (-1 for an empty one); new ones long enough to vary are queued for LSH."""
+        keys = [text.replace(" ", "") for text in texts]
+        first = len(self.node_key)
+        nodes = self._nodes_for([key for key in keys if key])
+        found = [-1] * len(texts)
+        for at, node in zip((at for at, key in enumerate(keys) if key), nodes, strict=True):
+            found[at] = node
+            if node >= first and node not in self.node_text and len(texts[at]) >= MIN_FUZZY_CHARS:
+                self.node_text[node] = texts[at]
+                new_texts.append(node)
+        return found
+
+    def _nodes_with_extras(self, post: Post, text_node: int, new_phash: list[int]) -> list[int]:
         """Nodes of a post with links or images: a short text keyed with its links, plus image nodes."""
-        key = text.replace(" ", "")
-        if post.urls and len(key) < MIN_FUZZY_CHARS:
+        if post.urls and text_node not in self.node_text:
+            key = self.node_key[text_node] if text_node >= 0 else ""
             key += "|" + "|".join(sorted(canonical_url(url) for url in post.urls))
-        nodes = [self._text_node(text, key, new_texts)] if key else []
+            nodes = [self._node(key)[0]]
+        else:
+            nodes = [text_node] if text_node >= 0 else []
         for item in post.media:
             if item.sha256:
                 node, _ = self._node("m:" + item.sha256.lower())
@@ -143,28 +163,33 @@ class ContentIndex:
     def add(self, posts: Iterable[Post]) -> int:
         """Index posts not seen before (by id); return how many were new.
 
-        Each distinct raw text is normalised and keyed once; a post then costs a lookup.
+        Each distinct raw text is normalised and keyed once, nodes are made in bulk; a post then
+        costs a lookup and two appends.
         """
         fresh = list({post.id: post for post in posts if post.id not in self.posts}.values())
-        normalized = {text: normalize_text(text) for text in {post.text for post in fresh}}
+        raw_texts = list({post.text for post in fresh})
+        texts = list(map(normalize_text, raw_texts))
         new_texts: list[int] = []
         new_phash: list[int] = []
-        node_of_text = {raw: self._text_node(text, key, new_texts) if (key := text.replace(" ", "")) else -1
-                        for raw, text in normalized.items()}
+        node_of_text = dict(zip(raw_texts, self._text_nodes(texts, new_texts), strict=True))
+        touched = set(node_of_text.values())
         index_posts, post_nodes, node_posts, node_live = self.posts, self.post_nodes, self.node_posts, self.node_live
-        touched: set[int] = set()
         for post in fresh:
             index_posts[post.id] = post
             if post.media or post.urls:
-                nodes = tuple(self._nodes_with_extras(post, normalized[post.text], new_texts, new_phash))
-            else:
-                node = node_of_text[post.text]
-                nodes = (node,) if node >= 0 else ()
-            post_nodes[post.id] = nodes
-            for node in nodes:
+                nodes = tuple(self._nodes_with_extras(post, node_of_text[post.text], new_phash))
+                post_nodes[post.id] = nodes
+                for node in nodes:
+                    node_posts[node].append(post)
+                    node_live[node] += 1
+                touched.update(nodes)
+            elif (node := node_of_text[post.text]) >= 0:
+                post_nodes[post.id] = node
                 node_posts[node].append(post)
                 node_live[node] += 1
-            touched.update(nodes)
+            else:
+                post_nodes[post.id] = ()
+        touched.discard(-1)
         self.dirty.update({self.find(node) for node in touched})
         self._link_texts(new_texts)
         self._link_phashes(new_phash)
@@ -175,8 +200,15 @@ class ContentIndex:
         if not nodes:
             return
         texts = [self.node_text[node] for node in nodes]
-        keys = minhash.band_keys(minhash.signatures(texts, self._words))
-        pairs = self._bands.add(keys, np.asarray(nodes, dtype=np.int64), self._alive)
+        keys = minhash.text_band_keys(texts, self._words)
+        live: list[np.ndarray] = []
+
+        def alive(candidates: np.ndarray) -> np.ndarray:
+            if not live:
+                live.append(np.asarray(self.node_live, dtype=np.int64) > 0)
+            return live[0][candidates]
+
+        pairs = self._bands.add(keys, np.asarray(nodes, dtype=np.int64), alive)
         pairs = [(a, b) for a, b in pairs.tolist() if self.find(a) != self.find(b)]
         if not pairs:
             return
@@ -218,23 +250,21 @@ class ContentIndex:
             counts = high - low
             source = np.repeat(np.arange(len(new)), counts)
             target = order[np.repeat(low - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())]
-            found.append(np.column_stack([source, target]))
-        pairs = np.concatenate(found)
-        close = np.bitwise_count(new[pairs[:, 0]] ^ every[pairs[:, 1]]) <= MAX_PHASH_DISTANCE
+            close = np.bitwise_count(new[source] ^ every[target]) <= MAX_PHASH_DISTANCE
+            found.append(np.column_stack([source[close], target[close]]))
         first = len(every) - len(nodes)
-        for a, b in pairs[close].tolist():
+        for a, b in np.concatenate(found).tolist():
             if first + a != b:
                 self.union(nodes[a], int(owners[b]))
-
-    def _alive(self, nodes: np.ndarray) -> np.ndarray:
-        return np.asarray(self.node_live, dtype=np.int64)[nodes] > 0
 
     def remove(self, post_ids: Iterable[str]) -> None:
         """Take posts out (they left the window); their components are re-judged."""
         for post_id in post_ids:
             if self.posts.pop(post_id, None) is None:
                 continue
-            for node in self.post_nodes.pop(post_id, ()):
+            nodes = self.nodes_of_post(post_id)
+            del self.post_nodes[post_id]
+            for node in nodes:
                 self.node_live[node] -= 1
                 self.dirty.add(self.find(node))
 

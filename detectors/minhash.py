@@ -86,14 +86,19 @@ def shingle_hashes(texts: Sequence[str], words: WordHashes) -> tuple[np.ndarray,
 
 def signatures(texts: Sequence[str], words: WordHashes) -> np.ndarray:
     """One row of BINS uint32 minima per text (each text must hold at least one word)."""
-    out = np.empty((len(texts), BINS), dtype=np.uint32)
+    hashes, owner = shingle_hashes(texts, words)
+    rows = np.full(len(texts) * BINS, _EMPTY, dtype=np.uint32)
+    bins = ((hashes >> _U64(32)) * _U64(BINS)) >> _U64(32)
+    np.minimum.at(rows, owner * BINS + bins.astype(np.int64), hashes.astype(np.uint32))
+    return _densify(rows.reshape(len(texts), BINS))
+
+
+def text_band_keys(texts: Sequence[str], words: WordHashes) -> np.ndarray:
+    """Band keys of many texts, a chunk at a time so no (texts x bins) array is ever whole."""
+    out = np.empty((len(texts), BANDS), dtype=np.uint64)
     for begin in range(0, len(texts), CHUNK_TEXTS):
         chunk = texts[begin:begin + CHUNK_TEXTS]
-        hashes, owner = shingle_hashes(chunk, words)
-        rows = np.full(len(chunk) * BINS, _EMPTY, dtype=np.uint32)
-        bins = ((hashes >> _U64(32)) * _U64(BINS)) >> _U64(32)
-        np.minimum.at(rows, owner * BINS + bins.astype(np.int64), hashes.astype(np.uint32))
-        out[begin:begin + len(chunk)] = _densify(rows.reshape(len(chunk), BINS))
+        out[begin:begin + len(chunk)] = band_keys(signatures(chunk, words))
     return out
 
 
