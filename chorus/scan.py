@@ -14,7 +14,7 @@ from chorus.models import Cluster, Post
 from detectors import DetectionSettings, detect
 from detectors.scoring import human_span
 from platforms.base import Skipped
-from platforms.jsonl import post_files, read_records
+from platforms.jsonl import post_files, read_blocks
 
 
 @dataclass(slots=True)
@@ -40,21 +40,36 @@ class ScanResult:
         }
 
 
+PROGRESS_LINES = 10000
+"""Progress is reported every this many lines."""
+
+
 def read_posts(path: Path, progress: Callable[[int, int], None] | None = None) -> tuple[list[Post], list[Skipped]]:
     """All posts of a file or folder; bad lines and repeated ids are skipped and named."""
     posts: dict[str, Post] = {}
     skipped: list[Skipped] = []
     with gc_paused():
         for file in post_files(path):
-            for line_no, _, record in read_records(file):
-                if type(record) is Skipped:
-                    skipped.append(record)
-                elif record.id in posts:
-                    skipped.append(Skipped(f"{file.name}:{line_no}", f"repeats post id {record.id!r}"))
-                else:
-                    posts[record.id] = record
-                if progress and line_no % 10000 == 0:
-                    progress(len(posts), len(skipped))
+            for block in read_blocks(file):
+                fresh = dict(zip([post.id for post in block.records], block.records, strict=True)) \
+                    if block.plain else {}
+                if len(fresh) == len(block.records) and posts.keys().isdisjoint(fresh):
+                    if progress:  # one post a line: the count at every 10,000th line is known
+                        first = block.line_numbers[0]
+                        for line_no in range(-(-first // PROGRESS_LINES) * PROGRESS_LINES, first + len(fresh),
+                                             PROGRESS_LINES):
+                            progress(len(posts) + line_no - first + 1, len(skipped))
+                    posts.update(fresh)  # the common case: a block of new, distinct posts
+                    continue
+                for line_no, record in zip(block.line_numbers, block.records, strict=True):
+                    if type(record) is Skipped:
+                        skipped.append(record)
+                    elif record.id in posts:
+                        skipped.append(Skipped(f"{file.name}:{line_no}", f"repeats post id {record.id!r}"))
+                    else:
+                        posts[record.id] = record
+                    if progress and line_no % PROGRESS_LINES == 0:
+                        progress(len(posts), len(skipped))
     return list(posts.values()), skipped
 
 
