@@ -46,10 +46,10 @@ class _Detector:
     def _refresh(self) -> None:
         """Re-read the groups whose components changed; keep co-posting links and caches in step."""
         index, min_accounts = self.index, self.settings.min_accounts
-        members, live, groups = index.members, index.node_live, self._groups
+        members, node_posts, groups = index.members, index.node_posts, self._groups
         changed = []
         for root in index.dirty:
-            if live[root] < min_accounts and root not in members and root not in groups:
+            if len(node_posts[root]) < min_accounts and root not in members and root not in groups:
                 continue  # a lone node with too few posts, and no group before: nothing to re-read
             changed.append(root)
             self._scored.pop(root, None)

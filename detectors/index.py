@@ -48,10 +48,11 @@ class ContentIndex:
     def __init__(self) -> None:
         self.posts: dict[str, Post] = {}
         self.post_nodes: dict[str, int | tuple[int, ...]] = {}
-        """A post's node, or its nodes when it has none or several (see `nodes_of_post`)."""
+        """A post's node (-1 for none), or its nodes when it has several (see `nodes_of_post`)."""
         self.node_key: list[str] = []
         self.node_posts: list[list[Post]] = []
-        self.node_live: list[int] = []
+        self.node_dead: dict[int, int] = {}
+        """Expired posts still in a node's list, by node (lists are compacted lazily)."""
         self.node_text: dict[int, str] = {}
         self.key_node: dict[str, int] = {}
         self.parent: list[int] = []
@@ -67,7 +68,7 @@ class ContentIndex:
     @property
     def dead_nodes(self) -> int:
         """Nodes whose posts all left the window: memory a rebuild would give back."""
-        return len(self.node_key) - sum(1 for live in self.node_live if live)
+        return int((self.live_counts() == 0).sum())
 
     def find(self, node: int) -> int:
         """The root of `node`'s component (with path halving)."""
@@ -104,7 +105,6 @@ class ContentIndex:
         key_node.update(zip(missing, created, strict=True))
         self.node_key.extend(missing)
         self.node_posts.extend([] for _ in created)
-        self.node_live.extend(0 for _ in created)
         self.parent.extend(created)
         return list(map(key_node.__getitem__, keys))
 
@@ -120,7 +120,9 @@ class ContentIndex:
     def nodes_of_post(self, post_id: str) -> tuple[int, ...]:
         """The content nodes a post hangs off (its text first)."""
         nodes = self.post_nodes[post_id]
-        return (nodes,) if type(nodes) is int else nodes
+        if type(nodes) is int:
+            return (nodes,) if nodes >= 0 else ()
+        return nodes
 
     def _text_nodes(self, texts: list[str], new_texts: list[int]) -> list[int]:
         """Nodes of normalised texts (-1 for an empty one); new ones long enough to vary are queued for LSH."""
@@ -163,8 +165,8 @@ class ContentIndex:
     def add(self, posts: Iterable[Post]) -> int:
         """Index posts not seen before (by id); return how many were new.
 
-        Each distinct raw text is normalised and keyed once, nodes are made in bulk; a post then
-        costs a lookup and two appends.
+        Each distinct raw text is normalised and keyed once, nodes are made in bulk, and posts
+        are filed with C-level dict updates; only posts with images or links take a slower path.
         """
         fresh = list({post.id: post for post in posts if post.id not in self.posts}.values())
         raw_texts = list({post.text for post in fresh})
@@ -172,23 +174,21 @@ class ContentIndex:
         new_texts: list[int] = []
         new_phash: list[int] = []
         node_of_text = dict(zip(raw_texts, self._text_nodes(texts, new_texts), strict=True))
-        touched = set(node_of_text.values())
-        index_posts, post_nodes, node_posts, node_live = self.posts, self.post_nodes, self.node_posts, self.node_live
-        for post in fresh:
-            index_posts[post.id] = post
+        ids = [post.id for post in fresh]
+        text_nodes = list(map(node_of_text.__getitem__, [post.text for post in fresh]))
+        self.posts.update(zip(ids, fresh, strict=True))
+        self.post_nodes.update(zip(ids, text_nodes, strict=True))
+        node_posts = self.node_posts
+        touched = set(text_nodes)
+        for post, node in zip(fresh, text_nodes, strict=True):
             if post.media or post.urls:
-                nodes = tuple(self._nodes_with_extras(post, node_of_text[post.text], new_phash))
-                post_nodes[post.id] = nodes
-                for node in nodes:
-                    node_posts[node].append(post)
-                    node_live[node] += 1
+                nodes = tuple(self._nodes_with_extras(post, node, new_phash))
+                self.post_nodes[post.id] = nodes
                 touched.update(nodes)
-            elif (node := node_of_text[post.text]) >= 0:
-                post_nodes[post.id] = node
+                for extra in nodes:
+                    node_posts[extra].append(post)
+            elif node >= 0:
                 node_posts[node].append(post)
-                node_live[node] += 1
-            else:
-                post_nodes[post.id] = ()
         touched.discard(-1)
         self.dirty.update({self.find(node) for node in touched})
         self._link_texts(new_texts)
@@ -196,16 +196,15 @@ class ContentIndex:
         return len(fresh)
 
     def _link_texts(self, nodes: list[int]) -> None:
-        """Find near-copy candidates of new texts by LSH and join those that verify."""
+        """Pair new texts with earlier holders of their LSH band keys and join the pairs that verify."""
         if not nodes:
             return
-        texts = [self.node_text[node] for node in nodes]
-        keys = minhash.text_band_keys(texts, self._words)
+        keys = minhash.text_band_keys([self.node_text[node] for node in nodes], self._words)
         live: list[np.ndarray] = []
 
         def alive(candidates: np.ndarray) -> np.ndarray:
             if not live:
-                live.append(np.asarray(self.node_live, dtype=np.int64) > 0)
+                live.append(self.live_counts() > 0)
             return live[0][candidates]
 
         pairs = self._bands.add(keys, np.asarray(nodes, dtype=np.int64), alive)
@@ -265,19 +264,29 @@ class ContentIndex:
             nodes = self.nodes_of_post(post_id)
             del self.post_nodes[post_id]
             for node in nodes:
-                self.node_live[node] -= 1
+                self.node_dead[node] = self.node_dead.get(node, 0) + 1
                 self.dirty.add(self.find(node))
 
     def _live_posts(self, node: int) -> list[Post]:
         held = self.node_posts[node]
-        if self.node_live[node] * 2 < len(held):
+        if 2 * self.node_dead.get(node, 0) > len(held):
             posts = self.posts
             held = self.node_posts[node] = [post for post in held if posts.get(post.id) is post]
+            del self.node_dead[node]
         return held
 
     def potential_posts(self, root: int) -> int:
         """Live posts of a component counted per node (a post with text and image counts twice)."""
-        return sum(self.node_live[node] for node in self.nodes_of(root))
+        dead = self.node_dead
+        return sum(len(self.node_posts[node]) - dead.get(node, 0) for node in self.nodes_of(root))
+
+    def live_counts(self) -> np.ndarray:
+        """Live posts of every node, as an array indexed by node."""
+        counts = np.fromiter(map(len, self.node_posts), dtype=np.int64, count=len(self.node_posts))
+        if self.node_dead:
+            dead = np.fromiter(self.node_dead.items(), dtype=np.dtype((np.int64, 2)), count=len(self.node_dead))
+            counts[dead[:, 0]] -= dead[:, 1]
+        return counts
 
     def component_posts(self, root: int) -> list[Post]:
         """The live posts of a component, each once."""

@@ -2,9 +2,10 @@
 
 import numpy as np
 
+from detectors import minhash
 from detectors.bands import BandTable
 from detectors.media import phash_bands, phash_distance
-from detectors.minhash import WordHashes, band_keys, signatures
+from detectors.minhash import WordHashes, band_keys, signatures, text_band_keys
 from detectors.similarity import near_copies
 
 LONG = "the new bridge project will cost the city twelve million and nobody asked the residents"
@@ -43,3 +44,10 @@ def test_near_same_phashes_share_a_band() -> None:
     b = a ^ 0b1011 << 20
     assert phash_distance(a, b) == 3
     assert set(phash_bands(a)) & set(phash_bands(b))
+
+
+def test_band_keys_split_over_two_processes_equal_those_of_one(monkeypatch) -> None:
+    texts = [f"{LONG} number {i} of many" for i in range(300)]
+    here = text_band_keys(texts, WordHashes())
+    monkeypatch.setattr(minhash, "PARALLEL_MIN_TEXTS", 100)
+    assert (text_band_keys(texts, WordHashes()) == here).all()
