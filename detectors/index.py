@@ -13,6 +13,7 @@ MinHashed once, so campaign copies and organic repeats cost a dictionary lookup 
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Iterable
 
 import numpy as np
@@ -25,6 +26,7 @@ from detectors.bands import BandTable
 from detectors.links import canonical_url
 from detectors.media import MAX_PHASH_DISTANCE, PHASH_BANDS, parse_phash
 from detectors.normalize import normalize_text
+from detectors.parallel import split_map
 from detectors.similarity import LONG_CHARS, required_ratio
 
 MIN_FUZZY_CHARS = 20
@@ -170,7 +172,7 @@ class ContentIndex:
         """
         fresh = list({post.id: post for post in posts if post.id not in self.posts}.values())
         raw_texts = list({post.text for post in fresh})
-        texts = list(map(normalize_text, raw_texts))
+        texts = split_map(lambda part: list(map(normalize_text, part)), raw_texts, operator.add)
         new_texts: list[int] = []
         new_phash: list[int] = []
         node_of_text = dict(zip(raw_texts, self._text_nodes(texts, new_texts), strict=True))

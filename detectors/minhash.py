@@ -14,18 +14,17 @@ unrelated pairs too, each a verification).
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 
 import numpy as np
+
+from detectors.parallel import split_map
 
 BINS = 48
 BANDS = 16
 ROWS = BINS // BANDS
 CHUNK_TEXTS = 16384
 """Texts per vectorised step; bounds the temporaries to tens of MB."""
-PARALLEL_MIN_TEXTS = 100_000
-"""From this many new texts the band keys are computed on two cores (a fork costs ~0.1 s)."""
 MAX_CACHED_WORDS = 4_000_000
 """Past this many distinct words the word-hash cache starts over (hashes depend on the word only)."""
 
@@ -106,32 +105,8 @@ def _chunked_band_keys(texts: Sequence[str], words: WordHashes) -> np.ndarray:
 
 
 def text_band_keys(texts: Sequence[str], words: WordHashes) -> np.ndarray:
-    """Band keys of many texts; a large batch is split with a forked copy of this process.
-
-    The texts are a pure input and the keys a flat array, so the second core needs no pickling:
-    the child inherits the texts and writes its half of the keys back through a pipe while this
-    process computes the other half. Should the child fail, its half is computed here.
-    """
-    if len(texts) < PARALLEL_MIN_TEXTS or not hasattr(os, "fork"):
-        return _chunked_band_keys(texts, words)
-    half = len(texts) // 2
-    reader, writer = os.pipe()
-    child = os.fork()
-    if child == 0:
-        try:
-            os.close(reader)
-            with os.fdopen(writer, "wb") as stream:
-                stream.write(_chunked_band_keys(texts[half:], words).tobytes())
-        finally:
-            os._exit(0)
-    os.close(writer)
-    first = _chunked_band_keys(texts[:half], words)
-    with os.fdopen(reader, "rb") as stream:
-        received = stream.read()
-    os.waitpid(child, 0)
-    if len(received) != (len(texts) - half) * BANDS * 8:
-        return np.concatenate([first, _chunked_band_keys(texts[half:], words)])
-    return np.concatenate([first, np.frombuffer(received, dtype=np.uint64).reshape(-1, BANDS)])
+    """Band keys of many texts; a large batch is shared with a second process."""
+    return split_map(lambda part: _chunked_band_keys(part, words), texts, lambda a, b: np.concatenate([a, b]))
 
 
 def _densify(rows: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from detectors import minhash
+from detectors import parallel
 from detectors.bands import BandTable
 from detectors.media import phash_bands, phash_distance
 from detectors.minhash import WordHashes, band_keys, signatures, text_band_keys
@@ -49,5 +49,5 @@ def test_near_same_phashes_share_a_band() -> None:
 def test_band_keys_split_over_two_processes_equal_those_of_one(monkeypatch) -> None:
     texts = [f"{LONG} number {i} of many" for i in range(300)]
     here = text_band_keys(texts, WordHashes())
-    monkeypatch.setattr(minhash, "PARALLEL_MIN_TEXTS", 100)
+    monkeypatch.setattr(parallel, "MIN_SPLIT_ITEMS", 100)
     assert (text_band_keys(texts, WordHashes()) == here).all()
