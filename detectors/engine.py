@@ -42,6 +42,8 @@ class _Detector:
         self._scored: dict[int, Cluster] = {}
         self._merged: dict[tuple[int, ...], Cluster | None] = {}
         self._coposting = CoPosting(settings.min_accounts)
+        self._trims: dict[tuple[int, frozenset[str]], tuple[Cluster, Cluster | None]] = {}
+        """Trimmed clusters of the last call, by (candidate identity, accounts kept); see `clusters`."""
 
     def _refresh(self) -> None:
         """Re-read the groups whose components changed; keep co-posting links and caches in step."""
@@ -139,28 +141,42 @@ class _Detector:
         return candidates
 
     def clusters(self) -> list[Cluster]:
-        """Clusters at or above min_score, highest first, each account in at most one."""
+        """Clusters at or above min_score, highest first, each account in at most one.
+
+        A candidate sharing accounts with a better one is re-scored on its remaining accounts; the
+        trimmed result is kept while the candidate and what it keeps stay the same, so a poll
+        re-scores only what changed.
+        """
         self._refresh()
         settings = self.settings
         candidates = sorted((c for c in self._candidates() if c.score >= settings.min_score),
                             key=lambda c: (-c.score, c.key))
         taken: set[str] = set()
         chosen: list[Cluster] = []
+        trims: dict[tuple[int, frozenset[str]], tuple[Cluster, Cluster | None]] = {}
         for candidate in candidates:
             if taken.isdisjoint(candidate.accounts):
                 taken.update(candidate.accounts)
                 chosen.append(candidate)
                 continue
-            free = [self.index.posts[pid] for pid in candidate.posts
-                    if self.index.posts[pid].author.id not in taken]
-            if len({post.author.id for post in free}) < settings.min_accounts:
+            free = frozenset(candidate.accounts).difference(taken)
+            if len(free) < settings.min_accounts:
                 continue
-            trimmed = self._cluster(free, messages=1 if candidate.signals["coposting"] == 0 else 3)
-            if trimmed.score >= settings.min_score:
+            key = (id(candidate), free)
+            _, trimmed = trims[key] = self._trims.get(key) or (candidate, self._trimmed(candidate, free))
+            if trimmed is not None:
                 taken.update(trimmed.accounts)
                 chosen.append(trimmed)
+        self._trims = trims
         chosen.sort(key=lambda c: (-c.score, c.key))
         return chosen
+
+    def _trimmed(self, candidate: Cluster, free: frozenset[str]) -> Cluster | None:
+        """The candidate re-scored on the posts of its `free` accounts, if it still reaches min_score."""
+        posts = self.index.posts
+        kept = [posts[pid] for pid in candidate.posts if posts[pid].author.id in free]
+        trimmed = self._cluster(kept, messages=1 if candidate.signals["coposting"] == 0 else 3)
+        return trimmed if trimmed.score >= self.settings.min_score else None
 
 
 def detect(posts: Sequence[Post], settings: DetectionSettings | None = None) -> list[Cluster]:
