@@ -77,3 +77,49 @@ def test_window_index_is_idempotent_expires_and_keeps_the_key_as_a_cluster_grows
     assert after.key == before.key and len(after.accounts) == 8
     index.add([post(99, "an unrelated later post about gardening and tomatoes", 300, new=False)])
     assert len(index) == 1 and index.clusters() == []
+
+
+SPECIFIC = [
+    "The clinic closure vote was rigged by the council, ask them why tonight",
+    "Grey has taken money from the developers who want the river land for condos",
+    "Remember in November: every councillor who backed the closure has to go",
+]
+
+
+def test_a_stock_phrase_does_not_pull_other_posters_into_a_co_posting_cluster() -> None:
+    campaign = [post(i, text, 5 * k + i / 10, new=True) for i in range(7)
+                for k, text in enumerate([*SPECIFIC, "bored out of my mind."])]
+    bystanders = [post(i, "Bored out of my mind!", -60 * 24 * 30 + i, new=False) for i in (50, 51)]
+    clusters = detect(campaign + bystanders)
+    flagged = {account for cluster in clusters for account in cluster.accounts}
+    assert flagged == {f"a{i}" for i in range(7)}
+
+
+def test_co_posting_by_fewer_accounts_than_a_small_campaign_counts_for_less() -> None:
+    def co_posting(accounts: int) -> list:
+        two_messages = enumerate(SPECIFIC[:2])
+        return detect([post(i, text, 60 * k + i, new=False) for k, text in two_messages for i in range(accounts)])
+
+    assert co_posting(3) == []
+    [cluster] = co_posting(6)
+    assert len(cluster.accounts) == 6
+
+
+def test_new_accounts_created_in_one_batch_are_flagged_however_spread_their_posts() -> None:
+    posts = [post(i, MESSAGE, 60 * 24 * 3 * i, new=True) for i in range(8)]  # a post every three days
+    [cluster] = detect(posts)
+    assert any("created within" in reason for reason in cluster.reasons)
+
+
+def test_the_window_index_fed_in_polls_finds_what_batch_detect_finds() -> None:
+    posts = [parse_post(r) for r in generate(5000, seed=4)[0]]
+    settings = DetectionSettings(window_hours=48)  # the data spans a day: nothing expires
+    index = WindowIndex(settings)
+    for start in range(0, len(posts), 700):
+        index.add(posts[start:start + 700])
+        index.clusters()
+
+    def found(clusters: list) -> set:
+        return {(frozenset(c.accounts), c.key, c.score) for c in clusters}
+
+    assert found(index.clusters()) == found(detect(posts, settings))
