@@ -49,11 +49,10 @@ class _Detector:
         """Re-read the groups whose components changed; keep co-posting links and caches in step."""
         index, min_accounts = self.index, self.settings.min_accounts
         members, node_posts, groups = index.members, index.node_posts, self._groups
-        changed = []
-        for root in index.dirty:
-            if len(node_posts[root]) < min_accounts and root not in members and root not in groups:
-                continue  # a lone node with too few posts, and no group before: nothing to re-read
-            changed.append(root)
+        # a lone node with too few posts that was no group before has nothing to re-read
+        changed = [root for root in index.dirty
+                   if root in members or root in groups or len(node_posts[root]) >= min_accounts]
+        for root in changed:
             self._scored.pop(root, None)
             posts = []
             if index.parent[root] == root and index.potential_posts(root) >= min_accounts:

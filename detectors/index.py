@@ -130,14 +130,15 @@ class ContentIndex:
         """Nodes of normalised texts (-1 for an empty one); new ones long enough to vary are queued for LSH."""
         keys = [text.replace(" ", "") for text in texts]
         first = len(self.node_key)
-        nodes = self._nodes_for([key for key in keys if key])
-        found = [-1] * len(texts)
-        for at, node in zip((at for at, key in enumerate(keys) if key), nodes, strict=True):
-            found[at] = node
-            if node >= first and node not in self.node_text and len(texts[at]) >= MIN_FUZZY_CHARS:
-                self.node_text[node] = texts[at]
-                new_texts.append(node)
-        return found
+        self.key_node[""] = -1  # the empty text has no node: known, so never made
+        nodes = self._nodes_for(keys)
+        del self.key_node[""]
+        text_of_node = dict(zip(nodes, texts, strict=True))
+        fuzzy = [(node, text) for node in range(first, len(self.node_key))
+                 if len(text := text_of_node[node]) >= MIN_FUZZY_CHARS]
+        self.node_text.update(fuzzy)
+        new_texts.extend(node for node, _ in fuzzy)
+        return nodes
 
     def _nodes_with_extras(self, post: Post, text_node: int, new_phash: list[int]) -> list[int]:
         """Nodes of a post with links or images: a short text keyed with its links, plus image nodes."""
@@ -170,7 +171,9 @@ class ContentIndex:
         Each distinct raw text is normalised and keyed once, nodes are made in bulk, and posts
         are filed with C-level dict updates; only posts with images or links take a slower path.
         """
-        fresh = list({post.id: post for post in posts if post.id not in self.posts}.values())
+        posts, known = list(posts), self.posts
+        fresh = list({post.id: post for post in posts if post.id not in known}.values() if known else
+                     dict(zip([post.id for post in posts], posts, strict=True)).values())
         raw_texts = list({post.text for post in fresh})
         texts = split_map(lambda part: list(map(normalize_text, part)), raw_texts, operator.add)
         new_texts: list[int] = []
