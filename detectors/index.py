@@ -113,7 +113,13 @@ class ContentIndex:
     def _node(self, key: str) -> tuple[int, bool]:
         """The node of one key, and whether it was just made."""
         node = self.key_node.get(key)
-        return (node, False) if node is not None else (self._nodes_for([key])[0], True)
+        if node is not None:
+            return node, False
+        node = self.key_node[key] = len(self.node_key)
+        self.node_key.append(key)
+        self.node_posts.append([])
+        self.parent.append(node)
+        return node, True
 
     def is_text(self, node: int) -> bool:
         """Whether a node stands for a text (else for an image's sha256 or pHash)."""
@@ -195,7 +201,8 @@ class ContentIndex:
             elif node >= 0:
                 node_posts[node].append(post)
         touched.discard(-1)
-        self.dirty.update({self.find(node) for node in touched})
+        parent, find = self.parent, self.find
+        self.dirty.update({node if parent[node] == node else find(node) for node in touched})
         self._link_texts(new_texts)
         self._link_phashes(new_phash)
         return len(fresh)
