@@ -17,17 +17,15 @@ import operator
 from collections.abc import Iterable
 
 import numpy as np
-from rapidfuzz import fuzz
-from rapidfuzz.process import cpdist
 
 from chorus.models import Post
 from detectors import minhash
 from detectors.bands import BandTable
 from detectors.links import canonical_url
 from detectors.media import MAX_PHASH_DISTANCE, PHASH_BANDS, parse_phash
-from detectors.normalize import normalize_text
+from detectors.normalize import normalize_text, squash
 from detectors.parallel import split_map
-from detectors.similarity import LONG_CHARS, required_ratio
+from detectors.similarity import near_copies
 
 MIN_FUZZY_CHARS = 20
 """Shorter texts ('good morning!!') group only when exactly equal: fuzzy matches chain them."""
@@ -134,7 +132,7 @@ class ContentIndex:
 
     def _text_nodes(self, texts: list[str], new_texts: list[int]) -> list[int]:
         """Nodes of normalised texts (-1 for an empty one); new ones long enough to vary are queued for LSH."""
-        keys = [text.replace(" ", "") for text in texts]
+        keys = list(map(squash, texts))
         first = len(self.node_key)
         self.key_node[""] = -1  # the empty text has no node: known, so never made
         nodes = self._nodes_for(keys)
@@ -223,16 +221,7 @@ class ContentIndex:
         pairs = [(a, b) for a, b in pairs.tolist() if self.find(a) != self.find(b)]
         if not pairs:
             return
-        left = [self.node_text[a] for a, _ in pairs]
-        right = [self.node_text[b] for _, b in pairs]
-        shorter = np.minimum([len(t) for t in left], [len(t) for t in right])
-        need = np.array([required_ratio(n) for n in np.minimum(shorter, LONG_CHARS).tolist()])
-        ok = cpdist(left, right, scorer=fuzz.ratio, workers=-1) >= need
-        retry = np.flatnonzero(~ok & (shorter >= LONG_CHARS))
-        if len(retry):
-            resorted = cpdist([left[i] for i in retry], [right[i] for i in retry],
-                              scorer=fuzz.token_sort_ratio, workers=-1)
-            ok[retry] = resorted >= need[retry]
+        ok = near_copies([self.node_text[a] for a, _ in pairs], [self.node_text[b] for _, b in pairs])
         for index in np.flatnonzero(ok).tolist():
             self.union(*pairs[index])
 

@@ -16,15 +16,3 @@ def parse_phash(value: str | None) -> int | None:
         return int(value, 16)
     except ValueError:
         return None
-
-
-def phash_distance(a: int, b: int) -> int:
-    """Hamming distance between two pHashes."""
-    return (a ^ b).bit_count()
-
-
-def phash_bands(value: int) -> list[tuple[int, int]]:
-    """(band, bits) pieces of a 64-bit pHash; near-same hashes share at least one."""
-    width = -(-64 // PHASH_BANDS)
-    mask = (1 << width) - 1
-    return [(band, (value >> (band * width)) & mask) for band in range(PHASH_BANDS)]

@@ -7,7 +7,11 @@ need a near-exact match, or generic phrases chain unrelated clusters together.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
 
 LONG_CHARS = 60
 """From this length edits are small relative to the text and reordering is safe to accept."""
@@ -24,10 +28,15 @@ def required_ratio(length: int) -> float:
     return MIN_RATIO_MEDIUM if length >= SHORT_CHARS else MIN_RATIO_SHORT
 
 
-def near_copies(a: str, b: str) -> bool:
-    """True when `b` reads as an edited copy of `a`."""
-    shorter = min(len(a), len(b))
-    need = required_ratio(shorter)
-    if fuzz.ratio(a, b, score_cutoff=need):
-        return True
-    return shorter >= LONG_CHARS and bool(fuzz.token_sort_ratio(a, b, score_cutoff=need))
+def near_copies(left: Sequence[str], right: Sequence[str]) -> np.ndarray:
+    """For each pair, whether `right[i]` reads as an edited copy of `left[i]` (rapidfuzz, both cores)."""
+    if not left:
+        return np.zeros(0, dtype=bool)
+    shorter = np.minimum([len(text) for text in left], [len(text) for text in right])
+    need = np.array([required_ratio(length) for length in np.minimum(shorter, LONG_CHARS).tolist()])
+    ok = cpdist(left, right, scorer=fuzz.ratio, workers=-1) >= need
+    retry = np.flatnonzero(~ok & (shorter >= LONG_CHARS))
+    if len(retry):
+        resorted = cpdist([left[i] for i in retry], [right[i] for i in retry], scorer=fuzz.token_sort_ratio, workers=-1)
+        ok[retry] = resorted >= need[retry]
+    return ok

@@ -40,6 +40,20 @@ def test_same_image_with_different_texts_is_one_cluster() -> None:
     assert cluster.media == ["ab" * 32]
 
 
+def test_a_re_encoded_picture_joins_within_a_few_bits_and_not_beyond() -> None:
+    captions = ["lunch at the harbour", "my dog in the snow", "new bike day", "sunset from the roof",
+                "grandma's birthday cake", "first tomatoes of the year"]
+
+    def posting(phashes: list[int]) -> list:
+        return detect([post(i, caption, i, new=True, media=(Media(phash=f"{value:016x}"),))
+                       for i, (caption, value) in enumerate(zip(captions, phashes, strict=True))])
+
+    picture = 0x8F3A_0011_FE00_1234
+    [cluster] = posting([picture] + [picture ^ (0b1011 << (11 * i)) for i in range(5)])  # 3 bits off the first
+    assert len(cluster.accounts) == 6
+    assert posting([picture] + [picture ^ (0x1FF << (11 * i)) for i in range(5)]) == []  # 9 bits off
+
+
 def test_old_accounts_sharing_a_headline_in_one_hour_are_not_flagged() -> None:
     assert detect([post(i, MESSAGE, i, new=False) for i in range(40)]) == []
 

@@ -4,7 +4,6 @@ import numpy as np
 
 from detectors import parallel
 from detectors.bands import BandTable
-from detectors.media import phash_bands, phash_distance
 from detectors.minhash import WordHashes, band_keys, signatures, text_band_keys
 from detectors.similarity import near_copies
 
@@ -12,22 +11,22 @@ LONG = "the new bridge project will cost the city twelve million and nobody aske
 
 
 def test_a_swapped_word_is_still_a_copy() -> None:
-    assert near_copies(LONG, LONG.replace("twelve", "ten"))
+    assert near_copies([LONG], [LONG.replace("twelve", "ten")])[0]
 
 
 def test_reordered_sentences_are_a_copy_when_long() -> None:
     a = "the new bridge project will cost twelve million dollars in total"
     b = "nobody asked the residents about any of it"
-    assert near_copies(f"{a} {b}", f"{b} {a}")
+    assert near_copies([f"{a} {b}"], [f"{b} {a}"])[0]
 
 
 def test_short_texts_need_a_near_exact_match() -> None:
-    assert not near_copies("i love my cat so much", "i love my dog so much")
-    assert near_copies("i love my cat so much", "i love my cat so much")
+    assert near_copies(["i love my cat so much"] * 2, ["i love my dog so much", "i love my cat so much"]).tolist() \
+        == [False, True]
 
 
 def test_same_topic_is_not_a_copy() -> None:
-    assert not near_copies(LONG, "residents say the bridge project is a waste of twelve million dollars")
+    assert not near_copies([LONG], ["residents say the bridge project is a waste of twelve million dollars"])[0]
 
 
 def test_lsh_pairs_near_copies_and_not_strangers() -> None:
@@ -37,13 +36,6 @@ def test_lsh_pairs_near_copies_and_not_strangers() -> None:
     table = BandTable()
     pairs = table.add(keys, np.arange(3), lambda nodes: np.ones(len(nodes), dtype=bool))
     assert {tuple(p) for p in pairs.tolist()} == {(1, 0)}
-
-
-def test_near_same_phashes_share_a_band() -> None:
-    a = 0x8F3A_0011_FE00_1234
-    b = a ^ 0b1011 << 20
-    assert phash_distance(a, b) == 3
-    assert set(phash_bands(a)) & set(phash_bands(b))
 
 
 def test_band_keys_split_over_two_processes_equal_those_of_one(monkeypatch) -> None:
