@@ -178,7 +178,7 @@ class ContentIndex:
         posts, known = list(posts), self.posts
         fresh = list({post.id: post for post in posts if post.id not in known}.values() if known else
                      dict(zip([post.id for post in posts], posts, strict=True)).values())
-        raw_texts = list({post.text for post in fresh})
+        raw_texts = list(dict.fromkeys(post.text for post in fresh))  # input order: the same nodes every run
         texts = split_map(lambda part: list(map(normalize_text, part)), raw_texts, operator.add)
         new_texts: list[int] = []
         new_phash: list[int] = []

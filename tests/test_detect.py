@@ -1,5 +1,8 @@
 """Detection end to end on small generated groups: campaigns caught, organic copies left alone."""
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 from chorus.evaluate import Label, score_clusters
@@ -7,6 +10,7 @@ from chorus.models import Author, Media, Post
 from chorus.records import parse_post
 from chorus.synthetic import generate
 from detectors import DetectionSettings, WindowIndex, detect
+from tests.conftest import ROOT
 
 T0 = datetime(2026, 2, 20, 12, tzinfo=UTC)
 MESSAGE = "Senator Grey voted to close the river clinic and lied about it. Share before they delete this"
@@ -137,3 +141,13 @@ def test_the_window_index_fed_in_polls_finds_what_batch_detect_finds() -> None:
         return {(frozenset(c.accounts), c.key, c.score) for c in clusters}
 
     assert found(index.clusters()) == found(detect(posts, settings))
+
+
+def test_the_same_posts_give_the_same_clusters_whatever_the_hash_seed() -> None:
+    script = ("from chorus.records import parse_post; from chorus.synthetic import generate; "
+              "from detectors import detect; "
+              "print(sorted((c.key, c.score, sorted(c.accounts)) for c in "
+              "detect([parse_post(r) for r in generate(5000, seed=8)[0]])))")
+    runs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(runs) == 1
