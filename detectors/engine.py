@@ -19,6 +19,9 @@ from detectors.coposting import CoPosting
 from detectors.index import ContentIndex, digest
 from detectors.scoring import score_group
 
+REBUILD_MIN_EXPIRED = 10000
+"""The window index considers a rebuild once this many posts (and a window's worth) have expired."""
+
 
 @dataclass(frozen=True, slots=True)
 class DetectionSettings:
@@ -225,7 +228,7 @@ class WindowIndex:
                 expired.append(heapq.heappop(self._expiry)[1])
             self._detector.index.remove(expired)
             self._expired_since_rebuild += len(expired)
-            if self._expired_since_rebuild > max(len(self), 10000):
+            if self._expired_since_rebuild > max(len(self), REBUILD_MIN_EXPIRED):
                 self._expired_since_rebuild = 0
                 index = self._detector.index
                 if 2 * index.dead_nodes > len(index.node_key):

@@ -151,3 +151,23 @@ def test_the_same_posts_give_the_same_clusters_whatever_the_hash_seed() -> None:
     runs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
     assert len(runs) == 1
+
+
+def test_a_window_that_expires_and_rebuilds_finds_what_detect_finds_on_the_posts_left(monkeypatch) -> None:
+    from detectors import engine
+
+    monkeypatch.setattr(engine, "REBUILD_MIN_EXPIRED", 300)
+    posts = sorted((parse_post(r) for r in generate(5000, seed=6)[0]), key=lambda p: (p.created_at, p.id))
+    settings = DetectionSettings(window_hours=6)
+    index = WindowIndex(settings)
+    for start in range(0, len(posts), 400):
+        index.add(posts[start:start + 400])
+        index.clusters()
+    horizon = index.newest - timedelta(hours=6)
+    live = [post for post in posts if post.created_at >= horizon]
+    assert len(index) == len(live)
+
+    def found(clusters: list) -> set:
+        return {(frozenset(c.accounts), c.score) for c in clusters}
+
+    assert found(index.clusters()) == found(detect(live, settings))
