@@ -9,6 +9,7 @@ and names the problem, so both paths give the same posts and the same errors.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -17,6 +18,9 @@ import orjson
 from chorus.models import Author, Media, Post
 
 _TYPED = msgspec.json.Decoder(Post)
+_ID, _AUTHOR_ID, _TZ = attrgetter("id"), attrgetter("author.id"), attrgetter("created_at.tzinfo")
+_AUTHOR_CREATED, _TIME_ZONE = attrgetter("author.created_at"), attrgetter("tzinfo")
+_UTC_ONLY = frozenset({UTC})
 
 
 class RecordError(ValueError):
@@ -152,7 +156,14 @@ def decode_plain_lines(block: bytes) -> list[Post] | None:
         posts = _TYPED.decode_lines(block)
     except msgspec.MsgspecError:
         return None
-    return posts if len(posts) == block.count(b"\n") and all(map(_plain, posts)) else None
+    return posts if len(posts) == block.count(b"\n") and _all_plain(posts) else None
+
+
+def _all_plain(posts: list[Post]) -> bool:
+    """`_plain` for a whole block, each test a C-level pass (attrgetter, map) rather than a call a post."""
+    created = filter(None, map(_AUTHOR_CREATED, posts))
+    return (all(map(_ID, posts)) and all(map(_AUTHOR_ID, posts)) and set(map(_TZ, posts)) <= _UTC_ONLY
+            and set(map(_TIME_ZONE, created)) <= _UTC_ONLY)
 
 
 def format_time(value: datetime | None) -> str | None:

@@ -91,3 +91,15 @@ def test_outbox_writes_each_key_once_across_restarts(tmp_path: Path) -> None:
     lines = [orjson.loads(line) for line in outbox.read_bytes().splitlines()]
     assert result.ok
     assert [(line["account_id"], line["action"]) for line in lines] == [("u1", "suspend"), ("u2", "suspend")]
+
+
+def test_a_file_reads_the_same_posts_as_parsing_each_record_alone(tmp_path: Path) -> None:
+    from chorus.records import parse_post
+    from chorus.scan import read_posts
+
+    records = [record(f"p{i}", f"text {i}", f"u{i % 5}") for i in range(50)]
+    records[3]["created_at"] = "2026-02-20T08:00:00+02:00"  # converted to UTC by the careful path
+    records[7]["id"] = 7  # a number id becomes a string
+    records[9]["author"]["created_at"] = None
+    posts, skipped = read_posts(write_jsonl(tmp_path / "feed.jsonl", records))
+    assert skipped == [] and posts == [parse_post(r) for r in records]
