@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -78,7 +79,7 @@ def scan(path: Path, settings: DetectionSettings, progress: Callable[[int, int],
     started = time.perf_counter()
     posts, skipped = read_posts(path, progress)
     clusters = detect(posts, settings)
-    accounts = len({post.author.id for post in posts})
+    accounts = len(set(map(attrgetter("author.id"), posts)))
     return ScanResult(clusters, len(posts), accounts, skipped, time.perf_counter() - started)
 
 
