@@ -2,13 +2,15 @@
 
 Python runs one thread at a time, so the second core is only reached by a second process. A
 forked child inherits the input without any copying or pickling and sends back only its half
-of the result; should it fail in any way, that half is computed here instead.
+of the result; should it fail in any way, that half is computed here instead. Only a process
+running a single thread forks (a scan, an eval, a benchmark), never the bot with its scheduler.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -24,8 +26,8 @@ def split_map(
     combine: Callable[[Result, Result], Result],
 ) -> Result:
     """`compute(items)`, with the second half of `items` computed by a forked child at the same time."""
-    if len(items) < MIN_SPLIT_ITEMS or not hasattr(os, "fork"):
-        return compute(items)
+    if len(items) < MIN_SPLIT_ITEMS or not hasattr(os, "fork") or threading.active_count() > 1:
+        return compute(items)  # small, or other threads could hold locks a forked child would wait on
     half = len(items) // 2
     reader, writer = os.pipe()
     child = os.fork()

@@ -136,7 +136,8 @@ def _read_ahead(blocks: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
         except Exception as error:  # handed to the reader, which raises it
             hand_over(error)
 
-    threading.Thread(target=work, name="jsonl-read-ahead", daemon=True).start()
+    worker = threading.Thread(target=work, name="jsonl-read-ahead", daemon=True)
+    worker.start()
     try:
         while (item := ready.get()) is not _END:
             if isinstance(item, Exception):
@@ -144,6 +145,7 @@ def _read_ahead(blocks: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
             yield item  # type: ignore[misc]
     finally:
         stop.set()
+        worker.join(timeout=1.0)
 
 
 def _line_blocks(path: Path, offset: int) -> Iterator[bytes]:

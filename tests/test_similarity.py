@@ -1,5 +1,7 @@
 """Near-copy verification and MinHash blocking."""
 
+import os
+
 import numpy as np
 
 from detectors import parallel
@@ -42,4 +44,8 @@ def test_band_keys_split_over_two_processes_equal_those_of_one(monkeypatch) -> N
     texts = [f"{LONG} number {i} of many" for i in range(300)]
     here = text_band_keys(texts, WordHashes())
     monkeypatch.setattr(parallel, "MIN_SPLIT_ITEMS", 100)
+    forks = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
     assert (text_band_keys(texts, WordHashes()) == here).all()
+    assert forks == [1]
