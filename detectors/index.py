@@ -53,7 +53,8 @@ class ContentIndex:
         self.node_posts: list[list[Post]] = []
         self.node_dead: dict[int, int] = {}
         """Expired posts still in a node's list, by node (lists are compacted lazily)."""
-        self.node_text: dict[int, str] = {}
+        self._fuzzy = bytearray()
+        """1 for a text node long enough to match near-copies (its text is re-read from a post when needed)."""
         self.key_node: dict[str, int] = {}
         self.parent: list[int] = []
         self.members: dict[int, list[int]] = {}
@@ -105,6 +106,7 @@ class ContentIndex:
         key_node.update(zip(missing, created, strict=True))
         self.node_key.extend(missing)
         self.node_posts.extend([] for _ in created)
+        self._fuzzy.extend(bytes(len(missing)))
         self.parent.extend(created)
         return list(map(key_node.__getitem__, keys))
 
@@ -116,6 +118,7 @@ class ContentIndex:
         node = self.key_node[key] = len(self.node_key)
         self.node_key.append(key)
         self.node_posts.append([])
+        self._fuzzy.append(0)
         self.parent.append(node)
         return node, True
 
@@ -130,7 +133,17 @@ class ContentIndex:
             return (nodes,) if nodes >= 0 else ()
         return nodes
 
-    def _text_nodes(self, texts: list[str], new_texts: list[int]) -> list[int]:
+    def is_fuzzy(self, node: int) -> bool:
+        """Whether a node is a text long enough to be matched with its near-copies."""
+        return node >= 0 and self._fuzzy[node] == 1
+
+    def text_of(self, node: int) -> str | None:
+        """The normalised text of a text node, re-read from one of its posts (kept nowhere, to save memory);
+        None once every post of the node has expired and been cleared away."""
+        held = self.node_posts[node]
+        return normalize_text(held[0].text) if held else None
+
+    def _text_nodes(self, texts: list[str], new_texts: list[tuple[int, str]]) -> list[int]:
         """Nodes of normalised texts (-1 for an empty one); new ones long enough to vary are queued for LSH."""
         keys = list(map(squash, texts))
         first = len(self.node_key)
@@ -140,13 +153,14 @@ class ContentIndex:
         text_of_node = dict(zip(nodes, texts, strict=True))
         fuzzy = [(node, text) for node in range(first, len(self.node_key))
                  if len(text := text_of_node[node]) >= MIN_FUZZY_CHARS]
-        self.node_text.update(fuzzy)
-        new_texts.extend(node for node, _ in fuzzy)
+        for node, _ in fuzzy:
+            self._fuzzy[node] = 1
+        new_texts.extend(fuzzy)
         return nodes
 
     def _nodes_with_extras(self, post: Post, text_node: int, new_phash: list[int]) -> list[int]:
         """Nodes of a post with links or images: a short text keyed with its links, plus image nodes."""
-        if post.urls and text_node not in self.node_text:
+        if post.urls and not self.is_fuzzy(text_node):
             key = self.node_key[text_node] if text_node >= 0 else ""
             key += "|" + "|".join(sorted(canonical_url(url) for url in post.urls))
             nodes = [self._node(key)[0]]
@@ -164,7 +178,7 @@ class ContentIndex:
                 if fresh:
                     self._media.add(node)
                     new_phash.append(node)
-        joinable = [node for node in nodes if node in self.node_text or node in self._media]
+        joinable = [node for node in nodes if self.is_fuzzy(node) or node in self._media]
         for other in joinable[1:]:
             self.union(joinable[0], other)
         return nodes
@@ -180,7 +194,7 @@ class ContentIndex:
                      dict(zip([post.id for post in posts], posts, strict=True)).values())
         raw_texts = list(dict.fromkeys(post.text for post in fresh))  # input order: the same nodes every run
         texts = split_map(lambda part: list(map(normalize_text, part)), raw_texts, operator.add)
-        new_texts: list[int] = []
+        new_texts: list[tuple[int, str]] = []
         new_phash: list[int] = []
         node_of_text = dict(zip(raw_texts, self._text_nodes(texts, new_texts), strict=True))
         ids = [post.id for post in fresh]
@@ -205,11 +219,12 @@ class ContentIndex:
         self._link_phashes(new_phash)
         return len(fresh)
 
-    def _link_texts(self, nodes: list[int]) -> None:
+    def _link_texts(self, new_texts: list[tuple[int, str]]) -> None:
         """Pair new texts with earlier holders of their LSH band keys and join the pairs that verify."""
-        if not nodes:
+        if not new_texts:
             return
-        keys = minhash.text_band_keys([self.node_text[node] for node in nodes], self._words)
+        keys = minhash.text_band_keys([text for _, text in new_texts], self._words)
+        nodes = [node for node, _ in new_texts]
         live: list[np.ndarray] = []
 
         def alive(candidates: np.ndarray) -> np.ndarray:
@@ -218,10 +233,12 @@ class ContentIndex:
             return live[0][candidates]
 
         pairs = self._bands.add(keys, np.asarray(nodes, dtype=np.int64), alive)
-        pairs = [(a, b) for a, b in pairs.tolist() if self.find(a) != self.find(b)]
+        text_of: dict[int, str | None] = dict(new_texts)
+        text_of.update((b, self.text_of(b)) for b in set(pairs[:, 1].tolist()).difference(text_of))
+        pairs = [(a, b) for a, b in pairs.tolist() if text_of[b] is not None and self.find(a) != self.find(b)]
         if not pairs:
             return
-        ok = near_copies([self.node_text[a] for a, _ in pairs], [self.node_text[b] for _, b in pairs])
+        ok = near_copies([text_of[a] for a, _ in pairs], [text_of[b] for _, b in pairs])
         for index in np.flatnonzero(ok).tolist():
             self.union(*pairs[index])
 
@@ -305,7 +322,7 @@ class ContentIndex:
         for node in self.nodes_of(root):
             if node in self._media:
                 return True
-            text = self.node_text.get(node)
+            text = self.text_of(node) if self.is_fuzzy(node) else None
             if text and sum(word not in minhash.STOPWORDS for word in text.split()) >= MIN_SPECIFIC_WORDS:
                 return True
         return False
