@@ -143,7 +143,7 @@ class ContentIndex:
         held = self.node_posts[node]
         return normalize_text(held[0].text) if held else None
 
-    def _text_nodes(self, texts: list[str], new_texts: list[tuple[int, str]]) -> list[int]:
+    def _text_nodes(self, texts: list[str], new_nodes: list[int], new_texts: list[str]) -> list[int]:
         """Nodes of normalised texts (-1 for an empty one); new ones long enough to vary are queued for LSH."""
         keys = list(map(squash, texts))
         first = len(self.node_key)
@@ -151,11 +151,11 @@ class ContentIndex:
         nodes = self._nodes_for(keys)
         del self.key_node[""]
         text_of_node = dict(zip(nodes, texts, strict=True))
-        fuzzy = [(node, text) for node in range(first, len(self.node_key))
-                 if len(text := text_of_node[node]) >= MIN_FUZZY_CHARS]
-        for node, _ in fuzzy:
+        new_nodes.extend(node for node in range(first, len(self.node_key))
+                         if len(text_of_node[node]) >= MIN_FUZZY_CHARS)
+        new_texts.extend(map(text_of_node.__getitem__, new_nodes))
+        for node in new_nodes:
             self._fuzzy[node] = 1
-        new_texts.extend(fuzzy)
         return nodes
 
     def _nodes_with_extras(self, post: Post, text_node: int, new_phash: list[int]) -> list[int]:
@@ -194,9 +194,11 @@ class ContentIndex:
                      dict(zip([post.id for post in posts], posts, strict=True)).values())
         raw_texts = list(dict.fromkeys(post.text for post in fresh))  # input order: the same nodes every run
         texts = split_map(lambda part: list(map(normalize_text, part)), raw_texts, operator.add)
-        new_texts: list[tuple[int, str]] = []
+        new_nodes: list[int] = []
+        new_texts: list[str] = []
         new_phash: list[int] = []
-        node_of_text = dict(zip(raw_texts, self._text_nodes(texts, new_texts), strict=True))
+        node_of_text = dict(zip(raw_texts, self._text_nodes(texts, new_nodes, new_texts), strict=True))
+        del texts
         ids = [post.id for post in fresh]
         text_nodes = list(map(node_of_text.__getitem__, [post.text for post in fresh]))
         self.posts.update(zip(ids, fresh, strict=True))
@@ -215,16 +217,15 @@ class ContentIndex:
         touched.discard(-1)
         parent, find = self.parent, self.find
         self.dirty.update({node if parent[node] == node else find(node) for node in touched})
-        self._link_texts(new_texts)
+        self._link_texts(new_nodes, new_texts)
         self._link_phashes(new_phash)
         return len(fresh)
 
-    def _link_texts(self, new_texts: list[tuple[int, str]]) -> None:
-        """Pair new texts with earlier holders of their LSH band keys and join the pairs that verify."""
-        if not new_texts:
+    def _link_texts(self, nodes: list[int], texts: list[str]) -> None:
+        """Pair new texts (ascending nodes) with earlier holders of their band keys; join the pairs that verify."""
+        if not nodes:
             return
-        keys = minhash.text_band_keys([text for _, text in new_texts], self._words)
-        nodes = [node for node, _ in new_texts]
+        keys = minhash.text_band_keys(texts, self._words)
         live: list[np.ndarray] = []
 
         def alive(candidates: np.ndarray) -> np.ndarray:
@@ -233,8 +234,10 @@ class ContentIndex:
             return live[0][candidates]
 
         pairs = self._bands.add(keys, np.asarray(nodes, dtype=np.int64), alive)
-        text_of: dict[int, str | None] = dict(new_texts)
-        text_of.update((b, self.text_of(b)) for b in set(pairs[:, 1].tolist()).difference(text_of))
+        ends = np.unique(pairs)
+        at = np.minimum(np.searchsorted(nodes, ends), len(nodes) - 1)
+        text_of = {end: texts[where] if nodes[where] == end else self.text_of(end)
+                   for end, where in zip(ends.tolist(), at.tolist(), strict=True)}
         pairs = [(a, b) for a, b in pairs.tolist() if text_of[b] is not None and self.find(a) != self.find(b)]
         if not pairs:
             return
