@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import operator
 from collections.abc import Iterable
+from operator import attrgetter
 
 import numpy as np
 
@@ -31,6 +32,9 @@ MIN_FUZZY_CHARS = 20
 """Shorter texts ('good morning!!') group only when exactly equal: fuzzy matches chain them."""
 MIN_SPECIFIC_WORDS = 4
 """Content words (not stopwords) a text needs to be a specific message rather than a stock phrase."""
+
+
+_ID, _TEXT = attrgetter("id"), attrgetter("text")
 
 
 def digest(value: str) -> str:
@@ -190,18 +194,22 @@ class ContentIndex:
         are filed with C-level dict updates; only posts with images or links take a slower path.
         """
         posts, known = list(posts), self.posts
-        fresh = list({post.id: post for post in posts if post.id not in known}.values() if known else
-                     dict(zip([post.id for post in posts], posts, strict=True)).values())
-        raw_texts = list(dict.fromkeys(post.text for post in fresh))  # input order: the same nodes every run
+        fresh = list({post.id: post for post in posts if post.id not in known}.values()) if known else posts
+        ids = list(map(_ID, fresh))
+        before = len(known)
+        known.update(zip(ids, fresh, strict=True))
+        if len(known) - before < len(fresh):  # repeated ids in the batch: the last one stands, as in a dict
+            fresh = list({post.id: post for post in fresh}.values())
+            ids = list(map(_ID, fresh))
+        post_texts = list(map(_TEXT, fresh))
+        raw_texts = list(dict.fromkeys(post_texts))  # input order: the same nodes every run
         texts = split_map(lambda part: list(map(normalize_text, part)), raw_texts, operator.add)
         new_nodes: list[int] = []
         new_texts: list[str] = []
         new_phash: list[int] = []
         node_of_text = dict(zip(raw_texts, self._text_nodes(texts, new_nodes, new_texts), strict=True))
         del texts
-        ids = [post.id for post in fresh]
-        text_nodes = list(map(node_of_text.__getitem__, [post.text for post in fresh]))
-        self.posts.update(zip(ids, fresh, strict=True))
+        text_nodes = list(map(node_of_text.__getitem__, post_texts))
         self.post_nodes.update(zip(ids, text_nodes, strict=True))
         node_posts = self.node_posts
         touched = set(text_nodes)
