@@ -31,10 +31,15 @@ MIN_SPACED_RUN = 3
 
 
 def fold_chars(text: str) -> str:
-    """NFKC, drop invisible and combining characters, map look-alikes to ASCII, lower-case."""
+    """NFKC, map look-alikes to ASCII, drop invisible and combining characters, case fold.
+
+    The map runs again after case folding, which can itself produce look-alikes (a Greek capital
+    with iota subscript folds to two letters); with both passes the result is stable.
+    """
     if text.isascii():
         return text.lower()
-    return unicodedata.normalize("NFKC", text).translate(_FOLD).casefold()
+    folded = unicodedata.normalize("NFKC", text).translate(_FOLD).casefold()
+    return folded if folded.isascii() else folded.translate(_FOLD)
 
 
 def _join_spaced(words: list[str]) -> list[str]:
@@ -67,14 +72,14 @@ def normalize_text(text: str) -> str:
         words = folded.encode().translate(_ASCII_WORDS).decode().split()
     else:
         words = _NON_WORD.sub(" ", folded).split()
-    if words and words[0] in ("rt", "via"):
-        del words[0]
     if "@" in folded:
         words = [word for word in words if not word.startswith("@")]
     if "#" in folded:
         while words and words[-1].startswith("#"):
             words.pop()
         words = [stripped for word in words if (stripped := word.strip("#@"))]
+    while words and words[0] in ("rt", "via"):
+        del words[0]
     if sum(len(word) == 1 for word in words) >= MIN_SPACED_RUN:
         words = _join_spaced(words)
     return " ".join(words)
