@@ -1,5 +1,6 @@
 """SQLite storage through sqlite-utils: one repository object, so nothing else touches tables."""
 
+from storage.pool import StorePool
 from storage.store import StorageError, Store
 
-__all__ = ["StorageError", "Store"]
+__all__ = ["StorageError", "Store", "StorePool"]

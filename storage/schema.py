@@ -6,6 +6,11 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+PRIMARY_ACTIONS = ("suspend", "require_verification", "dismiss")
+"""Decisions a moderator takes on a cluster from its card; undos and retries are not among them."""
+ACTIVE_STATUSES = ("awaiting_approval", "approved", "executing", "done", "failed", "undoing")
+"""Statuses in which a decision holds its cluster; 'cancelled' and 'undone' release it."""
+
 
 def _v1_core_tables(db: sqlite_utils.Database) -> None:
     db["posts"].create(
@@ -76,7 +81,17 @@ def _v2_post_search(db: sqlite_utils.Database) -> None:
     db["posts"].enable_fts(["text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_core_tables, _v2_post_search]
+def _v3_one_active_decision(db: sqlite_utils.Database) -> None:
+    """At most one live decision per cluster, enforced by SQLite itself so concurrent clicks cannot both win."""
+    db.execute(
+        f"""CREATE UNIQUE INDEX decisions_one_active ON decisions(cluster_id)
+            WHERE action IN ({", ".join(f"'{a}'" for a in PRIMARY_ACTIONS)})
+            AND status IN ({", ".join(f"'{s}'" for s in ACTIVE_STATUSES)})"""
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_core_tables, _v2_post_search,
+                                                             _v3_one_active_decision]
 """Append only: migration N (1-based) takes a database from version N-1 to N."""
 
 

@@ -1,0 +1,1 @@
+"""Slack side: Bolt listeners, Block Kit builders and the Slack notifier."""
