@@ -17,15 +17,17 @@ import orjson
 
 from chorus.config import Config, ConfigError, SourceConfig, load_config
 from chorus.console import ConsoleNotifier
+from chorus.enforcement import resume_pending
 from chorus.notify import Notifier
 from chorus.poller import Poller
 from chorus.runner import run_polling
 from chorus.sample_feed import write_sample_feed
 from chorus.scan import render_table, scan, terminal_progress
 from detectors import WindowIndex
+from handlers.app import SlackRuntime, check_slack_config
 from platforms.jsonl import SourceError
-from platforms.registry import build_source
-from storage import StorageError, Store
+from platforms.registry import build_enforcer, build_source
+from storage import StorageError, Store, StorePool
 
 log = logging.getLogger("chorus")
 
@@ -37,23 +39,34 @@ def _setup_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _notifier(config: Config) -> Notifier:
-    if config.secrets.slack_bot_token:
-        log.warning("SLACK_BOT_TOKEN is set, but this version posts to the console only")
-    return ConsoleNotifier()
-
-
 def _poller(config: Config, store: Store, notifier: Notifier) -> Poller:
     return Poller(store, build_source(config), WindowIndex(config.detection), notifier, config.source.batch_size)
 
 
+def _slack_runtime(config: Config) -> SlackRuntime | None:
+    """Slack mode when SLACK_BOT_TOKEN is set: the Bolt app serving (or connected), the send queue running."""
+    if not config.secrets.slack_bot_token:
+        return None
+    check_slack_config(config)
+    enforcer = build_enforcer(config)
+    stores = StorePool(config.storage.path)
+    for result in resume_pending(stores.get(), enforcer):
+        log.info("resumed %s on %s: %s", result.action, result.account_id, "ok" if result.ok else result.detail)
+    return SlackRuntime(config, stores, enforcer).start()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Poll the configured source on a schedule and announce clusters until stopped."""
+    """Poll the configured source on a schedule and announce clusters until stopped (Ctrl-C, SIGTERM)."""
     config = load_config(args.config)
     store = Store.open(config.storage.path)
-    poller = _poller(config, store, _notifier(config))
-    run_polling(poller, config.source.poll_seconds)
-    store.close()
+    slack = _slack_runtime(config)
+    notifier: Notifier = slack.notifier if slack else ConsoleNotifier()
+    try:
+        run_polling(_poller(config, store, notifier), config.source.poll_seconds)
+    finally:
+        if slack:
+            slack.stop()
+        store.close()
     return 0
 
 

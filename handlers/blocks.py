@@ -101,7 +101,7 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _section(text: str) -> SectionBlock:
+def section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_CHARS)))
 
 
@@ -207,13 +207,13 @@ def undo_open(decision: DecisionView, now: datetime, undo_minutes: float) -> boo
 
 
 def _decision_blocks(view: ClusterView, decision: DecisionView, now: datetime, undo_minutes: float) -> list[Block]:
-    blocks: list[Block] = [_section(decision_stamp(decision))]
+    blocks: list[Block] = [section(decision_stamp(decision))]
     if decision.reason or decision.policy:
         blocks.append(_context(" · ".join(
             part for part in (f"Policy: {escape(decision.policy)}" if decision.policy else "",
                               f"Reason: {escape(decision.reason)}" if decision.reason else "") if part)))
     if decision.failures and decision.status == "failed":
-        blocks.append(_section(_failures_text(decision, {a.id: a.handle for a in view.accounts})))
+        blocks.append(section(_failures_text(decision, {a.id: a.handle for a in view.accounts})))
     buttons: list[ButtonElement] = []
     value = ids.button_value(view.id, decision.id)
     if decision.status == "awaiting_approval":
@@ -241,20 +241,23 @@ def live_decision(view: ClusterView) -> DecisionView | None:
     return live[-1] if live else None
 
 
-def cluster_card(view: ClusterView, now: datetime, undo_minutes: float) -> dict[str, Any]:
-    """The card for a cluster: evidence, then buttons or the decision that holds it."""
+def cluster_card(view: ClusterView, now: datetime, undo_minutes: float, with_buttons: bool = True) -> dict[str, Any]:
+    """The card for a cluster: evidence, then buttons or the decision that holds it.
+
+    Without buttons (for `/chorus cluster` replies) it shows the same state, read-only.
+    """
     header = clip(f"{SEVERITY_ICON[view.severity]} {view.severity.capitalize()} severity · "
                   f"score {view.score:.2f} · {plural(len(view.accounts), 'account')}", HEADER_CHARS)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=header, emoji=True)),
-        _section(_summary_text(view)),
-        _section(_accounts_text(view)),
-        _section(_samples_text(view)),
+        section(_summary_text(view)),
+        section(_accounts_text(view)),
+        section(_samples_text(view)),
     ]
     if view.media:
-        blocks.append(_section(f"*Shared media:* {plural(len(view.media), 'item')} posted by several accounts: "
+        blocks.append(section(f"*Shared media:* {plural(len(view.media), 'item')} posted by several accounts: "
                                + listing([f"`{escape(clip(item, 16))}`" for item in view.media], 600)))
-    blocks.append(_section("*Why flagged:*\n" + listing([f"• {escape(r)}" for r in view.reasons],
+    blocks.append(section("*Why flagged:*\n" + listing([f"• {escape(r)}" for r in view.reasons],
                                                          SECTION_CHARS - 40, "\n")))
     blocks.append(_context(f"Cluster `{view.id}` · flagged {slack_datetime(view.flagged_at)}"))
     blocks.append(DividerBlock())
@@ -267,6 +270,8 @@ def cluster_card(view: ClusterView, now: datetime, undo_minutes: float) -> dict[
         blocks.append(decision_buttons(view))
     else:
         blocks += _decision_blocks(view, decision, now, undo_minutes)
+    if not with_buttons:
+        blocks = [block for block in blocks if not isinstance(block, ActionsBlock)]
     text = (f"{view.severity.capitalize()} severity cluster {view.id}: {plural(len(view.accounts), 'account')} "
             f"posting the same content")
     return message(text, blocks)
@@ -278,7 +283,7 @@ def growth_reply(view: ClusterView, change: ClusterChange) -> dict[str, Any]:
     joined = [account_link(by_id[a]) if a in by_id else escape(a) for a in change.added_accounts]
     text = (f"↳ Cluster grew: +{plural(len(change.added_accounts), 'account')}, "
             f"+{plural(change.added_posts, 'post')}; now {plural(len(view.accounts), 'account')}.")
-    blocks: list[Block] = [_section(text + (f"\nNew: {listing(joined, 2000)}" if joined else ""))]
+    blocks: list[Block] = [section(text + (f"\nNew: {listing(joined, 2000)}" if joined else ""))]
     if live_decision(view) is not None and change.added_accounts:
         blocks.append(_context("The decision on this card does not cover these new accounts."))
     return message(text, blocks)
@@ -289,7 +294,7 @@ def growth_reply(view: ClusterView, change: ClusterChange) -> dict[str, Any]:
 def review_modal(view: ClusterView, policies: Sequence[str], threshold: int) -> View:
     """Checkboxes for the accounts (ten per group), suspend or verify, a reason and a policy tag."""
     accounts = view.accounts[:MODAL_ACCOUNTS]
-    blocks: list[Block] = [_section(
+    blocks: list[Block] = [section(
         f"Cluster `{view.id}`: {plural(len(view.accounts), 'account')}. Tick the accounts to act on. "
         f"Suspending more than {threshold} at once needs a second moderator's approval.")]
     for group, start in enumerate(range(0, len(accounts), CHECKBOX_OPTIONS)):
@@ -341,4 +346,4 @@ def already_handled(decision: DecisionView) -> str:
 def digest_message(digest: Digest) -> dict[str, Any]:
     """A digest as a message: the console rendering, escaped, in a code block."""
     body = escape(render_digest(digest))
-    return message(body.splitlines()[0], [_section("```" + clip(body, SECTION_CHARS - 6) + "```")])
+    return message(body.splitlines()[0], [section("```" + clip(body, SECTION_CHARS - 6) + "```")])

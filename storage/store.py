@@ -409,6 +409,10 @@ class Store:
             self.set_cluster_status(self.decision_cluster(decision_id) or "", "open")
         return cancelled
 
+    def claim_retry(self, decision_id: int, actor: str) -> bool:
+        """Start retrying a decision's failed actions; False if it has no failures or a retry is under way."""
+        return self._move_decision(decision_id, actor, "executing", ["failed"])
+
     def claim_undo(self, decision_id: int, actor: str) -> bool:
         """Start undoing a carried-out decision; False if it is not carried out or someone else is undoing it."""
         return self._move_decision(decision_id, actor, "undoing", ["done", "failed"])
