@@ -7,7 +7,8 @@ either all of a step or none of it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from math import ceil
 from pathlib import Path
@@ -76,6 +77,28 @@ class Store:
         """Close the connection."""
         self.db.close()
 
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+        The poller and each Slack listener thread have their own connection. A deferred BEGIN
+        that reads and then writes fails at once with "database is locked" when another
+        connection committed in between; taking the lock first makes SQLite wait its turn.
+        Nested calls become savepoints.
+        """
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
     def now(self) -> str:
         """The store's clock as database text."""
         return to_db_time(self.clock())
@@ -93,7 +116,7 @@ class Store:
         Posts already stored are left as they are, so fetching the same batch twice changes nothing.
         """
         now = self.now()
-        with self.db.atomic():
+        with self.atomic():
             before = self.db.execute("SELECT count(*) FROM posts").fetchone()[0]
             self.db["posts"].insert_all(
                 (
@@ -178,7 +201,7 @@ class Store:
         """
         changed = 0
         now = self.now()
-        with self.db.atomic():
+        with self.atomic():
             for cluster in clusters:
                 cluster_id = self._match_cluster(cluster)
                 fields = {
@@ -237,7 +260,7 @@ class Store:
 
     def mark_notified(self, cluster_id: str, channel: str | None = None, message_ts: str | None = None) -> None:
         """Record that the cluster's current members were announced (and where the card lives)."""
-        with self.db.atomic():
+        with self.atomic():
             self.db.execute("UPDATE cluster_members SET notified = 1 WHERE cluster_id = ?", [cluster_id])
             accounts = self.db.execute(
                 "SELECT count(DISTINCT account_id) FROM cluster_members WHERE cluster_id = ?", [cluster_id]
@@ -291,7 +314,8 @@ class Store:
 
     def set_cluster_status(self, cluster_id: str, status: str) -> None:
         """Move a cluster to a new status (open, suspended, verification, dismissed, ...)."""
-        self.db["clusters"].update(cluster_id, {"status": status, "updated_at": self.now()})
+        with self.atomic():
+            self.db["clusters"].update(cluster_id, {"status": status, "updated_at": self.now()})
 
     # -- decisions, actions, audit ------------------------------------------------------------
 
@@ -300,7 +324,7 @@ class Store:
         reason: str = "", policy: str = "", status: str = "approved",
     ) -> int:
         """Record a moderator's decision and audit it; returns the decision id."""
-        with self.db.atomic():
+        with self.atomic():
             decision_id = self.db["decisions"].insert({
                 "cluster_id": cluster_id, "action": action, "accounts": orjson.dumps(list(accounts)).decode(),
                 "moderator": moderator, "reason": reason, "policy": policy, "status": status,
@@ -312,7 +336,7 @@ class Store:
 
     def set_decision_status(self, decision_id: int, status: str, actor: str = "chorus") -> None:
         """Advance a decision (approved -> executing -> done) and audit the move."""
-        with self.db.atomic():
+        with self.atomic():
             update = {"status": status}
             if status in {"done", "failed"}:
                 update["finished_at"] = self.now()
@@ -380,7 +404,7 @@ class Store:
 
         With `approved_by`, the move also fails when that moderator is the one who asked.
         """
-        with self.db.atomic():
+        with self.atomic():
             moved = self.db.execute(
                 """UPDATE decisions SET status = ?, approved_by = coalesce(?, approved_by),
                    finished_at = CASE WHEN ? THEN ? ELSE finished_at END
@@ -431,7 +455,7 @@ class Store:
 
     def claim_action(self, key: str, decision_id: int, account_id: str, action: str) -> bool:
         """Mark an action as under way; False if it already succeeded, so it is never repeated."""
-        with self.db.atomic():
+        with self.atomic():
             row = self.db.execute("SELECT status FROM actions WHERE idempotency_key = ?", [key]).fetchone()
             if row and row[0] == "ok":
                 return False
@@ -446,7 +470,7 @@ class Store:
 
     def finish_action(self, key: str, ok: bool, detail: str, actor: str = "chorus") -> None:
         """Record how a platform call went, in the actions table and the audit log together."""
-        with self.db.atomic():
+        with self.atomic():
             self.db["actions"].update(key, {"status": "ok" if ok else "failed", "detail": detail,
                                             "updated_at": self.now()})
             row = self.db["actions"].get(key)
@@ -460,11 +484,12 @@ class Store:
     def audit(self, event: str, actor: str, cluster_id: str | None = None, decision_id: int | None = None,
               account_id: str | None = None, **detail: Any) -> None:
         """Append one entry to the audit log (the table refuses updates and deletes)."""
-        self.db["audit_log"].insert({
-            "at": self.now(), "actor": actor, "event": event, "cluster_id": cluster_id,
-            "decision_id": decision_id, "account_id": account_id,
-            "detail": orjson.dumps(detail, default=str).decode(),
-        })
+        with self.atomic():
+            self.db["audit_log"].insert({
+                "at": self.now(), "actor": actor, "event": event, "cluster_id": cluster_id,
+                "decision_id": decision_id, "account_id": account_id,
+                "detail": orjson.dumps(detail, default=str).decode(),
+            })
 
     def audit_entries(self, since: datetime | None = None) -> list[dict[str, Any]]:
         """Audit log entries, oldest first."""

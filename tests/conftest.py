@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from chorus.config import Config, Secret, Secrets, SlackConfig, SourceConfig, St
 from chorus.models import Author, Cluster, Post
 from chorus.poller import Poller
 from handlers.app import SlackRuntime
+from platforms.base import Enforcer
 from platforms.jsonl import JsonlOutbox
 from storage import Store, StorePool
 from tests.slack_fakes import FakeSlack, SlackClient
@@ -91,14 +93,21 @@ def fake_slack() -> Iterator[FakeSlack]:
     fake.server_close()
 
 
-@pytest.fixture
-def harness(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Harness]:
+@contextmanager
+def running_bot(tmp_path: Path, fake_slack: FakeSlack, enforcer: Enforcer | None = None) -> Iterator[Harness]:
+    """The bot's Slack runtime serving HTTP on a free port, against the fake Slack."""
     config = slack_config(tmp_path, fake_slack.url)
     store = Store.open(config.storage.path)
-    runtime = SlackRuntime(config, StorePool(config.storage.path), JsonlOutbox(config.source.outbox))
+    runtime = SlackRuntime(config, StorePool(config.storage.path), enforcer or JsonlOutbox(config.source.outbox))
     runtime.start(port=0, host="127.0.0.1")
     base = f"http://127.0.0.1:{runtime.port}"
     yield Harness(fake_slack, runtime, store, SlackClient(base + "/slack/events", SIGNING_SECRET),
                   Path(config.source.outbox), base)
     runtime.stop()
     store.close()
+
+
+@pytest.fixture
+def harness(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Harness]:
+    with running_bot(tmp_path, fake_slack) as bot:
+        yield bot

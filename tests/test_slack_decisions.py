@@ -74,7 +74,8 @@ def test_double_click_and_two_moderators_at_once_carry_out_one_decision(harness)
         click.start()
     for click in clicks:
         click.join()
-    refusals = wait_for(lambda: len(harness.fake.of("chat.postEphemeral")) == 2 and harness.fake.of("chat.postEphemeral"))
+    notes = harness.fake.of
+    refusals = wait_for(lambda: len(notes("chat.postEphemeral")) == 2 and notes("chat.postEphemeral"))
     assert all("already handled by <@" in c.params["text"] for c in refusals)
     wait_for(_first_decision_is(harness, cid, "done"))
     assert len(harness.store.decisions_for(cid)) == 1
