@@ -40,14 +40,28 @@ class SourceConfig:
     outbox: str = "actions.jsonl"
 
 
+DEFAULT_POLICIES = ("platform-manipulation", "spam", "fake-accounts", "impersonation", "other")
+"""Policy tags a moderator can attach to a decision from the review modal."""
+
+
 @dataclass(frozen=True)
 class SlackConfig:
-    """Where cards go and who may decide on them."""
+    """Where cards go, who may decide on them, how decisions are guarded, and how fast to post.
+
+    `two_person_threshold`: suspending more accounts than this needs a second moderator's approval.
+    `undo_minutes`: how long a carried-out decision offers Undo. `send_interval_seconds`: the
+    pause between messages to one channel; `retry_backoff_seconds`: the first wait after a 5xx.
+    """
 
     channel: str = ""
     moderators: list[str] = field(default_factory=list)
     moderator_group: str = ""
     port: int = 3000
+    two_person_threshold: int = 25
+    undo_minutes: float = 30.0
+    send_interval_seconds: float = 1.0
+    retry_backoff_seconds: float = 1.0
+    policies: list[str] = field(default_factory=lambda: list(DEFAULT_POLICIES))
 
 
 @dataclass(frozen=True)
@@ -110,6 +124,11 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("source", "poll_seconds"): (_positive, "a number of seconds > 0"),
     ("source", "batch_size"): (_positive, "an integer > 0"),
     ("slack", "port"): (lambda v: 0 < v < 65536, "a TCP port (1-65535)"),
+    ("slack", "two_person_threshold"): (lambda v: v >= 1, "an integer >= 1"),
+    ("slack", "undo_minutes"): (lambda v: v >= 0, "a number of minutes >= 0"),
+    ("slack", "send_interval_seconds"): (lambda v: v >= 0, "a number of seconds >= 0"),
+    ("slack", "retry_backoff_seconds"): (_positive, "a number of seconds > 0"),
+    ("slack", "policies"): (lambda v: len(v) > 0, "a non-empty list of policy tags"),
     ("mastodon", "timeline"): (lambda v: v in {"public", "local", "remote"}, "public, local or remote"),
     ("digest", "daily"): (lambda v: v == "" or _is_time(v), 'a time "HH:MM", or "" for none'),
     ("digest", "weekly"): (lambda v: v == "" or _is_weekly(v), 'a day and time like "mon 09:00", or "" for none'),

@@ -96,9 +96,10 @@ def render_digest(digest: Digest) -> str:
     decided = sum(digest.decisions_by_action.values())
     lines = [
         f"Chorus digest · {_time(digest.since)} → {_time(digest.until)}",
-        f"  Flagged: {digest.clusters_flagged} clusters ({_change(digest.clusters_flagged, digest.previous_clusters)}),"
-        f" {digest.accounts_flagged} accounts ({_change(digest.accounts_flagged, digest.previous_accounts)}),"
-        f" {digest.posts_flagged} posts",
+        f"  Flagged: {_plural(digest.clusters_flagged, 'cluster')} "
+        f"({_change(digest.clusters_flagged, digest.previous_clusters)}), "
+        f"{_plural(digest.accounts_flagged, 'account')} ({_change(digest.accounts_flagged, digest.previous_accounts)}),"
+        f" {_plural(digest.posts_flagged, 'post')}",
         f"  Per {'hour' if digest.bucket_hours == 1 else 'day'}: "
         f"{sparkline([clusters for _, clusters, _ in digest.timeline]) or 'nothing flagged'}",
     ]
