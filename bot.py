@@ -13,6 +13,7 @@ import tempfile
 from datetime import UTC, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 from apscheduler.triggers.cron import CronTrigger
@@ -29,10 +30,12 @@ from chorus.runner import ScheduledJob, run_polling
 from chorus.sample_feed import write_sample_feed
 from chorus.scan import read_posts, render_table, scan, terminal_progress
 from detectors import WindowIndex
-from handlers.app import SlackRuntime, check_slack_config
 from platforms.jsonl import SourceError
 from platforms.registry import build_enforcer, build_source
 from storage import StorageError, Store
+
+if TYPE_CHECKING:
+    from handlers.app import SlackRuntime
 
 log = logging.getLogger("chorus")
 
@@ -65,6 +68,7 @@ def _slack_runtime(config: Config, store: Store) -> SlackRuntime | None:
     """Slack mode when SLACK_BOT_TOKEN is set: the Bolt app serving (or connected), the send queue running."""
     if not config.secrets.slack_bot_token:
         return None
+    from handlers.app import SlackRuntime, check_slack_config  # Bolt and the chart stack load in Slack mode only
     check_slack_config(config)
     enforcer = build_enforcer(config)
     for result in resume_pending(store, enforcer):

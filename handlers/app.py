@@ -89,7 +89,8 @@ class SlackRuntime:
         self.chorus = Chorus(store, enforcer, config.slack, self.sender)
         moderators = Moderators(config.slack.moderators, config.slack.moderator_group, client)
         self.app = build_app(self.chorus, client, config.secrets.slack_signing_secret, moderators)
-        self.notifier = SlackNotifier(self.sender, config.slack.channel, config.slack.undo_minutes, store.clock)
+        self.notifier = SlackNotifier(self.sender, config.slack.channel, config.slack.undo_minutes, store.clock,
+                                      config.digest.channel)
         self.server: WSGIServer | None = None
         self.socket_mode: SocketModeHandler | None = None
         self._serving: threading.Thread | None = None

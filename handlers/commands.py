@@ -62,6 +62,13 @@ def stats(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
     return digest_message(store.digest(until - timedelta(hours=hours), until))
 
 
+def digest_preview(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
+    """`digest`: what the daily digest would say now, shown only to the moderator who asked."""
+    if argument:
+        return usage("`digest` takes no argument; use `stats 7d` for another period.")
+    return stats(store, "24h", chorus)
+
+
 def pending(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
     """`pending`: clusters waiting for moderators."""
     now = store.clock()
@@ -74,7 +81,8 @@ def help_text(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
 
 
 SUBCOMMANDS: dict[str, Callable[[Store, str, Chorus], dict[str, Any]]] = {
-    "lookup": lookup, "cluster": cluster, "search": search, "stats": stats, "pending": pending, "help": help_text,
+    "lookup": lookup, "cluster": cluster, "search": search, "stats": stats, "digest": digest_preview,
+    "pending": pending, "help": help_text,
 }
 
 

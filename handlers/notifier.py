@@ -9,17 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from chorus.chart import digest_chart
 from chorus.views import ClusterChange, ClusterView, Digest
 from handlers.blocks import cluster_card, digest_message, growth_reply
-from handlers.send_queue import SendQueue
+from handlers.send_queue import UPLOAD, SendQueue
 
 
 class SlackNotifier:
     """Posts through a `SendQueue`, so Slack's rate limits and errors are handled in one place."""
 
-    def __init__(self, sender: SendQueue, channel: str, undo_minutes: float, clock: Callable[[], datetime]) -> None:
+    def __init__(self, sender: SendQueue, channel: str, undo_minutes: float, clock: Callable[[], datetime],
+                 digest_channel: str = "") -> None:
         self.sender = sender
         self.channel = channel
+        self.digest_channel = digest_channel or channel
         self.undo_minutes = undo_minutes
         self.clock = clock
 
@@ -35,5 +38,9 @@ class SlackNotifier:
         return posted["channel"], posted["ts"]
 
     def digest(self, digest: Digest) -> None:
-        """Post a digest to the channel."""
-        self.sender.call("chat.postMessage", channel=self.channel, **digest_message(digest))
+        """Post a digest, then its chart as a PNG, to the digest channel."""
+        self.sender.call("chat.postMessage", channel=self.digest_channel, **digest_message(digest))
+        self.sender.call(UPLOAD, channel=self.digest_channel, content=digest_chart(digest),
+                         filename=f"chorus-digest-{digest.until:%Y%m%d-%H%M}.png",
+                         title=f"Flagged per {'hour' if digest.bucket_hours == 1 else 'day'}",
+                         alt_txt="Clusters and accounts flagged over the digest period")

@@ -10,13 +10,14 @@ from handlers.blocks import SECTION_CHARS, clip, decision_stamp, escape, listing
 from storage.store import from_db_time
 
 USAGE = ("Usage: `/chorus lookup @handle|account-id` · `/chorus cluster ID` · `/chorus search TEXT` · "
-         "`/chorus stats [24h|7d]` · `/chorus pending` · `/chorus help`")
+         "`/chorus stats [24h|7d]` · `/chorus digest` · `/chorus pending` · `/chorus help`")
 HELP = "\n".join([
     "*Chorus* finds accounts posting the same content and lets moderators act on them.",
     "• `/chorus lookup @handle` (or an account id): the account's clusters, decisions and recent posts",
     "• `/chorus cluster ID`: the card of a cluster, read-only",
     "• `/chorus search TEXT`: recent posts matching the words, with their clusters",
     "• `/chorus stats [24h|7d]`: clusters flagged and decisions taken in the period (default 24h)",
+    "• `/chorus digest`: a preview of the next daily digest (the last 24 hours), just for you",
     "• `/chorus pending`: clusters waiting for a decision or a second moderator's approval",
 ])
 

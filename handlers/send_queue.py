@@ -23,6 +23,8 @@ from slack_sdk.web import SlackResponse
 log = logging.getLogger("chorus.slack.send")
 
 MAX_BACKOFF_SECONDS = 60.0
+UPLOAD = "files_upload_v2"
+"""Not a Web API method but slack_sdk's three-step upload; queued like one so it is paced and retried."""
 
 
 class SendQueueClosed(RuntimeError):
@@ -86,6 +88,8 @@ class SendQueue:
             if pause > 0:
                 time.sleep(pause)
             try:
+                if outgoing.method == UPLOAD:
+                    return self.client.files_upload_v2(**outgoing.payload)
                 return self.client.api_call(outgoing.method, json=outgoing.payload)
             except SlackApiError as error:
                 delay = self._retry_delay(error.response, failures)

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
-from chorus.config import Config, Secret, Secrets, SlackConfig, SourceConfig, StorageConfig
+from chorus.config import Config, DigestConfig, Secret, Secrets, SlackConfig, SourceConfig, StorageConfig
 from chorus.models import Author, Cluster, Post
 from chorus.poller import Poller
 from handlers.app import SlackRuntime
@@ -113,6 +113,7 @@ def slack_config(tmp_path: Path, api_url: str, **slack: object) -> Config:
     return Config(storage=StorageConfig(path=str(tmp_path / "chorus.db")),
                   source=SourceConfig(outbox=str(tmp_path / "actions.jsonl")),
                   slack=SlackConfig(**settings),  # type: ignore[arg-type]
+                  digest=DigestConfig(channel="CLEADS"),
                   secrets=Secrets(slack_bot_token=Secret("xoxb-test"), slack_signing_secret=Secret(SIGNING_SECRET),
                                   slack_api_url=api_url))
 

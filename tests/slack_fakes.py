@@ -35,6 +35,7 @@ class FakeSlack(ThreadingHTTPServer):
         self.calls: list[Call] = []
         self.scripted: dict[str, deque[tuple[int, dict[str, str], dict[str, Any] | str]]] = {}
         self.groups: dict[str, list[str]] = {}
+        self.uploads: dict[str, bytes] = {}
         self._ts = 1700000000
         self.lock = threading.Lock()
         threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
@@ -71,6 +72,13 @@ class FakeSlack(ThreadingHTTPServer):
             return 200, {}, {"ok": True, "message_ts": ts}
         if method == "views.open":
             return 200, {}, {"ok": True, "view": {"id": "V1"}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{ts.replace('.', '')}"
+            return 200, {}, {"ok": True, "file_id": file_id,
+                             "upload_url": f"http://127.0.0.1:{self.server_port}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = json.loads(params["files"])
+            return 200, {}, {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "usergroups.users.list":
             users = self.groups.get(params.get("usergroup", ""))
             return 200, {}, {"ok": True, "users": users} if users is not None else {"ok": False,
@@ -86,6 +94,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         parts = urlsplit(self.path)
+        if parts.path.startswith("/upload/"):  # the file host of files_upload_v2's second step
+            with self.server.lock:
+                self.server.uploads[parts.path.removeprefix("/upload/")] = self.rfile.read(
+                    int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"OK")
+            return
         params: dict[str, Any] = dict(parse_qsl(parts.query))
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
         if raw:

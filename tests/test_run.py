@@ -40,9 +40,9 @@ def test_sigkill_at_random_moments_loses_and_repeats_nothing(tmp_path: Path) -> 
     feed_ids = [record["id"] for record in sample_posts()]
     rng = random.Random(2)
     kills = 0
-    for _ in range(40):
+    for _ in range(60):
         bot = _start(config)
-        time.sleep(rng.uniform(0.3, 1.0))
+        time.sleep(rng.uniform(0.5, 2.0))  # start-up takes about half a second
         bot.send_signal(signal.SIGKILL)
         bot.communicate()
         kills += 1
