@@ -15,7 +15,7 @@ from chorus.records import RecordError, parse_post
 from platforms.base import Action, ActionResult
 from platforms.enforcing import Unsupported, attempt
 from platforms.html_text import html_to_text
-from platforms.http import AuthError, HttpClient, PlatformError, RateLimited
+from platforms.http import AuthError, HttpClient, PlatformError
 from platforms.media import MediaHasher
 from platforms.paging import FeedSettings, FeedSource, FeedUnavailable, Page, page_from
 
@@ -77,7 +77,7 @@ class MastodonSource(FeedSource):
                 "there: ask its admins to enable the feed, or use a token of a user whose role may view feeds"
             )
         if self._disabled and len(self._disabled) < len(FEEDS[self.timeline]):
-            self.notice(f"the Mastodon instance has disabled its {self._disabled[0]} live feed; those posts are not read")
+            self.notice(f"the Mastodon instance has disabled its {self._disabled[0]} live feed; its posts are not read")
         return page
 
     def older(self, before_id: str) -> Page:
@@ -165,9 +165,9 @@ class MastodonSource(FeedSource):
 
     def _admin_account(self, account_id: str) -> dict[str, Any] | None:
         """The admin view of an account (exact creation time), cached; None when not available."""
-        if not self._enrich:
-            return None
         if account_id not in self._admin_accounts:
+            if not self._enrich:
+                return None
             try:
                 body, _ = self.client.json(
                     "GET", f"/api/v1/admin/accounts/{quote(account_id, safe='')}", scope=ENRICH_SCOPE
@@ -176,7 +176,7 @@ class MastodonSource(FeedSource):
                 self._enrich = False
                 self.notice(f"{error}. Accounts are no longer enriched from the admin API.")
                 return None
-            except (RateLimited, PlatformError) as error:
+            except PlatformError as error:
                 log.info("mastodon: account %s not enriched: %s", account_id, error)
                 return None
             self._admin_accounts[account_id] = body if isinstance(body, dict) else {}

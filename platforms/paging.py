@@ -179,8 +179,13 @@ class FeedSource:
         ]
         state.pages += 1
         out_of_pages = state.gap_floor is None and state.pages >= self.settings.backfill_pages
-        if not page.records or len(keep) < len(page.records) or out_of_pages or page.older_than is None:
-            if out_of_pages and len(keep) == len(page.records):
+        # the page's oldest record decides whether the floor is reached: one odd timestamp does not
+        reached = bool(page.records) and (
+            (state.gap_floor is not None and not newer(str(page.records[-1]["id"]), state.gap_floor))
+            or (floor_time is not None and _time_of(page.records[-1]) < floor_time)
+        )
+        if not page.records or reached or out_of_pages or page.older_than is None:
+            if out_of_pages and not reached:
                 log.info("%s: backfill stopped after %d pages", self.name, state.pages)
             state.gap_top = state.gap_floor = state.floor_time = None
             state.pages = 0
