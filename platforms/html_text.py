@@ -6,23 +6,29 @@ links people posted (not mentions or hashtags) are kept apart for the co-link si
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 _BLOCKS = {"p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
 _NOT_LINKS = {"mention", "hashtag", "u-url"}
 
 
-class _TextAndLinks(HTMLParser):
+class _Reader(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.links: list[str] = []
+        self.images: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "br":
             self.parts.append("\n")
         elif tag in _BLOCKS and self.parts:
             self.parts.append("\n\n")
+        elif tag == "img":
+            values = dict(attrs)
+            if values.get("src") and "emoji" not in (values.get("class") or ""):
+                self.images.append(values["src"] or "")
         elif tag == "a":
             values = dict(attrs)
             classes = set((values.get("class") or "").split())
@@ -34,11 +40,19 @@ class _TextAndLinks(HTMLParser):
         self.parts.append(data)
 
 
-def html_to_text(html: str) -> tuple[str, list[str]]:
-    """Plain text of `html` with paragraph breaks, and the external links in it, in order, once each."""
-    parser = _TextAndLinks()
+@dataclass(frozen=True)
+class HtmlContent:
+    """What a post's HTML says: its plain text, the links in it, and its images (emoji left out)."""
+
+    text: str
+    links: list[str]
+    images: list[str]
+
+
+def parse_html(html: str) -> HtmlContent:
+    """Plain text of `html` with paragraph breaks, and its external links and images, in order, once each."""
+    parser = _Reader()
     parser.feed(html or "")
     parser.close()
-    text = "".join(parser.parts)
-    lines = [" ".join(line.split()) for line in text.split("\n")]
-    return "\n".join(lines).strip(), list(dict.fromkeys(parser.links))
+    lines = [" ".join(line.split()) for line in "".join(parser.parts).split("\n")]
+    return HtmlContent("\n".join(lines).strip(), list(dict.fromkeys(parser.links)), list(dict.fromkeys(parser.images)))

@@ -14,7 +14,7 @@ from chorus.models import Post
 from chorus.records import RecordError, parse_post
 from platforms.base import Action, ActionResult
 from platforms.enforcing import Unsupported, attempt
-from platforms.html_text import html_to_text
+from platforms.html_text import parse_html
 from platforms.http import AuthError, HttpClient, PlatformError
 from platforms.media import MediaHasher
 from platforms.paging import FeedSettings, FeedSource, FeedUnavailable, Page, page_from
@@ -124,7 +124,8 @@ class MastodonSource(FeedSource):
     def to_post(self, record: dict[str, Any]) -> Post:
         """A status as a post; a boost is the booster's post of the original's text, with `repost_of` set."""
         shown = record.get("reblog") or record
-        text, urls = html_to_text(shown.get("content") or "")
+        content = parse_html(shown.get("content") or "")
+        text = content.text
         if shown.get("spoiler_text"):
             text = f"{shown['spoiler_text']}\n\n{text}".strip()
         return parse_post(
@@ -134,7 +135,7 @@ class MastodonSource(FeedSource):
                 "text": text,
                 "author": self._author(record.get("account")),
                 "media": [self._media(item) for item in shown.get("media_attachments") or []],
-                "urls": urls,
+                "urls": content.links,
                 "repost_of": record["reblog"].get("id") if record.get("reblog") else None,
                 "reply_to": record.get("in_reply_to_id"),
                 "url": record.get("url") or record.get("uri"),

@@ -66,14 +66,14 @@ class FeedCursor:
             raise PlatformError(f"the stored cursor {text[:60]!r} is not one this source wrote") from None
 
 
-def _id_key(record_id: str) -> tuple[int, str]:
+def id_order(record_id: str) -> tuple[int, str]:
     """Order ids numerically when they are numbers (Mastodon snowflakes, Discourse integers)."""
     return (len(record_id), record_id) if record_id.isdigit() else (0, record_id)
 
 
 def newer(a: str, b: str) -> bool:
     """Whether id `a` comes after id `b`."""
-    return _id_key(a) > _id_key(b)
+    return id_order(a) > id_order(b)
 
 
 @dataclass
