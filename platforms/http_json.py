@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from chorus.config import HttpJsonConfig
 from chorus.models import Post
 from chorus.records import RecordError, parse_post, parse_time
 from platforms.base import Action, ActionResult, FetchResult, Skipped
@@ -32,21 +32,6 @@ POST_FIELDS = (
 """Every field of DESIGN.md's post record; the field map says where each is found in a platform record."""
 MEDIA_FIELDS = ("url", "sha256", "phash")
 TIME_FIELDS = {"created_at", "author.created_at"}
-CURSOR_KINDS = ("id", "timestamp", "opaque")
-
-
-@dataclass(frozen=True)
-class HttpJsonSettings:
-    """How to read posts from a generic JSON API (the `[http_json]` section, less budget and actions)."""
-
-    posts_path: str = "/posts"
-    records_path: str = ""
-    cursor: str = "id"
-    cursor_param: str = "since_id"
-    cursor_field: str = ""
-    limit_param: str = "limit"
-    page_size: int = 100
-    fields: dict[str, str] = field(default_factory=dict)
 
 
 def dig(value: Any, path: str) -> Any:
@@ -96,9 +81,7 @@ class HttpJsonSource:
 
     name = "http_json"
 
-    def __init__(self, client: HttpClient, settings: HttpJsonSettings, hasher: MediaHasher | None = None) -> None:
-        if settings.cursor not in CURSOR_KINDS:
-            raise ValueError(f"http_json.cursor must be one of {', '.join(CURSOR_KINDS)}")
+    def __init__(self, client: HttpClient, settings: HttpJsonConfig, hasher: MediaHasher | None = None) -> None:
         self.client = client
         self.settings = settings
         self._hasher = hasher
