@@ -20,7 +20,7 @@ from platforms.base import Action, ActionResult, FetchResult, Skipped
 from platforms.enforcing import attempt
 from platforms.http import AuthError, HttpClient, PlatformError, RateLimited
 from platforms.media import MediaHasher
-from platforms.paging import id_order
+from platforms.paging import id_order, newer
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def to_record(raw: Any, fields: dict[str, str]) -> dict[str, Any]:
             value = _as_time(value)
         if name == "media" and isinstance(value, list):
             value = [
-                {key: dig(item, fields.get(f"media.{key}", key)) for key in MEDIA_FIELDS} if isinstance(item, dict)
+                {key: dig(item, fields.get(f"media.{key}", key)) for key in MEDIA_FIELDS}
+                if isinstance(item, dict)
                 else {"url": item}
                 for item in value
             ]
@@ -104,7 +105,7 @@ class HttpJsonSource:
                 self._stopped = True
                 notice = f"{error}. Polling http_json is stopped until Chorus restarts."
                 return FetchResult(posts, _encode(state), skipped, True, [notice])
-            fresh = [r for r in records if not isinstance(r, dict) or str(r.get(self._id_field())) not in state["seen"]]
+            fresh = [r for r in records if self._is_new(r, state)]
             self._advance(state, fresh, token)
             if not fresh:
                 break
@@ -116,6 +117,17 @@ class HttpJsonSource:
         else:
             return FetchResult(posts, _encode(state), skipped, exhausted=False)
         return FetchResult(posts, _encode(state), skipped, exhausted=True)
+
+    def _is_new(self, record: Any, state: dict[str, Any]) -> bool:
+        """Whether a record lies past the cursor: APIs that ignore or round the cursor repeat nothing."""
+        record_id = str(dig(record, self._id_field()))
+        if record_id in state["seen"]:
+            return False
+        if state["after"] is None or self.settings.cursor == "opaque":
+            return True
+        if self.settings.cursor == "id":
+            return newer(record_id, state["after"])
+        return _instant(dig(record, self.settings.fields.get("created_at", "created_at"))) >= _instant(state["after"])
 
     def _id_field(self) -> str:
         return self.settings.fields.get("id", "id")
