@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from detectors import DetectionSettings
 from platforms.http import HttpSettings
@@ -99,8 +100,48 @@ class HttpJsonConfig:
     hash_media: bool = False
 
 
+@dataclass(frozen=True)
+class DigestConfig:
+    """When digests are posted: cron-style times in a time zone, and the grace for missed runs."""
+
+    daily: str = "09:00"
+    weekly: str = ""
+    timezone: str = "UTC"
+    channel: str = ""
+    grace_minutes: float = 180.0
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    """How long posts that belong to no flagged cluster are kept."""
+
+    days: float = 30.0
+    hour: int = 4
+
+
 def _positive(value: float) -> bool:
     return value > 0
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _is_time(value: str) -> bool:
+    hour, _, minute = value.partition(":")
+    return hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60 and len(minute) == 2
+
+
+def _is_weekly(value: str) -> bool:
+    day, _, time = value.partition(" ")
+    return day.lower() in WEEKDAYS and _is_time(time)
+
+
+def _is_zone(value: str) -> bool:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
@@ -131,6 +172,12 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("http", "timeout_seconds"): (_positive, "a number of seconds > 0"),
     ("http", "retries"): (lambda v: v >= 0, "an integer >= 0"),
     ("http", "max_image_bytes"): (_positive, "a number of bytes > 0"),
+    ("digest", "daily"): (lambda v: v == "" or _is_time(v), 'a time "HH:MM", or "" for none'),
+    ("digest", "weekly"): (lambda v: v == "" or _is_weekly(v), 'a day and time like "mon 09:00", or "" for none'),
+    ("digest", "timezone"): (lambda v: _is_zone(v), "an IANA time zone such as Europe/Berlin"),
+    ("digest", "grace_minutes"): (lambda v: v >= 0, "a number of minutes >= 0"),
+    ("retention", "days"): (_positive, "a number of days > 0"),
+    ("retention", "hour"): (lambda v: 0 <= v <= 23, "an hour of the day, 0-23"),
     ("detection", "window_hours"): (_positive, "a number of hours > 0"),
     ("detection", "min_accounts"): (lambda v: v >= 2, "an integer >= 2"),
     ("detection", "min_score"): (lambda v: 0 <= v <= 1, "a number between 0 and 1"),
@@ -180,6 +227,8 @@ SECTIONS: dict[str, type] = {
     "http_json": HttpJsonConfig,
     "http": HttpSettings,
     "detection": DetectionSettings,
+    "digest": DigestConfig,
+    "retention": RetentionConfig,
 }
 PATH_KEYS = {("storage", "path"), ("source", "path"), ("source", "outbox")}
 """Paths in the file are relative to the file's folder, so a config works from any directory."""
@@ -197,6 +246,8 @@ class Config:
     http_json: HttpJsonConfig = field(default_factory=HttpJsonConfig)
     http: HttpSettings = field(default_factory=HttpSettings)
     detection: DetectionSettings = field(default_factory=DetectionSettings)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     secrets: Secrets = field(default_factory=Secrets)
 
 

@@ -5,6 +5,7 @@ Plain frozen dataclasses so `detectors/` can stay free of I/O and every layer ag
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -69,6 +70,11 @@ class Cluster:
     distinct_texts: int = 1
     media: list[str] = field(default_factory=list)
     signals: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """A short, typeable id derived from `key`: the same in `scan` reports and in the bot."""
+        return "c-" + hashlib.blake2b(self.key.encode(), digest_size=5).hexdigest()
 
     @property
     def span_seconds(self) -> float:

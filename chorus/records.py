@@ -120,8 +120,9 @@ def parse_post(raw: Any) -> Post:
     )
 
 
-def _time_text(value: datetime | None) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+def format_time(value: datetime | None) -> str | None:
+    """RFC 3339 in UTC with a 'Z', as the post record writes timestamps."""
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def post_to_record(post: Post) -> dict[str, Any]:
@@ -129,13 +130,13 @@ def post_to_record(post: Post) -> dict[str, Any]:
     author = post.author
     return {
         "id": post.id,
-        "created_at": _time_text(post.created_at),
+        "created_at": format_time(post.created_at),
         "text": post.text,
         "author": {
             "id": author.id,
             "handle": author.handle,
             "display_name": author.display_name,
-            "created_at": _time_text(author.created_at),
+            "created_at": format_time(author.created_at),
             "posts_count": author.posts_count,
             "followers_count": author.followers_count,
             "following_count": author.following_count,

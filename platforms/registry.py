@@ -12,6 +12,7 @@ from platforms.discourse import headers as discourse_headers
 from platforms.enforcing import DoneKeys, OnceOnly
 from platforms.http import HttpClient, RequestBudget
 from platforms.http_json import HttpJsonEnforcer, HttpJsonSource
+from platforms.jsonl import JsonlOutbox, JsonlSource
 from platforms.mastodon import MastodonEnforcer, MastodonSource
 from platforms.media import MediaHasher
 from platforms.paging import FeedSettings
@@ -41,7 +42,7 @@ def _client(
         scheme = f"{section.auth_scheme} " if section.auth_scheme else ""
         headers = {section.auth_header: f"{scheme}{token}"} if token else {}
     else:
-        raise ConfigError(f"source.kind {kind!r} has no platform adapter (mastodon, discourse, http_json)")
+        raise ConfigError(f"source.kind = {kind!r} has no adapter (jsonl, mastodon, discourse, http_json)")
     budget = RequestBudget(section.budget_requests, section.budget_window_seconds, now) if budgeted else None
     return HttpClient(kind, base_url, config.http, headers=headers, budget=budget, now=now, sleep=sleep)
 
@@ -51,6 +52,8 @@ def build_source(
 ) -> Source:
     """The `Source` for `source.kind`; the first start backfills over the detection window."""
     kind = config.source.kind
+    if kind == "jsonl":
+        return JsonlSource(config.source.path)
     client = _client(config, kind, budgeted=True, now=now, sleep=sleep)
     window = config.detection.window_hours
     if kind == "mastodon":
@@ -83,6 +86,8 @@ def build_enforcer(
 ) -> Enforcer:
     """The `Enforcer` for `source.kind`, acting at most once per idempotency key (`done` may be storage)."""
     kind = config.source.kind
+    if kind == "jsonl":
+        return OnceOnly(JsonlOutbox(config.source.outbox), done)
     client = _client(config, kind, budgeted=False, now=now, sleep=sleep)
     enforcer: Enforcer
     if kind == "mastodon":

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from platform_server import FakeClock, FakePlatform, Reply, Request
 
 from platforms.base import Action
 from platforms.discourse import DiscourseEnforcer, DiscourseSource, headers
 from platforms.enforcing import OnceOnly
 from platforms.http import HttpClient, HttpSettings
 from platforms.paging import FeedSettings
+from tests.platform_server import FakeClock, FakePlatform, Reply, Request
 
 FAST = HttpSettings(timeout_seconds=0.5, retries=2, backoff_seconds=0.01)
 NOW = datetime(2026, 2, 20, 12, 0, tzinfo=UTC)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from platform_server import FakeClock, FakePlatform, Reply, Request
 
 from chorus.config import HttpJsonConfig
 from platforms.base import Action
 from platforms.enforcing import OnceOnly
 from platforms.http import HttpClient, HttpSettings
 from platforms.http_json import HttpJsonEnforcer, HttpJsonSource
+from tests.platform_server import FakeClock, FakePlatform, Reply, Request
 
 FAST = HttpSettings(timeout_seconds=0.5, retries=1, backoff_seconds=0.01)
 FIELDS = {"id": "uid", "created_at": "ts", "text": "body", "author.id": "user.id", "author.handle": "user.name"}

@@ -7,13 +7,13 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from platform_server import FakeClock, FakePlatform, Reply, Request, cassette, recorded
 
 from platforms.base import Action
 from platforms.enforcing import OnceOnly
 from platforms.http import HttpClient, HttpSettings, PlatformError, RequestBudget
 from platforms.mastodon import TIMELINE, MastodonEnforcer, MastodonSource
 from platforms.paging import FeedSettings
+from tests.platform_server import FakeClock, FakePlatform, Reply, Request, cassette, recorded
 
 FAST = HttpSettings(timeout_seconds=0.5, retries=2, backoff_seconds=0.01, max_wait_seconds=60)
 NOW = datetime(2026, 8, 2, 8, 0, tzinfo=UTC)

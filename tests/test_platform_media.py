@@ -6,10 +6,10 @@ import io
 
 import pytest
 from PIL import Image, ImageDraw
-from platform_server import FakePlatform, Reply
 
 from platforms.http import HttpSettings
 from platforms.media import MediaHasher
+from tests.platform_server import FakePlatform, Reply
 
 
 def picture(variant: int = 0) -> Image.Image:

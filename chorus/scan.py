@@ -1,0 +1,95 @@
+"""Offline detection over a file of posts: the `scan` verb's report (DESIGN.md's JSON) and its table."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from chorus.models import Cluster, Post
+from detectors import DetectionSettings, detect
+from detectors.scoring import human_span
+from platforms.base import Skipped
+from platforms.jsonl import post_files, read_records
+
+
+@dataclass(slots=True)
+class ScanResult:
+    """Clusters found in a file, the posts and accounts read, and what was skipped."""
+
+    clusters: list[Cluster]
+    posts: int
+    accounts: int
+    skipped: list[Skipped]
+    seconds: float
+
+    def report(self) -> dict[str, Any]:
+        """The cluster report of DESIGN.md, as a JSON-ready dict."""
+        return {
+            "clusters": [
+                {"id": c.id, "score": c.score, "accounts": c.accounts, "posts": c.posts, "reasons": c.reasons,
+                 "sample_text": c.sample_text}
+                for c in self.clusters
+            ],
+            "stats": {"posts": self.posts, "accounts": self.accounts, "seconds": round(self.seconds, 3),
+                      "skipped": len(self.skipped)},
+        }
+
+
+def read_posts(path: Path, progress: Callable[[int, int], None] | None = None) -> tuple[list[Post], list[Skipped]]:
+    """All posts of a file or folder; bad lines and repeated ids are skipped and named."""
+    posts: dict[str, Post] = {}
+    skipped: list[Skipped] = []
+    for file in post_files(path):
+        for line_no, _, record in read_records(file):
+            if isinstance(record, Skipped):
+                skipped.append(record)
+            elif record.id in posts:
+                skipped.append(Skipped(f"{file.name}:{line_no}", f"repeats post id {record.id!r}"))
+            else:
+                posts[record.id] = record
+            if progress and line_no % 10000 == 0:
+                progress(len(posts), len(skipped))
+    return list(posts.values()), skipped
+
+
+def scan(path: Path, settings: DetectionSettings, progress: Callable[[int, int], None] | None = None) -> ScanResult:
+    """Read `path` and detect clusters at `settings`."""
+    started = time.perf_counter()
+    posts, skipped = read_posts(path, progress)
+    clusters = detect(posts, settings)
+    accounts = len({post.author.id for post in posts})
+    return ScanResult(clusters, len(posts), accounts, skipped, time.perf_counter() - started)
+
+
+def terminal_progress(stream: TextIO = sys.stderr) -> Callable[[int, int], None] | None:
+    """A progress line for long files, only when `stream` is a terminal."""
+    if not stream.isatty():
+        return None
+    last = [0.0]
+
+    def show(posts: int, skipped: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.25:
+            last[0] = now
+            stream.write(f"\rread {posts:,} posts ({skipped:,} skipped)…")
+            stream.flush()
+
+    return show
+
+
+def render_table(result: ScanResult) -> str:
+    """The report as a readable table, one cluster a block, highest score first."""
+    lines = [f"{len(result.clusters)} clusters in {result.posts:,} posts from {result.accounts:,} accounts "
+             f"({len(result.skipped):,} skipped) in {result.seconds:.1f} s", ""]
+    if result.clusters:
+        lines.append(f"{'cluster':<13} {'score':>5} {'accounts':>8} {'posts':>6} {'span':>8}  sample")
+    for cluster in result.clusters:
+        sample = " ".join(cluster.sample_text.split())
+        lines.append(f"{cluster.id:<13} {cluster.score:>5.2f} {len(cluster.accounts):>8} {len(cluster.posts):>6} "
+                     f"{human_span(cluster.span_seconds):>8}  {sample[:60]}")
+        lines.extend(f"{'':>13}   - {reason}" for reason in cluster.reasons)
+    return "\n".join(lines)

@@ -1,0 +1,111 @@
+"""Read models for cards and digests: what a moderator sees, built from storage, rendered anywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """One account of a cluster as a card lists it."""
+
+    id: str
+    handle: str
+    url: str | None
+    created_at: datetime | None
+    age_days_at_post: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionView:
+    """A decision already taken on a cluster."""
+
+    id: int
+    action: str
+    moderator: str
+    status: str
+    created_at: datetime
+    accounts: list[str]
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterView:
+    """Everything a cluster card shows; Slack blocks and the console render this same model."""
+
+    id: str
+    score: float
+    status: str
+    accounts: list[AccountView]
+    post_count: int
+    distinct_texts: int
+    sample_texts: list[str]
+    first_seen: datetime
+    last_seen: datetime
+    flagged_at: datetime
+    reasons: list[str]
+    media: list[str] = field(default_factory=list)
+    decisions: list[DecisionView] = field(default_factory=list)
+    channel: str | None = None
+    message_ts: str | None = None
+
+    @property
+    def severity(self) -> str:
+        """High, medium or low, from the score, for the card's header."""
+        return "high" if self.score >= 0.8 else "medium" if self.score >= 0.65 else "low"
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterChange:
+    """A cluster the last poll created or grew, with what is new, for the notifier."""
+
+    cluster_id: str
+    kind: str  # "new" or "grown"
+    added_accounts: list[str]
+    added_posts: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCluster:
+    """A cluster still waiting for a decision, with where its card lives (for a link)."""
+
+    id: str
+    accounts: int
+    flagged_at: datetime
+    channel: str | None = None
+    message_ts: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A period's summary for team leads: what was flagged, decided, and is still waiting.
+
+    `timeline` holds (bucket start, clusters flagged, accounts flagged) per `bucket_hours`;
+    the `previous_*` counts are the same figures for the period before, for the trend.
+    """
+
+    since: datetime
+    until: datetime
+    clusters_flagged: int
+    accounts_flagged: int
+    posts_flagged: int
+    decisions_by_action: dict[str, int]
+    decisions_by_moderator: dict[str, int]
+    pending: list[PendingCluster]
+    failed_actions: int
+    largest: list[tuple[str, int, str]]  # (cluster id, accounts, sample text), largest first
+    accounts_suspended: int = 0
+    accounts_verification: int = 0
+    decision_minutes_p50: float | None = None
+    decision_minutes_p90: float | None = None
+    previous_clusters: int = 0
+    previous_accounts: int = 0
+    bucket_hours: int = 1
+    timeline: list[tuple[datetime, int, int]] = field(default_factory=list)
+
+    @property
+    def dismissed_share(self) -> float | None:
+        """Share of decisions that were dismissals: a false-positive signal for tuning."""
+        total = sum(self.decisions_by_action.values())
+        return self.decisions_by_action.get("dismiss", 0) / total if total else None

@@ -1,0 +1,1 @@
+"""The Slack side: Bolt listeners, Block Kit builders, the Slack notifier."""

@@ -1,0 +1,107 @@
+"""The database schema as forward migrations; `migrate` brings any older database up to date."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _v1_core_tables(db: sqlite_utils.Database) -> None:
+    db["posts"].create(
+        {"id": str, "source": str, "created_at": str, "author_id": str, "text": str, "record": str,
+         "ingested_at": str},
+        pk="id",
+    )
+    db["posts"].create_index(["created_at"])
+    db["posts"].create_index(["author_id"])
+    db["accounts"].create(
+        {"id": str, "handle": str, "display_name": str, "created_at": str, "posts_count": int,
+         "followers_count": int, "following_count": int, "default_avatar": int, "url": str,
+         "first_seen": str, "last_seen": str},
+        pk="id",
+    )
+    db["accounts"].create_index(["handle"])
+    db["cursors"].create(
+        {"source": str, "cursor": str, "updated_at": str, "posts_total": int, "skipped_total": int},
+        pk="source",
+    )
+    db["clusters"].create(
+        {"id": str, "key": str, "score": float, "status": str, "flagged_at": str, "updated_at": str,
+         "first_seen": str, "last_seen": str, "sample_text": str, "reasons": str, "signals": str,
+         "media": str, "distinct_texts": int, "account_count": int, "post_count": int,
+         "notified_accounts": int, "channel": str, "message_ts": str},
+        pk="id",
+    )
+    db["clusters"].create_index(["key"])
+    db["clusters"].create_index(["status"])
+    db["cluster_members"].create(
+        {"cluster_id": str, "post_id": str, "account_id": str, "notified": int},
+        pk=("cluster_id", "post_id"),
+        foreign_keys=[("cluster_id", "clusters", "id")],
+    )
+    db["cluster_members"].create_index(["post_id"])
+    db["cluster_members"].create_index(["account_id"])
+    db["decisions"].create(
+        {"id": int, "cluster_id": str, "action": str, "accounts": str, "moderator": str, "reason": str,
+         "policy": str, "status": str, "created_at": str, "approved_by": str, "finished_at": str},
+        pk="id",
+        foreign_keys=[("cluster_id", "clusters", "id")],
+    )
+    db["decisions"].create_index(["cluster_id"])
+    db["actions"].create(
+        {"idempotency_key": str, "decision_id": int, "account_id": str, "action": str, "status": str,
+         "detail": str, "attempts": int, "updated_at": str},
+        pk="idempotency_key",
+        foreign_keys=[("decision_id", "decisions", "id")],
+    )
+    db["actions"].create_index(["status"])
+    db["audit_log"].create(
+        {"id": int, "at": str, "actor": str, "event": str, "cluster_id": str, "decision_id": int,
+         "account_id": str, "detail": str},
+        pk="id",
+    )
+    db["audit_log"].create_index(["at"])
+    db.executescript(
+        """
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+        """
+    )
+
+
+def _v2_post_search(db: sqlite_utils.Database) -> None:
+    db["posts"].enable_fts(["text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+
+
+def _v3_digests(db: sqlite_utils.Database) -> None:
+    db["digests"].create({"kind": str, "period_end": str, "posted_at": str}, pk=("kind", "period_end"))
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_core_tables, _v2_post_search, _v3_digests]
+"""Append only: migration N (1-based) takes a database from version N-1 to N."""
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """The version recorded in the database; 0 for a new one."""
+    if "meta" not in db.table_names():
+        return 0
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply every migration newer than the database, each in its own transaction."""
+    version = schema_version(db)
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"the database is at schema version {version}, newer than this Chorus ({len(MIGRATIONS)}); upgrade Chorus"
+        )
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        with db.atomic():
+            db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+            step(db)
+            db["meta"].upsert({"key": "schema_version", "value": str(number)}, pk="key")
+    return len(MIGRATIONS)

@@ -1,0 +1,511 @@
+"""The repository: intention-revealing reads and writes over the Chorus database.
+
+Every method that changes more than one row does so in one transaction, so a crash leaves
+either all of a step or none of it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from math import ceil
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+import orjson
+import sqlite_utils
+
+from chorus.models import Cluster, Post
+from chorus.records import parse_post, post_to_record
+from chorus.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest, PendingCluster
+from storage.schema import migrate
+
+
+class StorageError(RuntimeError):
+    """The database cannot be opened or written; the message says which file and why."""
+
+
+def to_db_time(value: datetime) -> str:
+    """Fixed-width UTC text, so timestamps sort and compare as strings in SQL."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_db_time(value: str | None) -> datetime | None:
+    """The inverse of `to_db_time`."""
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """The Chorus database. Open with `Store.open(path)`; tests pass a clock they control."""
+
+    def __init__(self, path: Path, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.path = path
+        self.clock = clock
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: str | Path, clock: Callable[[], datetime] = _utcnow) -> Store:
+        """Open (creating if needed) and migrate the database at `path`, in WAL mode."""
+        path = Path(path)
+        if not path.parent.exists():
+            raise StorageError(f"cannot open database {path}: folder {path.parent} does not exist")
+        store = cls(path, clock)
+        try:
+            store.db.enable_wal()
+            migrate(store.db)
+        except sqlite3.DatabaseError as error:
+            store.close()
+            raise StorageError(f"cannot open database {path}: {error}") from None
+        return store
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection: the poller, scheduled jobs and Slack listeners each get their own.
+
+        SQLite in WAL mode lets them read concurrently while one writes; a writer waits up to 30 s.
+        """
+        db = getattr(self._local, "db", None)
+        if db is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            except sqlite3.DatabaseError as error:
+                raise StorageError(f"cannot open database {self.path}: {error}") from None
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            db = self._local.db = sqlite_utils.Database(conn)
+            with self._lock:
+                self._connections.append(conn)
+        return db
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def now(self) -> str:
+        """The store's clock as database text."""
+        return to_db_time(self.clock())
+
+    # -- posts, accounts, cursors -------------------------------------------------------------
+
+    def cursor(self, source: str) -> str | None:
+        """Where `source` stopped; None before its first batch."""
+        row = self.db.execute("SELECT cursor FROM cursors WHERE source = ?", [source]).fetchone()
+        return row[0] if row else None
+
+    def ingest(self, source: str, posts: Sequence[Post], next_cursor: str | None, skipped: int = 0) -> int:
+        """Store a batch and advance the source's cursor in one transaction; return how many posts were new.
+
+        Posts already stored are left as they are, so fetching the same batch twice changes nothing.
+        """
+        now = self.now()
+        with self.db.atomic():
+            before = self.db.execute("SELECT count(*) FROM posts").fetchone()[0]
+            self.db["posts"].insert_all(
+                (
+                    {"id": p.id, "source": source, "created_at": to_db_time(p.created_at),
+                     "author_id": p.author.id, "text": p.text,
+                     "record": orjson.dumps(post_to_record(p)).decode(), "ingested_at": now}
+                    for p in posts
+                ),
+                pk="id", ignore=True, batch_size=500,
+            )
+            new = self.db.execute("SELECT count(*) FROM posts").fetchone()[0] - before
+            self._upsert_accounts(posts)
+            self.db.execute(
+                """INSERT INTO cursors (source, cursor, updated_at, posts_total, skipped_total)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT(source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at,
+                     posts_total = posts_total + excluded.posts_total,
+                     skipped_total = skipped_total + excluded.skipped_total""",
+                [source, next_cursor, now, new, skipped],
+            )
+        return new
+
+    def _upsert_accounts(self, posts: Sequence[Post]) -> None:
+        latest: dict[str, Post] = {}
+        for post in posts:
+            seen = latest.get(post.author.id)
+            if seen is None or post.created_at >= seen.created_at:
+                latest[post.author.id] = post
+        first_seen = dict(self.db.execute(
+            "SELECT id, first_seen FROM accounts WHERE id IN (SELECT value FROM json_each(?))",
+            [orjson.dumps(list(latest)).decode()],
+        ).fetchall())
+        rows = []
+        for account_id, post in latest.items():
+            author = post.author
+            seen_at = to_db_time(post.created_at)
+            rows.append({
+                "id": author.id, "handle": author.handle, "display_name": author.display_name,
+                "created_at": to_db_time(author.created_at) if author.created_at else None,
+                "posts_count": author.posts_count, "followers_count": author.followers_count,
+                "following_count": author.following_count,
+                "default_avatar": None if author.default_avatar is None else int(author.default_avatar),
+                "url": author.url, "first_seen": min(first_seen.get(account_id) or seen_at, seen_at),
+                "last_seen": seen_at,
+            })
+        self.db["accounts"].upsert_all(rows, pk="id", batch_size=500)
+
+    def posts_since(self, since: datetime) -> list[Post]:
+        """Posts created at or after `since`, oldest first: the detection window after a restart."""
+        rows = self.db.execute(
+            "SELECT record FROM posts WHERE created_at >= ? ORDER BY created_at", [to_db_time(since)]
+        )
+        return [parse_post(orjson.loads(record)) for (record,) in rows]
+
+    def newest_post_time(self) -> datetime | None:
+        """Creation time of the newest stored post."""
+        return from_db_time(self.db.execute("SELECT max(created_at) FROM posts").fetchone()[0])
+
+    def count(self, table: str) -> int:
+        """Rows in one of the Chorus tables."""
+        return self.db[table].count
+
+    # -- clusters -----------------------------------------------------------------------------
+
+    def _match_cluster(self, cluster: Cluster) -> str | None:
+        """The stored cluster a detected one continues: same key, else the one sharing most posts."""
+        cluster_id = cluster.id
+        if self.db.execute("SELECT 1 FROM clusters WHERE id = ?", [cluster_id]).fetchone():
+            return cluster_id
+        row = self.db.execute(
+            """SELECT cluster_id FROM cluster_members WHERE post_id IN (SELECT value FROM json_each(?))
+               GROUP BY cluster_id ORDER BY count(*) DESC, cluster_id LIMIT 1""",
+            [orjson.dumps(cluster.posts).decode()],
+        ).fetchone()
+        return row[0] if row else None
+
+    def sync_clusters(self, clusters: Iterable[Cluster]) -> int:
+        """Record detected clusters: new ones are inserted, known ones gain their new members.
+
+        The clusters' posts must be stored already. Returns how many clusters were created or
+        grew; `unnotified` then lists what the notifier still has to say.
+        """
+        changed = 0
+        now = self.now()
+        with self.db.atomic():
+            for cluster in clusters:
+                cluster_id = self._match_cluster(cluster)
+                fields = {
+                    "score": cluster.score, "updated_at": now, "last_seen": to_db_time(cluster.last_seen),
+                    "sample_text": cluster.sample_text, "reasons": orjson.dumps(cluster.reasons).decode(),
+                    "signals": orjson.dumps(cluster.signals).decode(), "media": orjson.dumps(cluster.media).decode(),
+                    "distinct_texts": cluster.distinct_texts,
+                }
+                if cluster_id is None:
+                    cluster_id = cluster.id
+                    self.db["clusters"].insert({
+                        "id": cluster_id, "key": cluster.key, "status": "open", "flagged_at": now,
+                        "first_seen": to_db_time(cluster.first_seen), "notified_accounts": 0,
+                        "account_count": 0, "post_count": 0, **fields,
+                    })
+                    self.audit("cluster_flagged", "chorus", cluster_id=cluster_id,
+                               accounts=len(cluster.accounts), score=cluster.score)
+                before = self.db.execute(
+                    "SELECT count(*) FROM cluster_members WHERE cluster_id = ?", [cluster_id]
+                ).fetchone()[0]
+                self.db.execute(
+                    """INSERT OR IGNORE INTO cluster_members (cluster_id, post_id, account_id, notified)
+                       SELECT ?, id, author_id, 0 FROM posts WHERE id IN (SELECT value FROM json_each(?))""",
+                    [cluster_id, orjson.dumps(cluster.posts).decode()],
+                )
+                accounts, members = self.db.execute(
+                    "SELECT count(DISTINCT account_id), count(*) FROM cluster_members WHERE cluster_id = ?",
+                    [cluster_id],
+                ).fetchone()
+                if members == before:
+                    continue
+                changed += 1
+                self.db["clusters"].update(cluster_id, {**fields, "account_count": accounts, "post_count": members})
+        return changed
+
+    def unnotified(self) -> list[ClusterChange]:
+        """Clusters whose newest members no notification has covered yet: the notifier's outbox."""
+        changes = []
+        for cluster_id, message_ts in self.db.execute(
+            "SELECT id, message_ts FROM clusters WHERE id IN "
+            "(SELECT DISTINCT cluster_id FROM cluster_members WHERE notified = 0) ORDER BY flagged_at, id"
+        ).fetchall():
+            added_accounts = [row[0] for row in self.db.execute(
+                """SELECT DISTINCT account_id FROM cluster_members WHERE cluster_id = ? AND notified = 0
+                   AND account_id NOT IN (SELECT account_id FROM cluster_members WHERE cluster_id = ? AND notified = 1)
+                   ORDER BY account_id""", [cluster_id, cluster_id],
+            )]
+            added_posts = self.db.execute(
+                "SELECT count(*) FROM cluster_members WHERE cluster_id = ? AND notified = 0", [cluster_id]
+            ).fetchone()[0]
+            first = message_ts is None and not self.db.execute(
+                "SELECT 1 FROM cluster_members WHERE cluster_id = ? AND notified = 1 LIMIT 1", [cluster_id]
+            ).fetchone()
+            changes.append(ClusterChange(cluster_id, "new" if first else "grown", added_accounts, added_posts))
+        return changes
+
+    def mark_notified(self, cluster_id: str, channel: str | None = None, message_ts: str | None = None) -> None:
+        """Record that the cluster's current members were announced (and where the card lives)."""
+        with self.db.atomic():
+            self.db.execute("UPDATE cluster_members SET notified = 1 WHERE cluster_id = ?", [cluster_id])
+            accounts = self.db.execute(
+                "SELECT count(DISTINCT account_id) FROM cluster_members WHERE cluster_id = ?", [cluster_id]
+            ).fetchone()[0]
+            update: dict[str, Any] = {"notified_accounts": accounts}
+            if message_ts is not None:
+                update |= {"channel": channel, "message_ts": message_ts}
+            self.db["clusters"].update(cluster_id, update)
+
+    def cluster_view(self, cluster_id: str) -> ClusterView | None:
+        """The card model of one cluster, or None if there is no such cluster."""
+        rows = list(self.db.query("SELECT * FROM clusters WHERE id = ?", [cluster_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        accounts = [
+            AccountView(
+                id=account["id"], handle=account["handle"] or account["id"], url=account["url"],
+                created_at=from_db_time(account["created_at"]),
+                age_days_at_post=(
+                    (from_db_time(account["first_post"]) - from_db_time(account["created_at"])).total_seconds() / 86400
+                    if account["created_at"] else None
+                ),
+            )
+            for account in self.db.query(
+                """SELECT a.*, min(p.created_at) AS first_post FROM cluster_members m
+                   JOIN accounts a ON a.id = m.account_id JOIN posts p ON p.id = m.post_id
+                   WHERE m.cluster_id = ? GROUP BY a.id ORDER BY first_post, a.id""", [cluster_id],
+            )
+        ]
+        samples = [text for (text,) in self.db.execute(
+            """SELECT p.text FROM cluster_members m JOIN posts p ON p.id = m.post_id
+               WHERE m.cluster_id = ? GROUP BY p.text ORDER BY count(*) DESC, min(p.created_at) LIMIT 3""",
+            [cluster_id],
+        )]
+        return ClusterView(
+            id=row["id"], score=row["score"], status=row["status"], accounts=accounts,
+            post_count=row["post_count"], distinct_texts=row["distinct_texts"],
+            sample_texts=samples or [row["sample_text"]],
+            first_seen=from_db_time(row["first_seen"]), last_seen=from_db_time(row["last_seen"]),
+            flagged_at=from_db_time(row["flagged_at"]), reasons=orjson.loads(row["reasons"]),
+            media=orjson.loads(row["media"]), decisions=self.decisions_for(cluster_id),
+            channel=row["channel"], message_ts=row["message_ts"],
+        )
+
+    def clusters_by_status(self, status: str) -> list[str]:
+        """Ids of clusters in a status (e.g. 'open': waiting for a moderator), oldest first."""
+        return [row[0] for row in self.db.execute(
+            "SELECT id FROM clusters WHERE status = ? ORDER BY flagged_at, id", [status]
+        )]
+
+    def set_cluster_status(self, cluster_id: str, status: str) -> None:
+        """Move a cluster to a new status (open, suspended, verification, dismissed, ...)."""
+        self.db["clusters"].update(cluster_id, {"status": status, "updated_at": self.now()})
+
+    # -- decisions, actions, audit ------------------------------------------------------------
+
+    def record_decision(
+        self, cluster_id: str, action: str, accounts: Sequence[str], moderator: str,
+        reason: str = "", policy: str = "", status: str = "approved",
+    ) -> int:
+        """Record a moderator's decision and audit it; returns the decision id."""
+        with self.db.atomic():
+            decision_id = self.db["decisions"].insert({
+                "cluster_id": cluster_id, "action": action, "accounts": orjson.dumps(list(accounts)).decode(),
+                "moderator": moderator, "reason": reason, "policy": policy, "status": status,
+                "created_at": self.now(),
+            }).last_pk
+            self.audit("decision_recorded", moderator, cluster_id=cluster_id, decision_id=decision_id,
+                       action=action, accounts=len(accounts), reason=reason, policy=policy, status=status)
+        return int(decision_id)
+
+    def set_decision_status(self, decision_id: int, status: str, actor: str = "chorus") -> None:
+        """Advance a decision (approved -> executing -> done) and audit the move."""
+        with self.db.atomic():
+            update = {"status": status}
+            if status in {"done", "failed"}:
+                update["finished_at"] = self.now()
+            self.db["decisions"].update(decision_id, update)
+            self.audit("decision_" + status, actor, decision_id=decision_id)
+
+    @staticmethod
+    def _decision_view(row: dict[str, Any]) -> DecisionView:
+        return DecisionView(
+            id=row["id"], action=row["action"], moderator=row["moderator"], status=row["status"],
+            created_at=from_db_time(row["created_at"]), accounts=orjson.loads(row["accounts"]),
+            reason=row["reason"] or "",
+        )
+
+    def decisions_for(self, cluster_id: str) -> list[DecisionView]:
+        """Decisions on a cluster, oldest first."""
+        return [self._decision_view(row)
+                for row in self.db.query("SELECT * FROM decisions WHERE cluster_id = ? ORDER BY id", [cluster_id])]
+
+    def decision(self, decision_id: int) -> DecisionView | None:
+        """One decision, or None."""
+        rows = list(self.db.query("SELECT * FROM decisions WHERE id = ?", [decision_id]))
+        return self._decision_view(rows[0]) if rows else None
+
+    def claim_action(self, key: str, decision_id: int, account_id: str, action: str) -> bool:
+        """Mark an action as under way; False if it already succeeded, so it is never repeated."""
+        with self.db.atomic():
+            row = self.db.execute("SELECT status FROM actions WHERE idempotency_key = ?", [key]).fetchone()
+            if row and row[0] == "ok":
+                return False
+            self.db.execute(
+                """INSERT INTO actions (idempotency_key, decision_id, account_id, action, status, detail, attempts,
+                   updated_at) VALUES (?, ?, ?, ?, 'pending', '', 1, ?)
+                   ON CONFLICT(idempotency_key) DO UPDATE SET status = 'pending', attempts = attempts + 1,
+                   updated_at = excluded.updated_at""",
+                [key, decision_id, account_id, action, self.now()],
+            )
+        return True
+
+    def finish_action(self, key: str, ok: bool, detail: str, actor: str = "chorus") -> None:
+        """Record how a platform call went, in the actions table and the audit log together."""
+        with self.db.atomic():
+            self.db["actions"].update(key, {"status": "ok" if ok else "failed", "detail": detail,
+                                            "updated_at": self.now()})
+            row = self.db["actions"].get(key)
+            self.audit("action_ok" if ok else "action_failed", actor, decision_id=row["decision_id"],
+                       account_id=row["account_id"], action=row["action"], detail=detail)
+
+    def actions_in_status(self, status: str) -> list[dict[str, Any]]:
+        """Platform actions in a status ('pending' after a crash, 'failed' for the retry button)."""
+        return list(self.db.query("SELECT * FROM actions WHERE status = ? ORDER BY updated_at", [status]))
+
+    def audit(self, event: str, actor: str, cluster_id: str | None = None, decision_id: int | None = None,
+              account_id: str | None = None, **detail: Any) -> None:
+        """Append one entry to the audit log (the table refuses updates and deletes)."""
+        self.db["audit_log"].insert({
+            "at": self.now(), "actor": actor, "event": event, "cluster_id": cluster_id,
+            "decision_id": decision_id, "account_id": account_id,
+            "detail": orjson.dumps(detail, default=str).decode(),
+        })
+
+    def audit_entries(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Audit log entries, oldest first."""
+        start = to_db_time(since) if since else ""
+        return list(self.db.query("SELECT * FROM audit_log WHERE at >= ? ORDER BY id", [start]))
+
+    # -- reporting and housekeeping -----------------------------------------------------------
+
+    def claim_digest(self, kind: str, period_end: datetime) -> bool:
+        """Record that the digest of a period is being posted; False if it already was (never post twice)."""
+        with self.db.atomic():
+            before = self.db["digests"].count
+            self.db["digests"].insert({"kind": kind, "period_end": to_db_time(period_end), "posted_at": self.now()},
+                                      pk=("kind", "period_end"), ignore=True)
+            return self.db["digests"].count > before
+
+    def digest_posted(self, kind: str, period_end: datetime) -> bool:
+        """Whether the digest of this period was posted."""
+        return bool(self.db.execute("SELECT 1 FROM digests WHERE kind = ? AND period_end = ?",
+                                    [kind, to_db_time(period_end)]).fetchone())
+
+    def purge_posts(self, before: datetime) -> int:
+        """Delete posts created before `before` that no cluster holds, and accounts left with nothing.
+
+        Clusters, their posts, decisions and the audit log are kept. Returns the posts deleted.
+        """
+        cutoff = to_db_time(before)
+        with self.db.atomic():
+            deleted = self.db.execute(
+                "DELETE FROM posts WHERE created_at < ? AND id NOT IN (SELECT post_id FROM cluster_members)", [cutoff]
+            ).rowcount
+            self.db.execute(
+                """DELETE FROM accounts WHERE last_seen < ? AND id NOT IN (SELECT author_id FROM posts)
+                   AND id NOT IN (SELECT account_id FROM cluster_members)""", [cutoff],
+            )
+        return deleted
+
+    def compact(self, free_fraction: float = 0.25) -> bool:
+        """Let SQLite refresh its statistics, and VACUUM when a quarter or more of the file is free pages."""
+        self.db.execute("PRAGMA optimize")
+        pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+        free = self.db.execute("PRAGMA freelist_count").fetchone()[0]
+        if pages and free / pages >= free_fraction:
+            self.db.execute("VACUUM")
+            return True
+        return False
+
+    def _flagged_between(self, since: datetime, until: datetime) -> tuple[int, int, int]:
+        return tuple(self.db.execute(
+            """SELECT count(*), coalesce(sum(account_count), 0), coalesce(sum(post_count), 0) FROM clusters
+               WHERE flagged_at >= ? AND flagged_at < ?""", [to_db_time(since), to_db_time(until)],
+        ).fetchone())
+
+    def digest(self, since: datetime, until: datetime) -> Digest:
+        """Summarise clusters flagged and decisions taken in [since, until), what still waits, and the trend."""
+        window = [to_db_time(since), to_db_time(until)]
+        flagged, accounts, posts = self._flagged_between(since, until)
+        previous_clusters, previous_accounts, _ = self._flagged_between(since - (until - since), since)
+        by_action = dict(self.db.execute(
+            "SELECT action, count(*) FROM decisions WHERE created_at >= ? AND created_at < ? GROUP BY action "
+            "ORDER BY count(*) DESC, action", window,
+        ).fetchall())
+        by_moderator = dict(self.db.execute(
+            "SELECT moderator, count(*) FROM decisions WHERE created_at >= ? AND created_at < ? GROUP BY moderator "
+            "ORDER BY count(*) DESC, moderator", window,
+        ).fetchall())
+        pending = [
+            PendingCluster(row["id"], row["account_count"], from_db_time(row["flagged_at"]), row["channel"],
+                           row["message_ts"])
+            for row in self.db.query(
+                "SELECT id, account_count, flagged_at, channel, message_ts FROM clusters "
+                "WHERE status = 'open' AND flagged_at < ? ORDER BY flagged_at, id", [window[1]],
+            )
+        ]
+        actions = dict(self.db.execute(
+            """SELECT action || ':' || status, count(DISTINCT account_id) FROM actions
+               WHERE updated_at >= ? AND updated_at < ? GROUP BY action, status""", window,
+        ).fetchall())
+        largest = [tuple(row) for row in self.db.execute(
+            """SELECT id, account_count, sample_text FROM clusters WHERE flagged_at >= ? AND flagged_at < ?
+               ORDER BY account_count DESC, id LIMIT 3""", window,
+        )]
+        minutes = [
+            (from_db_time(decided) - from_db_time(flagged)).total_seconds() / 60
+            for decided, flagged in self.db.execute(
+                """SELECT min(d.created_at), c.flagged_at FROM decisions d JOIN clusters c ON c.id = d.cluster_id
+                   WHERE d.created_at >= ? AND d.created_at < ? GROUP BY c.id""", window,
+            )
+        ]
+        bucket_hours = 1 if until - since <= timedelta(hours=48) else 24
+        buckets = max(1, ceil((until - since) / timedelta(hours=bucket_hours)))
+        counts = [[0, 0] for _ in range(buckets)]
+        for flagged_at, account_count in self.db.execute(
+            "SELECT flagged_at, account_count FROM clusters WHERE flagged_at >= ? AND flagged_at < ?", window
+        ):
+            bucket = counts[min(buckets - 1, int((from_db_time(flagged_at) - since) / timedelta(hours=bucket_hours)))]
+            bucket[0] += 1
+            bucket[1] += account_count
+        return Digest(
+            since, until, flagged, accounts, posts, by_action, by_moderator, pending,
+            failed_actions=sum(n for key, n in actions.items() if key.endswith(":failed")),
+            largest=largest,
+            accounts_suspended=actions.get("suspend:ok", 0),
+            accounts_verification=actions.get("require_verification:ok", 0),
+            decision_minutes_p50=median(minutes) if minutes else None,
+            decision_minutes_p90=_percentile(minutes, 0.9),
+            previous_clusters=previous_clusters, previous_accounts=previous_accounts,
+            bucket_hours=bucket_hours,
+            timeline=[(since + timedelta(hours=bucket_hours * i), c, a) for i, (c, a) in enumerate(counts)],
+        )
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, ceil(fraction * len(ordered)) - 1)]

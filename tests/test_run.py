@@ -1,0 +1,90 @@
+"""The long-running bot: killed at random moments it loses and repeats nothing; SIGTERM stops it cleanly."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from chorus.records import parse_post
+from chorus.sample_feed import sample_posts
+from detectors import detect
+from storage import Store
+from tests.conftest import ROOT, write_jsonl
+
+
+def _config(tmp_path: Path, batch_size: int) -> Path:
+    write_jsonl(tmp_path / "feed.jsonl", sample_posts())
+    config = tmp_path / "chorus.toml"
+    config.write_text(f'[storage]\npath = "chorus.db"\n[source]\npath = "feed.jsonl"\n'
+                      f"batch_size = {batch_size}\npoll_seconds = 0.05\n")
+    return config
+
+
+SECRET = "mastodon-token-that-must-never-be-printed"
+
+
+def _start(config: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "MASTODON_ACCESS_TOKEN": SECRET, "MASTODON_BASE_URL": "http://127.0.0.1:9"}
+    return subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "run", "--config", str(config), "--log-level",
+                             "debug"], cwd=config.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+
+
+def test_sigkill_at_random_moments_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    config = _config(tmp_path, batch_size=5)
+    feed_ids = [record["id"] for record in sample_posts()]
+    rng = random.Random(2)
+    kills = 0
+    for _ in range(40):
+        bot = _start(config)
+        time.sleep(rng.uniform(0.3, 1.0))
+        bot.send_signal(signal.SIGKILL)
+        bot.communicate()
+        kills += 1
+        store = Store.open(tmp_path / "chorus.db")
+        done = store.count("posts") == len(feed_ids) and not store.unnotified()
+        store.close()
+        if done:
+            break
+    bot = _start(config)  # one clean run to let anything left finish, then stop it
+    time.sleep(1.0)
+    bot.send_signal(signal.SIGTERM)
+    bot.communicate(timeout=15)
+
+    assert kills >= 3  # the feed took several lives to get through
+    store = Store.open(tmp_path / "chorus.db")
+    stored = [row[0] for row in store.db.execute("SELECT id FROM posts ORDER BY rowid")]
+    assert sorted(stored) == sorted(feed_ids)
+    assert store.db["cursors"].get("jsonl")["posts_total"] == len(feed_ids)  # counted once each
+    assert store.unnotified() == []
+    expected = {a for c in detect([parse_post(r) for r in sample_posts()]) for a in c.accounts}
+    flagged = {row[0] for row in store.db.execute("SELECT DISTINCT account_id FROM cluster_members")}
+    assert flagged == expected
+    flagged_events = [e for e in store.audit_entries() if e["event"] == "cluster_flagged"]
+    assert len(flagged_events) == store.count("clusters")
+
+
+def test_sigterm_stops_between_steps_and_exits_zero(tmp_path: Path) -> None:
+    config = _config(tmp_path, batch_size=50)
+    bot = _start(config)
+    deadline = time.monotonic() + 20
+    store = None
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        if (tmp_path / "chorus.db").exists():
+            store = Store.open(tmp_path / "chorus.db")
+            if store.count("posts"):
+                break
+            store.close()
+    bot.send_signal(signal.SIGTERM)
+    stdout, stderr = bot.communicate(timeout=15)
+    assert SECRET not in stdout + stderr
+    assert bot.returncode == 0, stderr
+    assert "received SIGTERM, stopping after the current step" in stderr and "stopped" in stderr
+    assert "poll: fetched=" in stderr
+    assert "Traceback" not in stderr
