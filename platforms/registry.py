@@ -7,15 +7,11 @@ from collections.abc import Callable
 
 from chorus.config import Config, ConfigError
 from platforms.base import Enforcer, Source
-from platforms.discourse import DiscourseEnforcer, DiscourseSource
-from platforms.discourse import headers as discourse_headers
 from platforms.enforcing import DoneKeys, OnceOnly
 from platforms.http import HttpClient, RequestBudget
-from platforms.http_json import HttpJsonEnforcer, HttpJsonSource
 from platforms.jsonl import JsonlOutbox, JsonlSource
-from platforms.mastodon import MastodonEnforcer, MastodonSource
-from platforms.media import MediaHasher
-from platforms.paging import FeedSettings
+
+# The HTTP adapters are imported only for their own kind: a jsonl run starts without Pillow and numpy.
 
 
 def _client(
@@ -29,6 +25,8 @@ def _client(
         token = secrets.mastodon_access_token
         headers = {"Authorization": f"Bearer {token}"} if token else {}
     elif kind == "discourse":
+        from platforms.discourse import headers as discourse_headers
+
         section = config.discourse
         base_url = section.base_url or secrets.discourse_base_url
         if not secrets.discourse_api_key:
@@ -54,9 +52,14 @@ def build_source(
     kind = config.source.kind
     if kind == "jsonl":
         return JsonlSource(config.source.path)
+    from platforms.media import MediaHasher
+    from platforms.paging import FeedSettings
+
     client = _client(config, kind, budgeted=True, now=now, sleep=sleep)
     window = config.detection.window_hours
     if kind == "mastodon":
+        from platforms.mastodon import MastodonSource
+
         section = config.mastodon
         return MastodonSource(
             client,
@@ -66,6 +69,8 @@ def build_source(
             hasher=MediaHasher(config.http) if section.hash_media else None,
         )
     if kind == "discourse":
+        from platforms.discourse import DiscourseSource
+
         section = config.discourse
         return DiscourseSource(
             client,
@@ -74,6 +79,8 @@ def build_source(
             enrich=section.enrich_users,
             hasher=MediaHasher(config.http) if section.hash_media else None,
         )
+    from platforms.http_json import HttpJsonSource
+
     section = config.http_json
     return HttpJsonSource(client, section, MediaHasher(config.http) if section.hash_media else None)
 
@@ -91,9 +98,15 @@ def build_enforcer(
     client = _client(config, kind, budgeted=False, now=now, sleep=sleep)
     enforcer: Enforcer
     if kind == "mastodon":
+        from platforms.mastodon import MastodonEnforcer
+
         enforcer = MastodonEnforcer(client, config.mastodon.notify_account)
     elif kind == "discourse":
+        from platforms.discourse import DiscourseEnforcer
+
         enforcer = DiscourseEnforcer(client, config.discourse.suspend_days)
     else:
+        from platforms.http_json import HttpJsonEnforcer
+
         enforcer = HttpJsonEnforcer(client, config.http_json.actions)
     return OnceOnly(enforcer, done)
