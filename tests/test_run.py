@@ -86,5 +86,6 @@ def test_sigterm_stops_between_steps_and_exits_zero(tmp_path: Path) -> None:
     assert SECRET not in stdout + stderr
     assert bot.returncode == 0, stderr
     assert "received SIGTERM, stopping after the current step" in stderr and "stopped" in stderr
-    assert "poll: fetched=" in stderr
     assert "Traceback" not in stderr
+    store = Store.open(tmp_path / "chorus.db")
+    assert store.db["cursors"].get("jsonl")["posts_total"] == store.count("posts")  # stopped between steps
