@@ -144,3 +144,7 @@ class ConsoleNotifier:
     def digest(self, digest: Digest) -> None:
         """Print the digest."""
         print(render_digest(digest), file=self.stream, flush=True)
+
+    def notice(self, text: str) -> None:
+        """Print a platform notice."""
+        print(f"⚠ {text}", file=self.stream, flush=True)

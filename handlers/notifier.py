@@ -11,7 +11,7 @@ from datetime import datetime
 
 from chorus.chart import digest_chart
 from chorus.views import ClusterChange, ClusterView, Digest
-from handlers.blocks import cluster_card, digest_message, growth_reply
+from handlers.blocks import cluster_card, digest_message, escape, growth_reply
 from handlers.send_queue import UPLOAD, SendQueue
 
 
@@ -44,3 +44,7 @@ class SlackNotifier:
                          filename=f"chorus-digest-{digest.until:%Y%m%d-%H%M}.png",
                          title=f"Flagged per {'hour' if digest.bucket_hours == 1 else 'day'}",
                          alt_txt="Clusters and accounts flagged over the digest period")
+
+    def notice(self, text: str) -> None:
+        """Post a platform notice to the moderators' channel."""
+        self.sender.call("chat.postMessage", channel=self.channel, text=f":warning: {escape(text)}")

@@ -6,6 +6,7 @@ or a 429 with its rate-limit headers, and then assert on exactly what the adapte
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -17,6 +18,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
+
+from platforms.mastodon import TIMELINE
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "mastodon"
 """The recorded Mastodon responses in shared/, which sits beside the repository's folder."""
@@ -166,3 +169,53 @@ def recorded(name: str, method: str, path_part: str) -> tuple[int, dict[str, str
             headers = {key.lower(): values[0] for key, values in response["headers"].items()}
             return response["status"]["code"], headers, response["body"]["string"]
     raise KeyError(f"{name} has no {method} {path_part}")
+
+
+def recorded_statuses() -> list[dict]:
+    """The 28 real statuses of the recorded public timelines, newest first."""
+    found = {}
+    for name in ("test_public_tl.yaml", "test_timeline_disabled.yaml"):
+        for interaction in cassette(name):
+            if "/timelines/public" in interaction["request"]["uri"]:
+                for status in json.loads(interaction["response"]["body"]["string"]):
+                    found[status["id"]] = status
+    return sorted(found.values(), key=lambda s: int(s["id"]), reverse=True)
+
+
+class Timeline:
+    """Serves statuses the way Mastodon pages them (max_id / min_id / limit, Link header), 5 per page."""
+
+    def __init__(self, statuses: list[dict], page_size: int = 5) -> None:
+        self.statuses = statuses
+        self.page_size = page_size
+        _, headers, _ = recorded("test_public_tl.yaml", "GET", "/timelines/public")
+        self.headers = {k: v for k, v in headers.items() if k.startswith("x-ratelimit")}
+
+    def post(self, count: int) -> list[str]:
+        """New statuses arrive (copies of recorded ones with higher ids); returns their ids."""
+        top = int(self.statuses[0]["id"])
+        new = []
+        for offset in range(1, count + 1):
+            status = copy.deepcopy(self.statuses[-1])
+            status["id"] = str(top + offset)
+            status["created_at"] = "2026-08-02T07:59:00.000Z"
+            new.append(status)
+        self.statuses[:0] = reversed(new)
+        return [s["id"] for s in new]
+
+    def __call__(self, request: Request) -> Reply:
+        limit = min(int(request.query.get("limit", 20)), self.page_size)
+        max_id, min_id = request.query.get("max_id"), request.query.get("min_id")
+        chosen = [
+            s
+            for s in self.statuses
+            if (max_id is None or int(s["id"]) < int(max_id)) and (min_id is None or int(s["id"]) > int(min_id))
+        ]
+        chosen = chosen[-limit:] if min_id else chosen[:limit]
+        headers = dict(self.headers)
+        if chosen:
+            base = f"http://127.0.0.1{TIMELINE}"
+            headers["link"] = (
+                f'<{base}?max_id={chosen[-1]["id"]}>; rel="next", <{base}?min_id={chosen[0]["id"]}>; rel="prev"'
+            )
+        return Reply(200, chosen, headers)

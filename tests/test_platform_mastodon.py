@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, datetime
 
@@ -13,61 +12,20 @@ from platforms.enforcing import OnceOnly
 from platforms.http import HttpClient, HttpSettings, PlatformError, RequestBudget
 from platforms.mastodon import TIMELINE, MastodonEnforcer, MastodonSource
 from platforms.paging import FeedSettings
-from tests.platform_server import FakeClock, FakePlatform, Reply, Request, cassette, recorded
+from tests.platform_server import (
+    FakeClock,
+    FakePlatform,
+    Reply,
+    Request,
+    Timeline,
+    cassette,
+    recorded,
+    recorded_statuses,
+)
 
 FAST = HttpSettings(timeout_seconds=0.5, retries=2, backoff_seconds=0.01, max_wait_seconds=60)
 NOW = datetime(2026, 8, 2, 8, 0, tzinfo=UTC)
 ADMIN_ID = "117020565693913441"
-
-
-def recorded_statuses() -> list[dict]:
-    """The 28 real statuses of the recorded public timelines, newest first."""
-    found = {}
-    for name in ("test_public_tl.yaml", "test_timeline_disabled.yaml"):
-        for interaction in cassette(name):
-            if "/timelines/public" in interaction["request"]["uri"]:
-                for status in json.loads(interaction["response"]["body"]["string"]):
-                    found[status["id"]] = status
-    return sorted(found.values(), key=lambda s: int(s["id"]), reverse=True)
-
-
-class Timeline:
-    """Serves statuses the way Mastodon pages them (max_id / min_id / limit, Link header), 5 per page."""
-
-    def __init__(self, statuses: list[dict], page_size: int = 5) -> None:
-        self.statuses = statuses
-        self.page_size = page_size
-        _, headers, _ = recorded("test_public_tl.yaml", "GET", "/timelines/public")
-        self.headers = {k: v for k, v in headers.items() if k.startswith("x-ratelimit")}
-
-    def post(self, count: int) -> list[str]:
-        """New statuses arrive (copies of recorded ones with higher ids); returns their ids."""
-        top = int(self.statuses[0]["id"])
-        new = []
-        for offset in range(1, count + 1):
-            status = copy.deepcopy(self.statuses[-1])
-            status["id"] = str(top + offset)
-            status["created_at"] = "2026-08-02T07:59:00.000Z"
-            new.append(status)
-        self.statuses[:0] = reversed(new)
-        return [s["id"] for s in new]
-
-    def __call__(self, request: Request) -> Reply:
-        limit = min(int(request.query.get("limit", 20)), self.page_size)
-        max_id, min_id = request.query.get("max_id"), request.query.get("min_id")
-        chosen = [
-            s
-            for s in self.statuses
-            if (max_id is None or int(s["id"]) < int(max_id)) and (min_id is None or int(s["id"]) > int(min_id))
-        ]
-        chosen = chosen[-limit:] if min_id else chosen[:limit]
-        headers = dict(self.headers)
-        if chosen:
-            base = f"http://127.0.0.1{TIMELINE}"
-            headers["link"] = (
-                f'<{base}?max_id={chosen[-1]["id"]}>; rel="next", <{base}?min_id={chosen[0]["id"]}>; rel="prev"'
-            )
-        return Reply(200, chosen, headers)
 
 
 @pytest.fixture
