@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import tempfile
 from datetime import UTC, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 from apscheduler.triggers.cron import CronTrigger
@@ -20,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from chorus.config import Config, ConfigError, SourceConfig, load_config
 from chorus.console import ConsoleNotifier
 from chorus.digests import catch_up, digest_plans, post_due_digest
+from chorus.enforcement import resume_pending
 from chorus.evaluate import evaluate, format_report, read_labels
 from chorus.notify import Notifier
 from chorus.poller import Poller
@@ -29,8 +32,11 @@ from chorus.sample_feed import write_sample_feed
 from chorus.scan import read_posts, render_table, scan, terminal_progress
 from detectors import WindowIndex
 from platforms.jsonl import SourceError
-from platforms.registry import build_source
+from platforms.registry import build_enforcer, build_source
 from storage import StorageError, Store
+
+if TYPE_CHECKING:
+    from handlers.app import SlackRuntime
 
 log = logging.getLogger("chorus")
 
@@ -40,12 +46,6 @@ def _setup_logging(level: str) -> None:
                         stream=sys.stderr)
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def _notifier(config: Config) -> Notifier:
-    if config.secrets.slack_bot_token:
-        log.warning("SLACK_BOT_TOKEN is set, but this version posts to the console only")
-    return ConsoleNotifier()
 
 
 def _poller(config: Config, store: Store, notifier: Notifier) -> Poller:
@@ -65,16 +65,33 @@ def housekeeping_jobs(config: Config, store: Store, notifier: Notifier) -> list[
     return jobs
 
 
+def _slack_runtime(config: Config, store: Store) -> SlackRuntime | None:
+    """Slack mode when SLACK_BOT_TOKEN is set: the Bolt app serving (or connected), the send queue running."""
+    if not config.secrets.slack_bot_token:
+        return None
+    from handlers.app import SlackRuntime, check_slack_config  # Bolt and the chart stack load in Slack mode only
+    check_slack_config(config)
+    enforcer = build_enforcer(config)
+    for result in resume_pending(store, enforcer):
+        log.info("resumed %s on %s: %s", result.action, result.account_id, "ok" if result.ok else result.detail)
+    return SlackRuntime(config, store, enforcer).start()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Poll the configured source on a schedule, post digests, and keep the database bounded, until stopped."""
+    """Poll the configured source, announce clusters, post digests and keep the database bounded, until stopped."""
     config = load_config(args.config)
     store = Store.open(config.storage.path)
-    notifier = _notifier(config)
-    poller = _poller(config, store, notifier)
-    catch_up(store, notifier, digest_plans(config.digest), store.clock(),
-             timedelta(minutes=config.digest.grace_minutes))
-    run_polling(poller, config.source.poll_seconds, housekeeping_jobs(config, store, notifier))
-    store.close()
+    slack = _slack_runtime(config, store)
+    notifier: Notifier = slack.notifier if slack else ConsoleNotifier()
+    try:
+        catch_up(store, notifier, digest_plans(config.digest), store.clock(),
+                 timedelta(minutes=config.digest.grace_minutes))
+        run_polling(_poller(config, store, notifier), config.source.poll_seconds,
+                    housekeeping_jobs(config, store, notifier))
+    finally:
+        if slack:
+            slack.stop()
+        store.close()
     return 0
 
 
@@ -184,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run the verb, and turn user-caused errors into one clear line."""
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `chorus scan … | head` ends quietly, as Unix tools do
     _setup_logging(args.log_level)
     try:
         return args.handler(args)

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from detectors import DetectionSettings
+from platforms.http import HttpSettings
 
 
 class ConfigError(ValueError):
@@ -40,22 +41,77 @@ class SourceConfig:
     outbox: str = "actions.jsonl"
 
 
+DEFAULT_POLICIES = ("platform-manipulation", "spam", "fake-accounts", "impersonation", "other")
+"""Policy tags a moderator can attach to a decision from the review modal."""
+
+
 @dataclass(frozen=True)
 class SlackConfig:
-    """Where cards go and who may decide on them."""
+    """Where cards go, who may decide on them, how decisions are guarded, and how fast to post.
+
+    `two_person_threshold`: suspending more accounts than this needs a second moderator's approval.
+    `undo_minutes`: how long a carried-out decision offers Undo. `send_interval_seconds`: the
+    pause between messages to one channel; `retry_backoff_seconds`: the first wait after a 5xx.
+    """
 
     channel: str = ""
     moderators: list[str] = field(default_factory=list)
     moderator_group: str = ""
     port: int = 3000
+    two_person_threshold: int = 25
+    undo_minutes: float = 30.0
+    send_interval_seconds: float = 1.0
+    retry_backoff_seconds: float = 1.0
+    policies: list[str] = field(default_factory=lambda: list(DEFAULT_POLICIES))
 
 
 @dataclass(frozen=True)
 class MastodonConfig:
-    """Mastodon timeline choice; base URL and token may also come from the environment."""
+    """Mastodon timeline choice and limits; base URL and token may also come from the environment."""
 
     base_url: str = ""
     timeline: str = "public"
+    backfill_pages: int = 50
+    budget_requests: int = 300
+    budget_window_seconds: float = 900.0
+    enrich_accounts: bool = True
+    hash_media: bool = True
+    notify_account: bool = True
+
+
+@dataclass(frozen=True)
+class DiscourseConfig:
+    """Discourse forum to poll and act on; the API key comes from DISCOURSE_API_KEY."""
+
+    base_url: str = ""
+    api_username: str = "system"
+    backfill_pages: int = 20
+    budget_requests: int = 60
+    budget_window_seconds: float = 60.0
+    enrich_users: bool = True
+    hash_media: bool = True
+    suspend_days: int = 36500
+
+
+@dataclass(frozen=True)
+class HttpJsonConfig:
+    """A generic JSON API: where posts are, how the cursor moves, the field map and the action requests."""
+
+    base_url: str = ""
+    posts_path: str = "/posts"
+    records_path: str = ""
+    cursor: str = "id"
+    cursor_param: str = "since_id"
+    cursor_field: str = ""
+    limit_param: str = "limit"
+    page_size: int = 100
+    fields: dict[str, str] = field(default_factory=dict)
+    actions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    auth_header: str = "Authorization"
+    auth_scheme: str = "Bearer"
+    budget_requests: int = 300
+    budget_window_seconds: float = 900.0
+    hash_media: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,7 +166,31 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("source", "poll_seconds"): (_positive, "a number of seconds > 0"),
     ("source", "batch_size"): (_positive, "an integer > 0"),
     ("slack", "port"): (lambda v: 0 < v < 65536, "a TCP port (1-65535)"),
+    ("slack", "two_person_threshold"): (lambda v: v >= 1, "an integer >= 1"),
+    ("slack", "undo_minutes"): (lambda v: v >= 0, "a number of minutes >= 0"),
+    ("slack", "send_interval_seconds"): (lambda v: v >= 0, "a number of seconds >= 0"),
+    ("slack", "retry_backoff_seconds"): (_positive, "a number of seconds > 0"),
+    ("slack", "policies"): (lambda v: len(v) > 0, "a non-empty list of policy tags"),
     ("mastodon", "timeline"): (lambda v: v in {"public", "local", "remote"}, "public, local or remote"),
+    ("mastodon", "backfill_pages"): (_positive, "an integer > 0"),
+    ("mastodon", "budget_requests"): (_positive, "an integer > 0"),
+    ("mastodon", "budget_window_seconds"): (_positive, "a number of seconds > 0"),
+    ("discourse", "backfill_pages"): (_positive, "an integer > 0"),
+    ("discourse", "budget_requests"): (_positive, "an integer > 0"),
+    ("discourse", "budget_window_seconds"): (_positive, "a number of seconds > 0"),
+    ("discourse", "suspend_days"): (_positive, "a number of days > 0"),
+    ("http_json", "cursor"): (lambda v: v in {"id", "timestamp", "opaque"}, "id, timestamp or opaque"),
+    ("http_json", "page_size"): (_positive, "an integer > 0"),
+    ("http_json", "budget_requests"): (_positive, "an integer > 0"),
+    ("http_json", "budget_window_seconds"): (_positive, "a number of seconds > 0"),
+    ("http_json", "actions"): (
+        lambda v: set(v) <= {"suspend", "require_verification", "unsuspend", "lift_verification"}
+        and all(isinstance(a.get("url"), str) for a in v.values()),
+        "a table of suspend / require_verification / unsuspend / lift_verification, each with a url",
+    ),
+    ("http", "timeout_seconds"): (_positive, "a number of seconds > 0"),
+    ("http", "retries"): (lambda v: v >= 0, "an integer >= 0"),
+    ("http", "max_image_bytes"): (_positive, "a number of bytes > 0"),
     ("digest", "daily"): (lambda v: v == "" or _is_time(v), 'a time "HH:MM", or "" for none'),
     ("digest", "weekly"): (lambda v: v == "" or _is_weekly(v), 'a day and time like "mon 09:00", or "" for none'),
     ("digest", "timezone"): (lambda v: _is_zone(v), "an IANA time zone such as Europe/Berlin"),
@@ -142,6 +222,10 @@ class Secrets:
     slack_api_url: str = ""
     mastodon_base_url: str = ""
     mastodon_access_token: Secret = field(default_factory=Secret)
+    discourse_base_url: str = ""
+    discourse_api_key: Secret = field(default_factory=Secret)
+    discourse_api_username: str = ""
+    http_json_token: Secret = field(default_factory=Secret)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Secrets:
@@ -158,6 +242,9 @@ SECTIONS: dict[str, type] = {
     "source": SourceConfig,
     "slack": SlackConfig,
     "mastodon": MastodonConfig,
+    "discourse": DiscourseConfig,
+    "http_json": HttpJsonConfig,
+    "http": HttpSettings,
     "detection": DetectionSettings,
     "digest": DigestConfig,
     "retention": RetentionConfig,
@@ -174,6 +261,9 @@ class Config:
     source: SourceConfig = field(default_factory=SourceConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     mastodon: MastodonConfig = field(default_factory=MastodonConfig)
+    discourse: DiscourseConfig = field(default_factory=DiscourseConfig)
+    http_json: HttpJsonConfig = field(default_factory=HttpJsonConfig)
+    http: HttpSettings = field(default_factory=HttpSettings)
     detection: DetectionSettings = field(default_factory=DetectionSettings)
     digest: DigestConfig = field(default_factory=DigestConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
@@ -181,6 +271,8 @@ class Config:
 
 
 def _type_name(kind: Any) -> str:
+    if typing.get_origin(kind) is dict:
+        return "a table"
     return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
         kind, "a list of strings"
     )
@@ -190,7 +282,13 @@ def _coerce(where: str, kind: Any, value: Any) -> Any:
     """Check `value` against a field type, accepting an int where a float is wanted."""
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
-    if typing.get_origin(kind) is list:
+    if kind is Any:
+        return value
+    if typing.get_origin(kind) is dict:
+        if isinstance(value, dict):
+            item_kind = typing.get_args(kind)[1]
+            return {key: _coerce(f"{where}.{key}", item_kind, item) for key, item in value.items()}
+    elif typing.get_origin(kind) is list:
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return list(value)
     elif isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
@@ -232,6 +330,10 @@ def parse_config(text: str, base: Path, env: Mapping[str, str]) -> Config:
     config = Config(**sections, secrets=Secrets.from_env(env))
     if config.source.kind == "mastodon" and not (config.mastodon.base_url or config.secrets.mastodon_base_url):
         raise ConfigError("mastodon.base_url (or MASTODON_BASE_URL) is required when source.kind is mastodon")
+    if config.source.kind == "discourse" and not (config.discourse.base_url or config.secrets.discourse_base_url):
+        raise ConfigError("discourse.base_url (or DISCOURSE_BASE_URL) is required when source.kind is discourse")
+    if config.source.kind == "http_json" and not config.http_json.base_url:
+        raise ConfigError("http_json.base_url is required when source.kind is http_json")
     return config
 
 

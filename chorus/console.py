@@ -74,7 +74,11 @@ SPARK = "▁▂▃▄▅▆▇█"
 def sparkline(values: list[int]) -> str:
     """A one-line chart of counts, for the console digest."""
     top = max(values, default=0)
-    return "".join(SPARK[min(len(SPARK) - 1, value * len(SPARK) // (top + 1))] for value in values) if top else ""
+    return "".join(SPARK[round(value * (len(SPARK) - 1) / top)] for value in values) if top else ""
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _change(now: int, before: int) -> str:
@@ -92,9 +96,10 @@ def render_digest(digest: Digest) -> str:
     decided = sum(digest.decisions_by_action.values())
     lines = [
         f"Chorus digest · {_time(digest.since)} → {_time(digest.until)}",
-        f"  Flagged: {digest.clusters_flagged} clusters ({_change(digest.clusters_flagged, digest.previous_clusters)}),"
-        f" {digest.accounts_flagged} accounts ({_change(digest.accounts_flagged, digest.previous_accounts)}),"
-        f" {digest.posts_flagged} posts",
+        f"  Flagged: {_plural(digest.clusters_flagged, 'cluster')} "
+        f"({_change(digest.clusters_flagged, digest.previous_clusters)}), "
+        f"{_plural(digest.accounts_flagged, 'account')} ({_change(digest.accounts_flagged, digest.previous_accounts)}),"
+        f" {_plural(digest.posts_flagged, 'post')}",
         f"  Per {'hour' if digest.bucket_hours == 1 else 'day'}: "
         f"{sparkline([clusters for _, clusters, _ in digest.timeline]) or 'nothing flagged'}",
     ]
@@ -104,12 +109,13 @@ def render_digest(digest: Digest) -> str:
                      + " · by " + ", ".join(f"@{m} {n}" for m, n in digest.decisions_by_moderator.items()))
     else:
         lines.append("  Decisions: none")
-    lines.append(f"  Carried out: {digest.accounts_suspended} accounts suspended, {digest.accounts_verification} "
-                 f"sent to verification, {digest.failed_actions} platform actions failed")
+    lines.append(f"  Carried out: {_plural(digest.accounts_suspended, 'account')} suspended, "
+                 f"{digest.accounts_verification} sent to verification, "
+                 f"{_plural(digest.failed_actions, 'platform action')} failed")
     if digest.decision_minutes_p50 is not None and digest.decision_minutes_p90 is not None:
         lines.append(f"  Time from flag to decision: median {_minutes(digest.decision_minutes_p50)}, "
                      f"90th percentile {_minutes(digest.decision_minutes_p90)}")
-    lines.append(f"  Waiting for a decision: {len(digest.pending)} cluster{'s' if len(digest.pending) != 1 else ''}"
+    lines.append(f"  Waiting for a decision: {_plural(len(digest.pending), 'cluster')}"
                  + (", oldest first" if digest.pending else ""))
     for pending in digest.pending[:5]:
         lines.append(f"    {pending.id}  {pending.accounts} accounts, flagged {_time(pending.flagged_at)}")
@@ -138,3 +144,7 @@ class ConsoleNotifier:
     def digest(self, digest: Digest) -> None:
         """Print the digest."""
         print(render_digest(digest), file=self.stream, flush=True)
+
+    def notice(self, text: str) -> None:
+        """Print a platform notice."""
+        print(f"⚠ {text}", file=self.stream, flush=True)

@@ -32,6 +32,7 @@ class Media:
     url: str = ""
     sha256: str | None = None
     phash: str | None = None
+    blurhash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,3 +17,7 @@ class Notifier(Protocol):
     def digest(self, digest: Digest) -> None:
         """Post a digest."""
         ...
+
+    def notice(self, text: str) -> None:
+        """Tell the moderators about a platform problem they should know of (a disabled timeline, a missing scope)."""
+        ...

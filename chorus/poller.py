@@ -65,6 +65,9 @@ class Poller:
         batch = self.source.fetch(self.store.cursor(self.source.name), self.batch_size)
         for skipped in batch.skipped:
             log.warning("skipped %s: %s", skipped.where, skipped.problem)
+        for notice in batch.notices:
+            log.warning("%s: %s", self.source.name, notice)
+            self.notifier.notice(notice)
         new = self.store.ingest(self.source.name, batch.posts, batch.next_cursor, len(batch.skipped))
         if self.stop.is_set():
             return None

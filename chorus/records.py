@@ -100,6 +100,7 @@ def _parse_media(raw: Any) -> tuple[Media, ...]:
                 url=_optional_str(item.get("url"), f"media[{index}].url") or "",
                 sha256=_optional_str(item.get("sha256"), f"media[{index}].sha256"),
                 phash=_optional_str(item.get("phash"), f"media[{index}].phash"),
+                blurhash=_optional_str(item.get("blurhash"), f"media[{index}].blurhash"),
             )
         )
     return tuple(items)
@@ -189,7 +190,9 @@ def post_to_record(post: Post) -> dict[str, Any]:
             "default_avatar": author.default_avatar,
             "url": author.url,
         },
-        "media": [{"url": m.url, "sha256": m.sha256, "phash": m.phash} for m in post.media],
+        "media": [
+            {"url": m.url, "sha256": m.sha256, "phash": m.phash, "blurhash": m.blurhash} for m in post.media
+        ],
         "urls": list(post.urls),
         "repost_of": post.repost_of,
         "reply_to": post.reply_to,

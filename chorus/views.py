@@ -19,7 +19,7 @@ class AccountView:
 
 @dataclass(frozen=True, slots=True)
 class DecisionView:
-    """A decision already taken on a cluster."""
+    """A decision taken on a cluster, with who approved it and which accounts' actions failed."""
 
     id: int
     action: str
@@ -28,6 +28,10 @@ class DecisionView:
     created_at: datetime
     accounts: list[str]
     reason: str = ""
+    policy: str = ""
+    approved_by: str = ""
+    finished_at: datetime | None = None
+    failures: dict[str, str] = field(default_factory=dict)  # account id -> what the platform said
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,10 +35,15 @@ MAX_PREFIX_CHARS = 80
 
 
 def fold_chars(text: str) -> str:
-    """NFKC, drop invisible and combining characters, map look-alikes to ASCII, lower-case."""
+    """NFKC, map look-alikes to ASCII, drop invisible and combining characters, case fold.
+
+    The map runs again after case folding, which can itself produce look-alikes (a Greek capital
+    with iota subscript folds to two letters); with both passes the result is stable.
+    """
     if text.isascii():
         return text.lower()
-    return unicodedata.normalize("NFKC", text).translate(_FOLD).casefold()
+    folded = unicodedata.normalize("NFKC", text).translate(_FOLD).casefold()
+    return folded if folded.isascii() else folded.translate(_FOLD)
 
 
 def _join_spaced(words: list[str]) -> list[str]:
@@ -96,10 +101,10 @@ def normalize_text(text: str) -> str:
     if "!" in folded or ":" in folded:
         folded = _drop_prefix(folded)
     normalized = _words(folded)
-    if normalized.startswith(("rt ", "via ")) or normalized in ("rt", "via"):
-        normalized = normalized.partition(" ")[2]
     if "@" in normalized or "#" in normalized:
         normalized = " ".join(_drop_tags_and_mentions(normalized.split(" ")))
+    while normalized.startswith(("rt ", "via ")) or normalized in ("rt", "via"):
+        normalized = normalized.partition(" ")[2]
     if _SPACED_RUN.search(f" {normalized} "):
         normalized = " ".join(_join_spaced(normalized.split(" ")))
     return normalized

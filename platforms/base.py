@@ -29,6 +29,8 @@ class FetchResult:
     next_cursor: str | None
     skipped: list[Skipped] = field(default_factory=list)
     exhausted: bool = True
+    notices: list[str] = field(default_factory=list)
+    """Problems the moderators must hear about once (a missing token scope, a disabled timeline)."""
 
 
 class Source(Protocol):
@@ -64,6 +66,10 @@ class ActionResult:
     action: Action
     ok: bool
     detail: str = ""
+    retryable: bool = False
+    """The failure was transient (timeout, 5xx, rate limit): the same action may be tried again."""
+    unsupported: bool = False
+    """The platform does not offer this action for this account (e.g. disabling a remote account)."""
 
 
 class Enforcer(Protocol):

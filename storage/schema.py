@@ -6,6 +6,11 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+PRIMARY_ACTIONS = ("suspend", "require_verification", "dismiss")
+"""Decisions a moderator takes on a cluster from its card; undos and retries are not among them."""
+ACTIVE_STATUSES = ("awaiting_approval", "approved", "executing", "done", "failed", "undoing")
+"""Statuses in which a decision holds its cluster; 'cancelled' and 'undone' release it."""
+
 
 def _v1_core_tables(db: sqlite_utils.Database) -> None:
     db["posts"].create(
@@ -80,7 +85,18 @@ def _v3_digests(db: sqlite_utils.Database) -> None:
     db["digests"].create({"kind": str, "period_end": str, "posted_at": str}, pk=("kind", "period_end"))
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_core_tables, _v2_post_search, _v3_digests]
+def _v4_one_active_decision(db: sqlite_utils.Database) -> None:
+    """At most one live decision per cluster, enforced by SQLite itself so concurrent clicks cannot both win."""
+    db.execute(
+        f"""CREATE UNIQUE INDEX decisions_one_active ON decisions(cluster_id)
+            WHERE action IN ({", ".join(f"'{a}'" for a in PRIMARY_ACTIONS)})
+            AND status IN ({", ".join(f"'{s}'" for s in ACTIVE_STATUSES)})"""
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1_core_tables, _v2_post_search, _v3_digests, _v4_one_active_decision,
+]
 """Append only: migration N (1-based) takes a database from version N-1 to N."""
 
 
@@ -92,16 +108,29 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return int(row[0]) if row else 0
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer Chorus than this one."""
+
+
 def migrate(db: sqlite_utils.Database) -> int:
-    """Apply every migration newer than the database, each in its own transaction."""
-    version = schema_version(db)
+    """Apply every migration newer than the database, each in its own transaction.
+
+    Each step takes the write lock first (BEGIN IMMEDIATE) and re-reads the version inside it,
+    so two processes starting on a new database at once migrate it exactly once.
+    """
+    while (version := schema_version(db)) < len(MIGRATIONS):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if schema_version(db) == version:
+                db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+                MIGRATIONS[version](db)
+                db["meta"].upsert({"key": "schema_version", "value": str(version + 1)}, pk="key")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
     if version > len(MIGRATIONS):
-        raise RuntimeError(
+        raise SchemaTooNew(
             f"the database is at schema version {version}, newer than this Chorus ({len(MIGRATIONS)}); upgrade Chorus"
         )
-    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
-        with db.atomic():
-            db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
-            step(db)
-            db["meta"].upsert({"key": "schema_version", "value": str(number)}, pk="key")
-    return len(MIGRATIONS)
+    return version

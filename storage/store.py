@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from math import ceil
 from pathlib import Path
@@ -21,7 +24,10 @@ import sqlite_utils
 from chorus.models import Cluster, Post
 from chorus.records import parse_post, post_to_record
 from chorus.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest, PendingCluster
-from storage.schema import migrate
+from storage.schema import ACTIVE_STATUSES, PRIMARY_ACTIONS, SchemaTooNew, migrate
+
+CLUSTER_STATUS_AFTER = {"suspend": "suspended", "require_verification": "verification", "dismiss": "dismissed"}
+"""The status a cluster takes once a decision of each kind holds it."""
 
 
 class StorageError(RuntimeError):
@@ -38,31 +44,53 @@ def from_db_time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def _utcnow() -> datetime:
+def _json_list(values: Sequence[Any]) -> str:
+    """A list bound as one JSON parameter, for `IN (SELECT value FROM json_each(?))`."""
+    return orjson.dumps(list(values)).decode()
+
+
+def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _retry_while_locked(step: Callable[[], object], seconds: float = 30.0) -> None:
+    """Run `step`, retrying while another process holds a lock SQLite will not wait for.
+
+    Switching a brand-new database to WAL needs an exclusive lock, and SQLite reports "locked"
+    at once rather than waiting when another process is creating the same database.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 class Store:
     """The Chorus database. Open with `Store.open(path)`; tests pass a clock they control."""
 
-    def __init__(self, path: Path, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, path: Path, clock: Callable[[], datetime] = utcnow) -> None:
         self.path = path
         self.clock = clock
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._open: weakref.WeakSet[sqlite_utils.Database] = weakref.WeakSet()
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: str | Path, clock: Callable[[], datetime] = _utcnow) -> Store:
+    def open(cls, path: str | Path, clock: Callable[[], datetime] = utcnow) -> Store:
         """Open (creating if needed) and migrate the database at `path`, in WAL mode."""
         path = Path(path)
         if not path.parent.exists():
             raise StorageError(f"cannot open database {path}: folder {path.parent} does not exist")
         store = cls(path, clock)
         try:
-            store.db.enable_wal()
+            _retry_while_locked(store.db.enable_wal)
             migrate(store.db)
-        except sqlite3.DatabaseError as error:
+        except (sqlite3.DatabaseError, SchemaTooNew) as error:
             store.close()
             raise StorageError(f"cannot open database {path}: {error}") from None
         return store
@@ -72,6 +100,7 @@ class Store:
         """This thread's connection: the poller, scheduled jobs and Slack listeners each get their own.
 
         SQLite in WAL mode lets them read concurrently while one writes; a writer waits up to 30 s.
+        A connection is held only by its thread, so one that ends (an HTTP request's) frees it.
         """
         db = getattr(self._local, "db", None)
         if db is None:
@@ -83,16 +112,38 @@ class Store:
             conn.execute("PRAGMA foreign_keys=ON")
             db = self._local.db = sqlite_utils.Database(conn)
             with self._lock:
-                self._connections.append(conn)
+                self._open.add(db)
         return db
 
     def close(self) -> None:
         """Close every thread's connection."""
         with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
+            for db in list(self._open):
+                db.close()
+            self._open.clear()
         self._local = threading.local()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+        The poller and each Slack listener thread have their own connection. A deferred BEGIN
+        that reads and then writes fails at once with "database is locked" when another
+        connection committed in between; taking the lock first makes SQLite wait its turn.
+        Nested calls become savepoints.
+        """
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def now(self) -> str:
         """The store's clock as database text."""
@@ -111,7 +162,7 @@ class Store:
         Posts already stored are left as they are, so fetching the same batch twice changes nothing.
         """
         now = self.now()
-        with self.db.atomic():
+        with self.atomic():
             before = self.db.execute("SELECT count(*) FROM posts").fetchone()[0]
             self.db["posts"].insert_all(
                 (
@@ -196,7 +247,7 @@ class Store:
         """
         changed = 0
         now = self.now()
-        with self.db.atomic():
+        with self.atomic():
             for cluster in clusters:
                 cluster_id = self._match_cluster(cluster)
                 fields = {
@@ -255,7 +306,7 @@ class Store:
 
     def mark_notified(self, cluster_id: str, channel: str | None = None, message_ts: str | None = None) -> None:
         """Record that the cluster's current members were announced (and where the card lives)."""
-        with self.db.atomic():
+        with self.atomic():
             self.db.execute("UPDATE cluster_members SET notified = 1 WHERE cluster_id = ?", [cluster_id])
             accounts = self.db.execute(
                 "SELECT count(DISTINCT account_id) FROM cluster_members WHERE cluster_id = ?", [cluster_id]
@@ -309,7 +360,8 @@ class Store:
 
     def set_cluster_status(self, cluster_id: str, status: str) -> None:
         """Move a cluster to a new status (open, suspended, verification, dismissed, ...)."""
-        self.db["clusters"].update(cluster_id, {"status": status, "updated_at": self.now()})
+        with self.atomic():
+            self.db["clusters"].update(cluster_id, {"status": status, "updated_at": self.now()})
 
     # -- decisions, actions, audit ------------------------------------------------------------
 
@@ -318,7 +370,7 @@ class Store:
         reason: str = "", policy: str = "", status: str = "approved",
     ) -> int:
         """Record a moderator's decision and audit it; returns the decision id."""
-        with self.db.atomic():
+        with self.atomic():
             decision_id = self.db["decisions"].insert({
                 "cluster_id": cluster_id, "action": action, "accounts": orjson.dumps(list(accounts)).decode(),
                 "moderator": moderator, "reason": reason, "policy": policy, "status": status,
@@ -330,19 +382,23 @@ class Store:
 
     def set_decision_status(self, decision_id: int, status: str, actor: str = "chorus") -> None:
         """Advance a decision (approved -> executing -> done) and audit the move."""
-        with self.db.atomic():
+        with self.atomic():
             update = {"status": status}
             if status in {"done", "failed"}:
                 update["finished_at"] = self.now()
             self.db["decisions"].update(decision_id, update)
             self.audit("decision_" + status, actor, decision_id=decision_id)
 
-    @staticmethod
-    def _decision_view(row: dict[str, Any]) -> DecisionView:
+    def _decision_view(self, row: dict[str, Any]) -> DecisionView:
+        failures = dict(self.db.execute(
+            "SELECT account_id, detail FROM actions WHERE decision_id = ? AND status = 'failed' ORDER BY account_id",
+            [row["id"]],
+        ).fetchall())
         return DecisionView(
             id=row["id"], action=row["action"], moderator=row["moderator"], status=row["status"],
             created_at=from_db_time(row["created_at"]), accounts=orjson.loads(row["accounts"]),
-            reason=row["reason"] or "",
+            reason=row["reason"] or "", policy=row["policy"] or "", approved_by=row["approved_by"] or "",
+            finished_at=from_db_time(row["finished_at"]), failures=failures,
         )
 
     def decisions_for(self, cluster_id: str) -> list[DecisionView]:
@@ -355,9 +411,97 @@ class Store:
         rows = list(self.db.query("SELECT * FROM decisions WHERE id = ?", [decision_id]))
         return self._decision_view(rows[0]) if rows else None
 
+    def decision_cluster(self, decision_id: int) -> str | None:
+        """The cluster a decision was taken on, or None for an unknown decision."""
+        row = self.db.execute("SELECT cluster_id FROM decisions WHERE id = ?", [decision_id]).fetchone()
+        return row[0] if row else None
+
+    def active_decision(self, cluster_id: str) -> DecisionView | None:
+        """The decision that currently holds a cluster (see `claim_decision`), or None if it is open."""
+        rows = list(self.db.query(
+            """SELECT * FROM decisions WHERE cluster_id = ? AND action IN (SELECT value FROM json_each(?))
+               AND status IN (SELECT value FROM json_each(?))""",
+            [cluster_id, _json_list(PRIMARY_ACTIONS), _json_list(ACTIVE_STATUSES)],
+        ))
+        return self._decision_view(rows[0]) if rows else None
+
+    def claim_decision(
+        self, cluster_id: str, action: str, accounts: Sequence[str], moderator: str,
+        reason: str = "", policy: str = "", status: str = "approved",
+    ) -> int | None:
+        """Record a decision only if the cluster has no live one; None if another decision got there first.
+
+        The unique partial index `decisions_one_active` makes the check and the insert one atomic
+        step, so two concurrent clicks (even through separate connections) cannot both win.
+        """
+        try:
+            decision_id = self.record_decision(cluster_id, action, accounts, moderator, reason, policy, status)
+        except sqlite3.IntegrityError:
+            self.audit("decision_refused", moderator, cluster_id=cluster_id, action=action,
+                       why="the cluster already has a decision")
+            return None
+        self.set_cluster_status(cluster_id, CLUSTER_STATUS_AFTER.get(action, "open")
+                                if status != "awaiting_approval" else "awaiting_approval")
+        return decision_id
+
+    def _move_decision(self, decision_id: int, actor: str, to_status: str, from_statuses: Sequence[str],
+                       approved_by: str | None = None, finished: bool = False) -> bool:
+        """Move a decision between statuses in one conditional UPDATE; False if it was not in `from_statuses`.
+
+        With `approved_by`, the move also fails when that moderator is the one who asked.
+        """
+        with self.atomic():
+            moved = self.db.execute(
+                """UPDATE decisions SET status = ?, approved_by = coalesce(?, approved_by),
+                   finished_at = CASE WHEN ? THEN ? ELSE finished_at END
+                   WHERE id = ? AND status IN (SELECT value FROM json_each(?)) AND (? IS NULL OR moderator != ?)""",
+                [to_status, approved_by, finished, self.now(), decision_id, _json_list(from_statuses),
+                 approved_by, approved_by],
+            ).rowcount == 1
+            if moved:
+                self.audit("decision_" + to_status, actor, cluster_id=self.decision_cluster(decision_id),
+                           decision_id=decision_id)
+        return moved
+
+    def approve_decision(self, decision_id: int, approver: str) -> bool:
+        """Second-moderator approval; False if already approved or cancelled, or `approver` asked for it."""
+        approved = self._move_decision(decision_id, approver, "approved", ["awaiting_approval"], approved_by=approver)
+        decision = self.decision(decision_id)
+        if approved and decision:
+            self.set_cluster_status(self.decision_cluster(decision_id) or "",
+                                    CLUSTER_STATUS_AFTER.get(decision.action, "open"))
+        return approved
+
+    def cancel_decision(self, decision_id: int, actor: str) -> bool:
+        """Withdraw a decision still waiting for approval, reopening its cluster; False if it moved on."""
+        cancelled = self._move_decision(decision_id, actor, "cancelled", ["awaiting_approval"])
+        if cancelled:
+            self.set_cluster_status(self.decision_cluster(decision_id) or "", "open")
+        return cancelled
+
+    def claim_retry(self, decision_id: int, actor: str) -> bool:
+        """Start retrying a decision's failed actions; False if it has no failures or a retry is under way."""
+        return self._move_decision(decision_id, actor, "executing", ["failed"])
+
+    def claim_undo(self, decision_id: int, actor: str) -> bool:
+        """Start undoing a carried-out decision; False if it is not carried out or someone else is undoing it."""
+        return self._move_decision(decision_id, actor, "undoing", ["done", "failed"])
+
+    def finish_undo(self, decision_id: int, actor: str) -> None:
+        """Mark an undone decision as such and reopen its cluster for a fresh decision."""
+        self._move_decision(decision_id, actor, "undone", ["undoing"], finished=True)
+        self.set_cluster_status(self.decision_cluster(decision_id) or "", "open")
+
+    def succeeded_accounts(self, decision_id: int) -> list[str]:
+        """Accounts a decision's platform actions succeeded on (what Undo has to reverse)."""
+        return [row[0] for row in self.db.execute(
+            "SELECT account_id FROM actions WHERE decision_id = ? AND status = 'ok' ORDER BY account_id",
+            [decision_id],
+        )]
+
     def claim_action(self, key: str, decision_id: int, account_id: str, action: str) -> bool:
         """Mark an action as under way; False if it already succeeded, so it is never repeated."""
-        with self.db.atomic():
+        with self.atomic():
             row = self.db.execute("SELECT status FROM actions WHERE idempotency_key = ?", [key]).fetchone()
             if row and row[0] == "ok":
                 return False
@@ -372,7 +516,7 @@ class Store:
 
     def finish_action(self, key: str, ok: bool, detail: str, actor: str = "chorus") -> None:
         """Record how a platform call went, in the actions table and the audit log together."""
-        with self.db.atomic():
+        with self.atomic():
             self.db["actions"].update(key, {"status": "ok" if ok else "failed", "detail": detail,
                                             "updated_at": self.now()})
             row = self.db["actions"].get(key)
@@ -386,22 +530,72 @@ class Store:
     def audit(self, event: str, actor: str, cluster_id: str | None = None, decision_id: int | None = None,
               account_id: str | None = None, **detail: Any) -> None:
         """Append one entry to the audit log (the table refuses updates and deletes)."""
-        self.db["audit_log"].insert({
-            "at": self.now(), "actor": actor, "event": event, "cluster_id": cluster_id,
-            "decision_id": decision_id, "account_id": account_id,
-            "detail": orjson.dumps(detail, default=str).decode(),
-        })
+        with self.atomic():
+            self.db["audit_log"].insert({
+                "at": self.now(), "actor": actor, "event": event, "cluster_id": cluster_id,
+                "decision_id": decision_id, "account_id": account_id,
+                "detail": orjson.dumps(detail, default=str).decode(),
+            })
 
     def audit_entries(self, since: datetime | None = None) -> list[dict[str, Any]]:
         """Audit log entries, oldest first."""
         start = to_db_time(since) if since else ""
         return list(self.db.query("SELECT * FROM audit_log WHERE at >= ? ORDER BY id", [start]))
 
+    # -- lookups for moderators ------------------------------------------------------------------
+
+    def find_account(self, ref: str) -> dict[str, Any] | None:
+        """An account by id or by handle (with or without '@', any case), or None."""
+        ref = ref.strip()
+        rows = list(self.db.query(
+            "SELECT * FROM accounts WHERE id = ? OR handle = ? COLLATE NOCASE ORDER BY id = ? DESC LIMIT 1",
+            [ref, ref.removeprefix("@"), ref],
+        ))
+        return rows[0] if rows else None
+
+    def account_clusters(self, account_id: str) -> list[dict[str, Any]]:
+        """The clusters an account belongs to, newest first."""
+        return list(self.db.query(
+            """SELECT id, status, account_count, post_count, flagged_at, sample_text FROM clusters
+               WHERE id IN (SELECT cluster_id FROM cluster_members WHERE account_id = ?)
+               ORDER BY flagged_at DESC, id""", [account_id],
+        ))
+
+    def account_decisions(self, account_id: str) -> list[DecisionView]:
+        """Decisions that named an account, oldest first."""
+        return [self._decision_view(row) for row in self.db.query(
+            "SELECT * FROM decisions WHERE EXISTS (SELECT 1 FROM json_each(decisions.accounts) WHERE value = ?) "
+            "ORDER BY id", [account_id],
+        )]
+
+    def account_posts(self, account_id: str, limit: int = 5) -> list[dict[str, Any]]:
+        """An account's most recent posts."""
+        return list(self.db.query(
+            "SELECT id, created_at, text FROM posts WHERE author_id = ? ORDER BY created_at DESC LIMIT ?",
+            [account_id, limit],
+        ))
+
+    def search_posts(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
+        """Recent posts matching `text` by full-text search, each with its author's handle and its clusters.
+
+        The query is quoted, so FTS syntax in what a moderator types is searched for, not interpreted.
+        """
+        posts = list(self.db["posts"].search(text, columns=["id", "created_at", "author_id", "text"],
+                                             order_by="created_at desc", limit=limit, quote=True))
+        for post in posts:
+            post["handle"] = (self.db.execute("SELECT handle FROM accounts WHERE id = ?", [post["author_id"]])
+                              .fetchone() or [post["author_id"]])[0]
+            post["clusters"] = [row[0] for row in self.db.execute(
+                "SELECT cluster_id FROM cluster_members WHERE post_id = ? ORDER BY cluster_id", [post["id"]]
+            )]
+        return posts
+
+
     # -- reporting and housekeeping -----------------------------------------------------------
 
     def claim_digest(self, kind: str, period_end: datetime) -> bool:
         """Record that the digest of a period is being posted; False if it already was (never post twice)."""
-        with self.db.atomic():
+        with self.atomic():
             before = self.db["digests"].count
             self.db["digests"].insert({"kind": kind, "period_end": to_db_time(period_end), "posted_at": self.now()},
                                       pk=("kind", "period_end"), ignore=True)
@@ -418,7 +612,7 @@ class Store:
         Clusters, their posts, decisions and the audit log are kept. Returns the posts deleted.
         """
         cutoff = to_db_time(before)
-        with self.db.atomic():
+        with self.atomic():
             deleted = self.db.execute(
                 "DELETE FROM posts WHERE created_at < ? AND id NOT IN (SELECT post_id FROM cluster_members)", [cutoff]
             ).rowcount

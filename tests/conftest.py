@@ -1,15 +1,28 @@
-"""Shared fixtures: post records, feeds written to disk, and a way to run the CLI as a user would."""
+"""Shared fixtures: post records and feeds on disk, the CLI run as a user would, a database with clusters,
+the fake Slack, and the bot's Slack runtime over real HTTP."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+
+from chorus.config import Config, DigestConfig, Secret, Secrets, SlackConfig, SourceConfig, StorageConfig
+from chorus.models import Author, Cluster, Post
+from chorus.poller import Poller
+from handlers.app import SlackRuntime
+from platforms.base import Enforcer
+from platforms.jsonl import JsonlOutbox
+from storage import Store
+from tests.slack_fakes import FakeSlack, SlackClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,3 +51,97 @@ def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+SIGNING_SECRET = "test-signing-secret"
+MODERATORS = ["UMOD1", "UMOD2"]
+START = datetime(2026, 2, 20, 6, 0, tzinfo=UTC)
+
+
+def seed_cluster(store: Store, prefix: str, accounts: int, text: str = "Vote X on March 3! #VoteX",
+                 handle: str = "voter") -> str:
+    """Store `accounts` new accounts posting `text` and the cluster they form; return its id."""
+    posts = [Post(id=f"{prefix}-p{i}", created_at=START + timedelta(minutes=i), text=text,
+                  author=Author(id=f"{prefix}-a{i}", handle=f"{handle}{prefix}{i}",
+                                created_at=START - timedelta(days=3 + i), url=f"https://social.example/@{prefix}{i}"))
+             for i in range(accounts)]
+    return add_posts(store, prefix, posts)
+
+
+def add_posts(store: Store, key: str, posts: list[Post]) -> str:
+    """Ingest posts and record them as (a continuation of) the cluster with this key."""
+    store.ingest("jsonl", posts, None)
+    members = [row[0] for row in store.db.execute(
+        "SELECT id FROM posts WHERE id LIKE ? ORDER BY id", [f"{key}-p%"])]
+    authors = sorted({row[0] for row in store.db.execute(
+        "SELECT author_id FROM posts WHERE id LIKE ?", [f"{key}-p%"])})
+    cluster = Cluster(key=f"text:{key}", score=0.91, accounts=authors, posts=members,
+                      reasons=[f"{len(authors)} accounts posted the same text within 40 min"],
+                      sample_text=posts[0].text, first_seen=START, last_seen=START + timedelta(minutes=40))
+    store.sync_clusters([cluster])
+    return cluster.id
+
+
+@dataclass
+class Harness:
+    """Everything a Slack scenario test touches."""
+
+    fake: FakeSlack
+    runtime: SlackRuntime
+    store: Store
+    slack: SlackClient
+    outbox: Path
+    base: str
+
+    def announce(self) -> int:
+        """What the poller does after detection: post new cards, update grown ones."""
+        return Poller(self.store, None, None, self.runtime.notifier).announce()  # type: ignore[arg-type]
+
+    def card_ts(self, cluster_id: str) -> str:
+        view = self.store.cluster_view(cluster_id)
+        assert view is not None and view.message_ts
+        return view.message_ts
+
+    def outbox_lines(self) -> list[dict]:
+        return [orjson.loads(line) for line in self.outbox.read_bytes().splitlines()] if self.outbox.exists() else []
+
+
+def slack_config(tmp_path: Path, api_url: str, **slack: object) -> Config:
+    """Settings for tests: a tiny send interval and backoff, a two-person threshold of 5 accounts."""
+    settings = {"channel": "CMOD", "moderators": MODERATORS, "moderator_group": "SMODS", "two_person_threshold": 5,
+                "send_interval_seconds": 0.0, "retry_backoff_seconds": 0.01, **slack}
+    return Config(storage=StorageConfig(path=str(tmp_path / "chorus.db")),
+                  source=SourceConfig(outbox=str(tmp_path / "actions.jsonl")),
+                  slack=SlackConfig(**settings),  # type: ignore[arg-type]
+                  digest=DigestConfig(channel="CLEADS"),
+                  secrets=Secrets(slack_bot_token=Secret("xoxb-test"), slack_signing_secret=Secret(SIGNING_SECRET),
+                                  slack_api_url=api_url))
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
+    fake.groups["SMODS"] = ["UGROUPMOD"]
+    yield fake
+    fake.shutdown()
+    fake.server_close()
+
+
+@contextmanager
+def running_bot(tmp_path: Path, fake_slack: FakeSlack, enforcer: Enforcer | None = None) -> Iterator[Harness]:
+    """The bot's Slack runtime serving HTTP on a free port, against the fake Slack."""
+    config = slack_config(tmp_path, fake_slack.url)
+    store = Store.open(config.storage.path)
+    runtime = SlackRuntime(config, store, enforcer or JsonlOutbox(config.source.outbox))
+    runtime.start(port=0, host="127.0.0.1")
+    base = f"http://127.0.0.1:{runtime.port}"
+    yield Harness(fake_slack, runtime, store, SlackClient(base + "/slack/events", SIGNING_SECRET),
+                  Path(config.source.outbox), base)
+    runtime.stop()
+    store.close()
+
+
+@pytest.fixture
+def harness(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Harness]:
+    with running_bot(tmp_path, fake_slack) as bot:
+        yield bot

@@ -42,6 +42,10 @@ def test_values_and_relative_paths(tmp_path: Path) -> None:
         ("[source\nkind = 1", r"not valid TOML"),
         ("source = 3", r"\[source\] must be a table"),
         ("[source]\nkind = 'mastodon'", r"mastodon\.base_url \(or MASTODON_BASE_URL\) is required"),
+        ("[digest]\ndaily = '9am'", r"digest\.daily must be a time \"HH:MM\""),
+        ("[digest]\nweekly = 'someday 09:00'", r"digest\.weekly must be a day and time like \"mon 09:00\""),
+        ("[digest]\ntimezone = 'Mars/Olympus_Mons'", r"digest\.timezone must be an IANA time zone"),
+        ("[retention]\ndays = 0", r"retention\.days must be a number of days > 0"),
     ],
 )
 def test_mistakes_name_the_key(text: str, message: str) -> None:

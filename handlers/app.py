@@ -1,0 +1,125 @@
+"""The Slack runtime: the Bolt app, its listeners, the send queue and notifier, and how Slack reaches us.
+
+Socket Mode when SLACK_APP_TOKEN is set (no public URL needed); otherwise HTTP on `slack.port`
+with Bolt's `/slack/events` (signatures checked by Bolt, stale ones refused) and `/healthz`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+
+from chorus.config import Config, ConfigError
+from handlers import actions, commands, views
+from handlers.context import Chorus
+from handlers.middleware import Moderators
+from handlers.notifier import SlackNotifier
+from handlers.send_queue import SendQueue
+from platforms.base import Enforcer
+from storage import Store
+
+log = logging.getLogger("chorus.slack")
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+def check_slack_config(config: Config) -> None:
+    """Refuse to start a Slack bot that could not post cards or that nobody could act on."""
+    if not config.slack.channel:
+        raise ConfigError("slack.channel is required when SLACK_BOT_TOKEN is set (the channel id for cluster cards)")
+    if not (config.slack.moderators or config.slack.moderator_group):
+        raise ConfigError("slack.moderators or slack.moderator_group is required: nobody could decide on a card")
+    if not config.secrets.slack_signing_secret:
+        raise ConfigError("SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN (Slack app > Basic Information)")
+
+
+def web_client(config: Config) -> WebClient:
+    """A Web API client for the bot token, at SLACK_API_URL when set (GovSlack, tests)."""
+    base_url = config.secrets.slack_api_url or WebClient.BASE_URL
+    return WebClient(token=config.secrets.slack_bot_token, base_url=base_url.rstrip("/") + "/")
+
+
+def build_app(chorus: Chorus, client: WebClient, signing_secret: str, moderators: Moderators) -> App:
+    """The Bolt app with every listener registered in one place."""
+    app = App(client=client, signing_secret=signing_secret)
+    for module in (actions, views, commands):
+        module.register(app, chorus, moderators)
+    return app
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("http: " + format, *args)
+
+
+def wsgi_routes(app: App) -> Any:
+    """`/healthz` for load balancers and probes; everything else to Bolt (404 off its path)."""
+    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def route(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok\n"]
+        return bolt(environ, start_response)
+
+    return route
+
+
+class SlackRuntime:
+    """Everything Slack mode runs: started by `start`, stopped (cleanly, once) by `stop`."""
+
+    def __init__(self, config: Config, store: Store, enforcer: Enforcer) -> None:
+        client = web_client(config)
+        self.config = config
+        self.sender = SendQueue(client, config.slack.send_interval_seconds, config.slack.retry_backoff_seconds)
+        self.chorus = Chorus(store, enforcer, config.slack, self.sender)
+        moderators = Moderators(config.slack.moderators, config.slack.moderator_group, client)
+        self.app = build_app(self.chorus, client, config.secrets.slack_signing_secret, moderators)
+        self.notifier = SlackNotifier(self.sender, config.slack.channel, config.slack.undo_minutes, store.clock,
+                                      config.digest.channel)
+        self.server: WSGIServer | None = None
+        self.socket_mode: SocketModeHandler | None = None
+        self._serving: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The HTTP port actually bound (tests ask for port 0)."""
+        return self.server.server_port if self.server else 0
+
+    def start(self, port: int | None = None, host: str = "0.0.0.0") -> SlackRuntime:  # noqa: S104 (Slack must reach us)
+        """Connect over Socket Mode, or serve HTTP on `port` (default slack.port) in a background thread."""
+        if self.config.secrets.slack_app_token:
+            self.socket_mode = SocketModeHandler(self.app, self.config.secrets.slack_app_token)
+            self.socket_mode.connect()
+            log.info("connected to Slack over Socket Mode")
+            return self
+        self.server = make_server(host, self.config.slack.port if port is None else port,
+                                  wsgi_routes(self.app), server_class=_ThreadingWSGIServer,
+                                  handler_class=_QuietHandler)
+        self._serving = threading.Thread(target=self.server.serve_forever, name="slack-http", daemon=True)
+        self._serving.start()
+        log.info("listening for Slack on http://%s:%d%s (health: %s)", host, self.port, EVENTS_PATH, HEALTH_PATH)
+        return self
+
+    def stop(self) -> None:
+        """Stop taking requests and send what is queued (the store belongs to the caller)."""
+        if self.socket_mode:
+            self.socket_mode.close()
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+        self.sender.close()

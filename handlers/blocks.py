@@ -1,0 +1,349 @@
+"""Block Kit builders: cluster cards, growth replies, the review modal and ephemeral replies.
+
+Pure functions from the read models in `chorus.views` to Slack payloads, built with slack_sdk's
+model classes so Slack's limits are checked here, not discovered as `invalid_blocks` at runtime.
+Listeners decide what to show; these functions only say how. Everything that came from the
+platform (post text, handles, reasons) is escaped, so a post containing `<!channel>` never pings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from chorus.console import render_digest
+from chorus.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest
+from detectors.scoring import human_span
+from handlers import ids
+
+MAX_BLOCKS = 50
+SECTION_CHARS = 3000
+HEADER_CHARS = 150
+SAMPLE_CHARS = 600
+CHECKBOX_OPTIONS = 10  # Slack's limit per checkbox group
+MODAL_ACCOUNTS = 400  # 40 checkbox groups leave room in a modal's 100 blocks
+CREATED_TOGETHER_DAYS = 7
+
+SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
+DONE_PHRASE = {"suspend": "Suspended", "require_verification": "Required verification for", "dismiss": "Dismissed"}
+DOING_PHRASE = {"suspend": "Suspending", "require_verification": "Requiring verification for",
+                "dismiss": "Dismissing"}
+ASK_PHRASE = {"suspend": "suspend", "require_verification": "require verification for"}
+UNDO_ACTIONS = {"unsuspend", "lift_verification", "reopen"}
+
+
+# -- text helpers ---------------------------------------------------------------------------------
+
+def escape(text: str) -> str:
+    """Escape Slack's control characters, so platform text can never mention, link or break formatting."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def listing(items: Sequence[str], limit: int, separator: str = ", ") -> str:
+    """Join as many items as fit in `limit` characters, then say "and N more"."""
+    shown: list[str] = []
+    for index, item in enumerate(items):
+        rest = len(items) - index - 1
+        candidate = separator.join([*shown, item]) + (f" and {rest} more" if rest else "")
+        if len(candidate) > limit:
+            break
+        shown.append(item)
+    hidden = len(items) - len(shown)
+    return separator.join(shown) + (f"{' ' if shown else ''}and {hidden} more" if hidden else "")
+
+
+def slack_time(moment: datetime) -> str:
+    """A time every reader sees in their own timezone, with UTC as the fallback text."""
+    return f"<!date^{int(moment.timestamp())}^{{time}}|{moment:%H:%M} UTC>"
+
+
+def slack_datetime(moment: datetime) -> str:
+    """A date and time in the reader's timezone."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
+
+
+def account_link(account: AccountView) -> str:
+    """`@handle`, linked to the profile when the platform gave a URL."""
+    handle = escape("@" + account.handle)
+    if account.url and account.url.startswith(("https://", "http://")):
+        return f"<{escape(account.url).replace('|', '%7C')}|{handle}>"
+    return handle
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 account`, `2 accounts`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_CHARS)))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(text, SECTION_CHARS))])
+
+
+def message(text: str, blocks: Sequence[Block]) -> dict[str, Any]:
+    """A message payload; every block is validated and the count is held to Slack's 50."""
+    if len(blocks) > MAX_BLOCKS:
+        raise ValueError(f"{len(blocks)} blocks exceed Slack's limit of {MAX_BLOCKS}")
+    return {"text": clip(text, 3000), "blocks": [block.to_dict() for block in blocks]}
+
+
+# -- the cluster card -------------------------------------------------------------------------------
+
+def created_together(accounts: Sequence[AccountView], days: float = CREATED_TOGETHER_DAYS) -> int:
+    """The most accounts whose creation dates fall within `days` of each other (a sliding window)."""
+    created = sorted(a.created_at for a in accounts if a.created_at is not None)
+    best, start = 0, 0
+    for end, moment in enumerate(created):
+        while moment - created[start] > timedelta(days=days):
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def _accounts_text(view: ClusterView) -> str:
+    ages = [a.age_days_at_post for a in view.accounts if a.age_days_at_post is not None]
+    lines = [f"*Accounts:* {listing([account_link(a) for a in view.accounts], 1500)}"]
+    if ages:
+        lines.append(f"*Age when posting:* {min(ages):.0f}–{max(ages):.0f} days"
+                     f" ({len(ages)} of {len(view.accounts)} known)")
+        together = created_together(view.accounts)
+        if together > 1:
+            lines.append(f"*Created close together:* {together} of {len(view.accounts)} within "
+                         f"{CREATED_TOGETHER_DAYS} days of each other")
+    return "\n".join(lines)
+
+
+def _summary_text(view: ClusterView) -> str:
+    span = human_span((view.last_seen - view.first_seen).total_seconds())
+    return (f"*{plural(len(view.accounts), 'account')}* posted *{plural(view.post_count, 'post')}* "
+            f"({plural(view.distinct_texts, 'distinct message')}) over *{span}*\n"
+            f"{slack_datetime(view.first_seen)} → {slack_datetime(view.last_seen)}")
+
+
+def _samples_text(view: ClusterView) -> str:
+    quoted = ["\n".join("> " + line for line in escape(clip(sample, SAMPLE_CHARS)).splitlines() or ["> "])
+              for sample in view.sample_texts[:2]]
+    return "*Sample:*\n" + "\n".join(quoted)
+
+
+def _confirm(title: str, text: str, confirm: str, danger: bool) -> ConfirmObject:
+    return ConfirmObject(title=title, text=text, confirm=confirm, deny="Cancel", style="danger" if danger else None)
+
+
+def decision_buttons(view: ClusterView) -> ActionsBlock:
+    """Suspend all and Require verification act after Slack's confirm dialog; Review opens the modal."""
+    n = plural(len(view.accounts), "account")
+    value = ids.button_value(view.id)
+    return ActionsBlock(block_id="decide", elements=[
+        ButtonElement(text="Suspend all", action_id=ids.SUSPEND_ALL, value=value, style="danger",
+                      confirm=_confirm("Suspend all?", f"Suspend {n} on the platform?", "Suspend", True)),
+        ButtonElement(text="Require verification", action_id=ids.REQUIRE_VERIFICATION, value=value,
+                      confirm=_confirm("Require verification?", f"Require {n} to verify their owners?",
+                                       "Require verification", False)),
+        ButtonElement(text="Dismiss", action_id=ids.DISMISS, value=value),
+        ButtonElement(text="Review accounts", action_id=ids.REVIEW, value=value),
+    ])
+
+
+def decision_stamp(decision: DecisionView) -> str:
+    """What happened and who did it: "Suspended 47 accounts — @moderator, 14:03"."""
+    who = f"<@{decision.moderator}>"
+    n = plural(len(decision.accounts), "account")
+    approved = f", approved by <@{decision.approved_by}>" if decision.approved_by else ""
+    if decision.status == "awaiting_approval":
+        return (f"⏳ {who} asked to {ASK_PHRASE.get(decision.action, decision.action)} {n}, "
+                f"{slack_time(decision.created_at)}. A second moderator must approve before anything is done.")
+    if decision.action == "dismiss":
+        return f"🚫 Dismissed — {who}, {slack_time(decision.created_at)}"
+    if decision.status in {"approved", "executing"}:
+        return f"⚙️ {DOING_PHRASE[decision.action]} {n} — {who}{approved}, {slack_time(decision.created_at)}"
+    if decision.status == "undoing":
+        return f"↩️ Undoing: {DONE_PHRASE[decision.action].lower()} {n} — {who}{approved}"
+    done = len(decision.accounts) - len(decision.failures)
+    count = n if not decision.failures else f"{done} of {n}"
+    icon = "✅" if not decision.failures else "⚠️"
+    return f"{icon} {DONE_PHRASE[decision.action]} {count} — {who}{approved}, {slack_time(decision.created_at)}"
+
+
+def _failures_text(decision: DecisionView, handles: dict[str, str]) -> str:
+    items = [f"{escape('@' + handles.get(account, account))} ({escape(clip(detail, 120))})"
+             for account, detail in decision.failures.items()]
+    return f"*Failed on {plural(len(items), 'account')}:* " + listing(items, SECTION_CHARS - 60)
+
+
+def undo_open(decision: DecisionView, now: datetime, undo_minutes: float) -> bool:
+    """Whether a carried-out decision still offers Undo."""
+    finished = decision.finished_at or decision.created_at
+    return decision.status in {"done", "failed"} and now <= finished + timedelta(minutes=undo_minutes)
+
+
+def _decision_blocks(view: ClusterView, decision: DecisionView, now: datetime, undo_minutes: float) -> list[Block]:
+    blocks: list[Block] = [section(decision_stamp(decision))]
+    if decision.reason or decision.policy:
+        blocks.append(_context(" · ".join(
+            part for part in (f"Policy: {escape(decision.policy)}" if decision.policy else "",
+                              f"Reason: {escape(decision.reason)}" if decision.reason else "") if part)))
+    if decision.failures and decision.status == "failed":
+        blocks.append(section(_failures_text(decision, {a.id: a.handle for a in view.accounts})))
+    buttons: list[ButtonElement] = []
+    value = ids.button_value(view.id, decision.id)
+    if decision.status == "awaiting_approval":
+        buttons = [
+            ButtonElement(text="Approve", action_id=ids.APPROVE, value=value, style="danger",
+                          confirm=_confirm("Approve?", f"{ASK_PHRASE[decision.action].capitalize()} "
+                                           f"{plural(len(decision.accounts), 'account')} on the platform?",
+                                           "Approve", True)),
+            ButtonElement(text="Cancel request", action_id=ids.CANCEL_REQUEST, value=value),
+        ]
+    if decision.status == "failed":
+        buttons.append(ButtonElement(text="Retry failed", action_id=ids.RETRY, value=value, style="primary"))
+    if undo_open(decision, now, undo_minutes):
+        buttons.append(ButtonElement(text="Undo", action_id=ids.UNDO, value=value,
+                                     confirm=_confirm("Undo?", "Reverse this decision on the platform?",
+                                                      "Undo", False)))
+    if buttons:
+        blocks.append(ActionsBlock(block_id="follow_up", elements=buttons))
+    return blocks
+
+
+def live_decision(view: ClusterView) -> DecisionView | None:
+    """The decision that holds the cluster, if any (the store enforces there is at most one)."""
+    live = [d for d in view.decisions if d.action in DONE_PHRASE and d.status not in {"cancelled", "undone"}]
+    return live[-1] if live else None
+
+
+def cluster_card(view: ClusterView, now: datetime, undo_minutes: float, with_buttons: bool = True) -> dict[str, Any]:
+    """The card for a cluster: evidence, then buttons or the decision that holds it.
+
+    Without buttons (for `/chorus cluster` replies) it shows the same state, read-only.
+    """
+    header = clip(f"{SEVERITY_ICON[view.severity]} {view.severity.capitalize()} severity · "
+                  f"score {view.score:.2f} · {plural(len(view.accounts), 'account')}", HEADER_CHARS)
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=header, emoji=True)),
+        section(_summary_text(view)),
+        section(_accounts_text(view)),
+        section(_samples_text(view)),
+    ]
+    if view.media:
+        blocks.append(section(f"*Shared media:* {plural(len(view.media), 'item')} posted by several accounts: "
+                               + listing([f"`{escape(clip(item, 16))}`" for item in view.media], 600)))
+    blocks.append(section("*Why flagged:*\n" + listing([f"• {escape(r)}" for r in view.reasons],
+                                                         SECTION_CHARS - 40, "\n")))
+    blocks.append(_context(f"Cluster `{view.id}` · flagged {slack_datetime(view.flagged_at)}"))
+    blocks.append(DividerBlock())
+    decision = live_decision(view)
+    if decision is None:
+        undone = [d for d in view.decisions if d.action in UNDO_ACTIONS]
+        if undone:
+            blocks.append(_context(f"↩️ <@{undone[-1].moderator}> undid the last decision, "
+                                   f"{slack_time(undone[-1].created_at)}"))
+        blocks.append(decision_buttons(view))
+    else:
+        blocks += _decision_blocks(view, decision, now, undo_minutes)
+    if not with_buttons:
+        blocks = [block for block in blocks if not isinstance(block, ActionsBlock)]
+    text = (f"{view.severity.capitalize()} severity cluster {view.id}: {plural(len(view.accounts), 'account')} "
+            f"posting the same content")
+    return message(text, blocks)
+
+
+def growth_reply(view: ClusterView, change: ClusterChange) -> dict[str, Any]:
+    """The thread reply under a card whose cluster grew: who and how much was added."""
+    by_id = {a.id: a for a in view.accounts}
+    joined = [account_link(by_id[a]) if a in by_id else escape(a) for a in change.added_accounts]
+    text = (f"↳ Cluster grew: +{plural(len(change.added_accounts), 'account')}, "
+            f"+{plural(change.added_posts, 'post')}; now {plural(len(view.accounts), 'account')}.")
+    blocks: list[Block] = [section(text + (f"\nNew: {listing(joined, 2000)}" if joined else ""))]
+    if live_decision(view) is not None and change.added_accounts:
+        blocks.append(_context("The decision on this card does not cover these new accounts."))
+    return message(text, blocks)
+
+
+# -- the review modal -------------------------------------------------------------------------------
+
+def review_modal(view: ClusterView, policies: Sequence[str], threshold: int) -> View:
+    """Checkboxes for the accounts (ten per group), suspend or verify, a reason and a policy tag."""
+    accounts = view.accounts[:MODAL_ACCOUNTS]
+    blocks: list[Block] = [section(
+        f"Cluster `{view.id}`: {plural(len(view.accounts), 'account')}. Tick the accounts to act on. "
+        f"Suspending more than {threshold} at once needs a second moderator's approval.")]
+    for group, start in enumerate(range(0, len(accounts), CHECKBOX_OPTIONS)):
+        chunk = accounts[start:start + CHECKBOX_OPTIONS]
+        options = [Option(value=a.id, text=PlainTextObject(text=clip("@" + a.handle, 70)),
+                          description=PlainTextObject(text=clip(_age_note(a), 70))) for a in chunk]
+        blocks.append(InputBlock(
+            block_id=f"{ids.ACCOUNTS_BLOCK_PREFIX}{group}", optional=True,
+            label=f"Accounts {start + 1}–{start + len(chunk)}",
+            element=CheckboxesElement(action_id=ids.ACCOUNTS_ACTION, options=options),
+        ))
+    if len(view.accounts) > MODAL_ACCOUNTS:
+        blocks.append(_context(f"…and {len(view.accounts) - MODAL_ACCOUNTS} more not listed here; "
+                               "use Suspend all or Require verification on the card for them."))
+    actions = [Option(value="suspend", label="Suspend"),
+               Option(value="require_verification", label="Require verification")]
+    blocks += [
+        InputBlock(block_id=ids.ACTION_BLOCK, label="Action for the ticked accounts",
+                   element=RadioButtonsElement(action_id=ids.ACTION_CHOICE, options=actions,
+                                               initial_option=actions[1])),
+        InputBlock(block_id=ids.POLICY_BLOCK, label="Policy",
+                   element=StaticSelectElement(action_id=ids.POLICY_SELECT, placeholder="Choose a policy",
+                                               options=[Option(value=p, label=p) for p in policies])),
+        InputBlock(block_id=ids.REASON_BLOCK, label="Reason", optional=True,
+                   element=PlainTextInputElement(action_id=ids.REASON_INPUT, multiline=True, max_length=500)),
+    ]
+    return View(type="modal", callback_id=ids.REVIEW_MODAL, private_metadata=view.id,
+                title="Review accounts", submit="Carry out", close="Cancel", blocks=blocks)
+
+
+def _age_note(account: AccountView) -> str:
+    if account.age_days_at_post is None:
+        return "account age unknown"
+    return f"{account.age_days_at_post:.0f} days old when posting"
+
+
+# -- ephemeral replies --------------------------------------------------------------------------------
+
+def not_a_moderator() -> str:
+    """The refusal a non-moderator sees; nothing else happens."""
+    return "Only Chorus moderators can act on clusters. Ask a team lead to add you to the moderator list or group."
+
+
+def already_handled(decision: DecisionView) -> str:
+    """The reply to the second of two clicks."""
+    return f"This cluster was already handled by <@{decision.moderator}> ({decision_stamp(decision)})."
+
+
+def digest_message(digest: Digest) -> dict[str, Any]:
+    """A digest as a message: the console rendering, escaped, in a code block."""
+    body = escape(render_digest(digest))
+    return message(body.splitlines()[0], [section("```" + clip(body, SECTION_CHARS - 6) + "```")])

@@ -1,0 +1,110 @@
+"""Per-listener middleware: load the cluster a button or modal names, and let only moderators through.
+
+Every decision listener runs behind `decision_guard`, so a handler starts with a known cluster
+in `context["cluster"]` and a moderator in `context["user_id"]`; anything else is refused with
+an ephemeral reply (an error in the modal for view submissions) and nothing happens.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from handlers import ids
+from handlers.blocks import not_a_moderator
+from handlers.context import Chorus
+
+log = logging.getLogger("chorus.slack")
+
+GROUP_CACHE_SECONDS = 60.0
+
+
+class Moderators:
+    """Who may decide: listed user ids, and members of a user group (looked up, cached for a minute)."""
+
+    def __init__(self, user_ids: Sequence[str], group: str, client: WebClient) -> None:
+        self.user_ids = frozenset(user_ids)
+        self.group = group
+        self.client = client
+        self._members: frozenset[str] = frozenset()
+        self._fetched_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def includes(self, user_id: str) -> bool:
+        """Whether `user_id` is a moderator; if the group cannot be read, only listed ids count."""
+        return user_id in self.user_ids or (bool(self.group) and user_id in self._group_members())
+
+    def _group_members(self) -> frozenset[str]:
+        with self._lock:
+            if time.monotonic() - self._fetched_at > GROUP_CACHE_SECONDS:
+                try:
+                    users = self.client.usergroups_users_list(usergroup=self.group)["users"]
+                    self._members, self._fetched_at = frozenset(users), time.monotonic()
+                except SlackApiError as error:
+                    log.warning("cannot read moderator group %s: %s", self.group, error.response.get("error"))
+            return self._members
+
+
+def refuse(ack: Ack, body: dict[str, Any], client: WebClient, text: str) -> BoltResponse:
+    """Acknowledge and tell only the clicking user why nothing happened."""
+    if body.get("type") == "view_submission":
+        inputs = [block["block_id"] for block in body["view"].get("blocks", []) if block.get("type") == "input"]
+        return ack(response_action="errors", errors={(inputs or [ids.POLICY_BLOCK])[0]: text})
+    response = ack()
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    if channel:
+        client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
+    return response
+
+
+def _cluster_ref(body: dict[str, Any]) -> str:
+    if body.get("type") == "view_submission":
+        return body["view"].get("private_metadata", "")
+    return body["actions"][0].get("value", "")
+
+
+def decision_guard(chorus: Chorus, moderators: Moderators) -> list[Callable[..., Any]]:
+    """The middleware chain for every decision listener: moderator check, then cluster load."""
+
+    def require_moderator(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext,
+                          next: Callable[[], None]) -> BoltResponse | None:
+        user_id = body["user"]["id"]
+        if not moderators.includes(user_id):
+            chorus.store.audit("decision_refused", user_id, why="not a moderator",
+                                      action_id=(body.get("actions") or [{}])[0].get("action_id"))
+            return refuse(ack, body, client, not_a_moderator())
+        context["user_id"] = user_id
+        next()
+        return None
+
+    def load_cluster(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext,
+                     next: Callable[[], None]) -> BoltResponse | None:
+        store = chorus.store
+        try:
+            cluster_id, decision_id = ids.parse_button_value(_cluster_ref(body))
+        except ValueError:
+            cluster_id, decision_id = "", None
+        cluster = store.cluster_view(cluster_id) if cluster_id else None
+        container_ts = (body.get("container") or {}).get("message_ts")
+        tampered = (
+            cluster is None
+            or (decision_id is not None and store.decision_cluster(decision_id) != cluster_id)
+            or (container_ts is not None and cluster.message_ts is not None and container_ts != cluster.message_ts)
+        )
+        if tampered:
+            store.audit("decision_refused", body["user"]["id"], cluster_id=cluster_id or None,
+                        why="the button does not match a known cluster card")
+            return refuse(ack, body, client, "This card does not match a cluster Chorus knows, so nothing was done.")
+        context["cluster"] = cluster
+        context["decision_id"] = decision_id
+        next()
+        return None
+
+    return [require_moderator, load_cluster]

@@ -1,0 +1,50 @@
+"""The Slack notifier: cluster cards and digests posted to the moderators' channel.
+
+Implements `chorus.notify.Notifier`, so the poller announces clusters the same way in console
+and Slack mode. A grown cluster's card is updated in place and the growth told in its thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from chorus.chart import digest_chart
+from chorus.views import ClusterChange, ClusterView, Digest
+from handlers.blocks import cluster_card, digest_message, escape, growth_reply
+from handlers.send_queue import UPLOAD, SendQueue
+
+
+class SlackNotifier:
+    """Posts through a `SendQueue`, so Slack's rate limits and errors are handled in one place."""
+
+    def __init__(self, sender: SendQueue, channel: str, undo_minutes: float, clock: Callable[[], datetime],
+                 digest_channel: str = "") -> None:
+        self.sender = sender
+        self.channel = channel
+        self.digest_channel = digest_channel or channel
+        self.undo_minutes = undo_minutes
+        self.clock = clock
+
+    def publish(self, view: ClusterView, change: ClusterChange) -> tuple[str | None, str | None]:
+        """Post a new card, or update a grown cluster's card and reply in its thread."""
+        card = cluster_card(view, self.clock(), self.undo_minutes)
+        if change.kind == "grown" and view.channel and view.message_ts:
+            self.sender.call("chat.update", channel=view.channel, ts=view.message_ts, **card)
+            self.sender.call("chat.postMessage", channel=view.channel, thread_ts=view.message_ts,
+                             unfurl_links=False, **growth_reply(view, change))
+            return view.channel, view.message_ts
+        posted = self.sender.call("chat.postMessage", channel=self.channel, unfurl_links=False, **card)
+        return posted["channel"], posted["ts"]
+
+    def digest(self, digest: Digest) -> None:
+        """Post a digest, then its chart as a PNG, to the digest channel."""
+        self.sender.call("chat.postMessage", channel=self.digest_channel, **digest_message(digest))
+        self.sender.call(UPLOAD, channel=self.digest_channel, content=digest_chart(digest),
+                         filename=f"chorus-digest-{digest.until:%Y%m%d-%H%M}.png",
+                         title=f"Flagged per {'hour' if digest.bucket_hours == 1 else 'day'}",
+                         alt_txt="Clusters and accounts flagged over the digest period")
+
+    def notice(self, text: str) -> None:
+        """Post a platform notice to the moderators' channel."""
+        self.sender.call("chat.postMessage", channel=self.channel, text=f":warning: {escape(text)}")

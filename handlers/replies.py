@@ -1,0 +1,78 @@
+"""Answers to `/chorus` sub-commands, as ephemeral message payloads; the command module only routes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from chorus.views import DecisionView, PendingCluster
+from handlers.blocks import SECTION_CHARS, clip, decision_stamp, escape, listing, message, section, slack_datetime
+from storage.store import from_db_time
+
+USAGE = ("Usage: `/chorus lookup @handle|account-id` · `/chorus cluster ID` · `/chorus search TEXT` · "
+         "`/chorus stats [24h|7d]` · `/chorus digest` · `/chorus pending` · `/chorus help`")
+HELP = "\n".join([
+    "*Chorus* finds accounts posting the same content and lets moderators act on them.",
+    "• `/chorus lookup @handle` (or an account id): the account's clusters, decisions and recent posts",
+    "• `/chorus cluster ID`: the card of a cluster, read-only",
+    "• `/chorus search TEXT`: recent posts matching the words, with their clusters",
+    "• `/chorus stats [24h|7d]`: clusters flagged and decisions taken in the period (default 24h)",
+    "• `/chorus digest`: a preview of the next daily digest (the last 24 hours), just for you",
+    "• `/chorus pending`: clusters waiting for a decision or a second moderator's approval",
+])
+
+
+def usage(problem: str) -> dict[str, Any]:
+    """A short line saying what was wrong, then the usage."""
+    return {"text": f"{problem}\n{USAGE}"}
+
+
+def _when(value: str) -> str:
+    moment = from_db_time(value)
+    return slack_datetime(moment) if moment else "unknown"
+
+
+def lookup_reply(account: dict[str, Any], clusters: Sequence[dict[str, Any]], decisions: Sequence[DecisionView],
+                 posts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """An account: who it is, the clusters it is in, the decisions that named it, its recent posts."""
+    handle = escape("@" + (account["handle"] or account["id"]))
+    created = _when(account["created_at"]) if account["created_at"] else "unknown"
+    head = f"*{handle}* (`{escape(account['id'])}`) · created {created} · first seen {_when(account['first_seen'])}"
+    cluster_lines = [f"`{c['id']}` {c['status']}, {c['account_count']} accounts, flagged {_when(c['flagged_at'])}"
+                     for c in clusters]
+    decision_lines = [decision_stamp(d) + f" ({d.status})" for d in decisions]
+    post_lines = [f"{_when(p['created_at'])}: {escape(clip(' '.join(p['text'].split()), 200))}" for p in posts]
+    blocks = [
+        section(head),
+        section("*Clusters:* " + (listing(cluster_lines, SECTION_CHARS - 20, "\n") if clusters else "none")),
+        section("*Decisions:* " + (listing(decision_lines, SECTION_CHARS - 20, "\n") if decisions else "none")),
+        section("*Recent posts:*\n" + (listing(post_lines, SECTION_CHARS - 30, "\n") if posts else "none stored")),
+    ]
+    return message(f"Account {handle}", blocks)
+
+
+def search_reply(text: str, posts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Posts matching a search, newest first, each with its author and its clusters."""
+    if not posts:
+        return {"text": f"No stored posts match “{escape(text)}”."}
+    lines = [f"{_when(p['created_at'])} {escape('@' + p['handle'])}: {escape(clip(' '.join(p['text'].split()), 160))}"
+             + (f" · cluster {', '.join(f'`{c}`' for c in p['clusters'])}" if p["clusters"] else "")
+             for p in posts]
+    return message(f"Posts matching {text}", [section(f"*Posts matching “{escape(clip(text, 100))}”:*\n"
+                                                       + listing(lines, SECTION_CHARS - 150, "\n"))])
+
+
+def card_link(cluster: PendingCluster) -> str:
+    """The cluster id, linked to its card in Slack when the card has been posted."""
+    if cluster.channel and cluster.message_ts:
+        return f"<https://slack.com/archives/{cluster.channel}/p{cluster.message_ts.replace('.', '')}|{cluster.id}>"
+    return f"`{cluster.id}`"
+
+
+def pending_reply(open_clusters: Sequence[PendingCluster], awaiting: Sequence[str]) -> dict[str, Any]:
+    """Clusters still waiting, oldest first, linked to their cards: for a first decision, and for approval."""
+    waiting = [f"{card_link(cluster)} {cluster.accounts} accounts, flagged {slack_datetime(cluster.flagged_at)}"
+               for cluster in open_clusters]
+    lines = [f"*Waiting for a decision:* {len(waiting)}", listing(waiting, 2000, "\n") if waiting else "",
+             f"*Waiting for a second moderator:* {len(awaiting)}", ", ".join(f"`{c}`" for c in awaiting)]
+    return message("Pending clusters", [section("\n".join(line for line in lines if line))])

@@ -1,0 +1,228 @@
+"""The HTTP behaviour every platform adapter shares: timeouts, retries, rate limits, clear errors.
+
+Written once so Mastodon, Discourse and generic JSON adapters all survive the same failures the
+same way. Time is read and waited through injected callables so tests never really sleep.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """The `[http]` section: how patient every adapter is with its platform."""
+
+    timeout_seconds: float = 15.0
+    retries: int = 4
+    backoff_seconds: float = 1.0
+    backoff_max_seconds: float = 60.0
+    max_wait_seconds: float = 120.0
+    """The longest one call sleeps for a rate limit; a longer wait ends the call instead."""
+    max_image_bytes: int = 5_000_000
+
+
+class PlatformError(Exception):
+    """A platform call that failed; the message is written for the moderators' card and the log."""
+
+    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+
+
+class AuthError(PlatformError):
+    """401/403: the token is missing, wrong, or lacks a scope; retrying cannot help."""
+
+
+class RateLimited(PlatformError):
+    """The platform (or our own request budget) says wait; `wait_seconds` says how long."""
+
+    def __init__(self, message: str, wait_seconds: float) -> None:
+        super().__init__(message, retryable=True, status=429)
+        self.wait_seconds = wait_seconds
+
+
+class RequestBudget:
+    """At most `limit` requests per sliding `window_seconds`, so polling stays inside the platform's limits."""
+
+    def __init__(self, limit: int, window_seconds: float, now: Callable[[], float] = time.time) -> None:
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self._now = now
+        self._spent: deque[float] = deque()
+
+    def spend(self) -> None:
+        """Count one request, or raise `RateLimited` when the window's requests are all spent."""
+        now = self._now()
+        while self._spent and self._spent[0] <= now - self.window_seconds:
+            self._spent.popleft()
+        if len(self._spent) >= self.limit:
+            wait = self._spent[0] + self.window_seconds - now
+            raise RateLimited(
+                f"request budget of {self.limit} per {self.window_seconds:.0f} s is spent; "
+                f"the next request is possible in {wait:.0f} s",
+                wait,
+            )
+        self._spent.append(now)
+
+
+def _seconds_until(value: str, now: float) -> float | None:
+    """Seconds from `now` until a header's time: delta seconds, an HTTP date, or ISO 8601 (Mastodon)."""
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    for parse in (datetime.fromisoformat, parsedate_to_datetime):
+        try:
+            return max(0.0, parse(value).timestamp() - now)
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def error_text(response: httpx.Response) -> str:
+    """The platform's own error sentence (Mastodon `error`, Discourse `errors`), else the body's start."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200].strip()
+    if isinstance(body, dict):
+        if isinstance(body.get("error"), str):
+            return body["error"]
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:
+            return "; ".join(str(item) for item in errors)
+    return response.text[:200].strip()
+
+
+class HttpClient:
+    """An httpx client that retries what is worth retrying and explains what is not."""
+
+    def __init__(
+        self,
+        platform: str,
+        base_url: str,
+        settings: HttpSettings,
+        *,
+        headers: Mapping[str, str] | None = None,
+        budget: RequestBudget | None = None,
+        now: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.platform = platform
+        self.settings = settings
+        self._budget = budget
+        self._now = now
+        self._sleep = sleep
+        self._blocked_until = 0.0
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers=dict(headers or {}),
+            timeout=settings.timeout_seconds,
+            follow_redirects=True,
+        )
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._http.close()
+
+    def request(self, method: str, url: str, *, scope: str = "", **kwargs: Any) -> httpx.Response:
+        """Send a request, retrying connection errors, timeouts, 5xx and 429; `scope` names what 403 lacks."""
+        where = f"{self.platform} {method} {httpx.URL(url).path}"
+        problem = ""
+        for attempt in range(self.settings.retries + 1):
+            if attempt and problem != "429 Too Many Requests":
+                self._back_off(attempt, where, problem)
+            self._wait_for_rate_limit(where)
+            if self._budget is not None:
+                self._budget.spend()
+            try:
+                response = self._http.request(method, url, **kwargs)
+            except httpx.TransportError as error:
+                problem = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+                continue
+            self._note_rate_limit(response)
+            if response.status_code == 429:
+                problem = "429 Too Many Requests"
+                continue
+            if response.status_code >= 500:
+                problem = f"{response.status_code} {response.reason_phrase}: {error_text(response)}"
+                continue
+            if response.status_code in (401, 403):
+                raise AuthError(self._auth_message(where, response, scope), status=response.status_code)
+            if response.status_code >= 400:
+                raise PlatformError(
+                    f"{where} was refused ({response.status_code}): {error_text(response)}",
+                    status=response.status_code,
+                )
+            return response
+        raise PlatformError(
+            f"{where} failed after {self.settings.retries + 1} attempts; last problem: {problem}",
+            retryable=True,
+        )
+
+    def json(self, method: str, url: str, *, scope: str = "", **kwargs: Any) -> tuple[Any, httpx.Response]:
+        """Send a request and decode its JSON body, naming the endpoint when the body is not JSON."""
+        response = self.request(method, url, scope=scope, **kwargs)
+        try:
+            return response.json(), response
+        except ValueError:
+            kind = response.headers.get("content-type", "no content type")
+            raise PlatformError(
+                f"{self.platform} {method} {httpx.URL(url).path} returned malformed JSON "
+                f"({kind}), starting {response.text[:80]!r}",
+                retryable=True,
+            ) from None
+
+    def _auth_message(self, where: str, response: httpx.Response, scope: str) -> str:
+        said = error_text(response)
+        if response.status_code == 401:
+            return f"{where} was refused (401 {said}): the access token is missing, wrong or revoked"
+        needs = f"; it needs {scope}" if scope else ""
+        return f"{where} was refused (403 {said}): the token lacks the permission{needs}"
+
+    def _back_off(self, attempt: int, where: str, problem: str) -> None:
+        delay = min(self.settings.backoff_max_seconds, self.settings.backoff_seconds * 2 ** (attempt - 1))
+        delay *= random.uniform(0.5, 1.0)
+        log.warning("%s: %s; retry %d in %.1f s", where, problem, attempt, delay)
+        self._sleep(delay)
+
+    def _wait_for_rate_limit(self, where: str) -> None:
+        wait = self._blocked_until - self._now()
+        if wait <= 0:
+            return
+        if wait > self.settings.max_wait_seconds:
+            raise RateLimited(f"{where}: rate limited by {self.platform} for another {wait:.0f} s", wait)
+        log.info("%s: rate limited, waiting %.1f s", where, wait)
+        self._sleep(wait)
+
+    def _note_rate_limit(self, response: httpx.Response) -> None:
+        """Remember when the platform lets us in again: after a 429, or when no requests remain."""
+        headers = response.headers
+        exhausted = response.status_code == 429 or headers.get("x-ratelimit-remaining", "").strip() == "0"
+        if not exhausted:
+            return
+        now = self._now()
+        wait = None
+        for name in ("retry-after", "x-ratelimit-reset"):
+            if name in headers:
+                wait = _seconds_until(headers[name], now)
+                if wait is not None:
+                    break
+        if wait is None:
+            wait = self.settings.backoff_seconds
+        self._blocked_until = max(self._blocked_until, now + wait)

@@ -1,0 +1,233 @@
+"""Mastodon: read the public timeline, and suspend or disable accounts through the admin API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+
+from chorus.models import Post
+from chorus.records import RecordError, parse_post
+from platforms.base import Action, ActionResult
+from platforms.enforcing import Unsupported, attempt
+from platforms.html_text import parse_html
+from platforms.http import AuthError, HttpClient, PlatformError
+from platforms.media import MediaHasher
+from platforms.paging import FeedSettings, FeedSource, FeedUnavailable, Page, page_from
+
+log = logging.getLogger(__name__)
+
+TIMELINE = "/api/v1/timelines/public"
+PAGE_SIZE = 40
+"""Mastodon's largest timeline page."""
+FEEDS = {"public": ("local", "remote"), "local": ("local",), "remote": ("remote",)}
+READ_SCOPE = "the read:statuses scope"
+ENRICH_SCOPE = "the admin:read:accounts scope (and a user whose role may manage users)"
+ACT_SCOPE = "the admin:write:accounts scope (and a user whose role may manage users)"
+
+
+def link_ids(response: httpx.Response) -> dict[str, str]:
+    """The `max_id` of the Link header's rel="next" and the `min_id` of its rel="prev"."""
+    found = {}
+    for rel, param in (("next", "max_id"), ("prev", "min_id")):
+        url = response.links.get(rel, {}).get("url")
+        values = parse_qs(urlsplit(url).query).get(param) if url else None
+        if values:
+            found[param] = values[0]
+    return found
+
+
+class MastodonSource(FeedSource):
+    """Statuses of the public (or local, or remote) timeline as posts; backfills once, then follows."""
+
+    name = "mastodon"
+
+    def __init__(
+        self,
+        client: HttpClient,
+        timeline: str = "public",
+        feed: FeedSettings | None = None,
+        *,
+        enrich: bool = False,
+        hasher: MediaHasher | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__(feed or FeedSettings(), now)
+        self.client = client
+        self.timeline = timeline
+        self._params = {feed_name: "true" for feed_name in FEEDS[timeline]} if timeline != "public" else {}
+        self._enrich = enrich
+        self._hasher = hasher
+        self._admin_accounts: dict[str, dict[str, Any]] = {}
+        self._disabled: list[str] | None = None
+
+    def latest(self) -> Page:
+        """The newest page; on the first call, check the instance has not switched the feed off."""
+        if self._disabled is None:
+            self._disabled = self._disabled_feeds()
+        page = self._page({})
+        if self._disabled and not page.records:
+            raise FeedUnavailable(
+                f"the Mastodon instance has disabled its {' and '.join(self._disabled)} live feed "
+                "(configuration.timelines_access.live_feeds in /api/v2/instance) and this token sees no posts "
+                "there: ask its admins to enable the feed, or use a token of a user whose role may view feeds"
+            )
+        if self._disabled and len(self._disabled) < len(FEEDS[self.timeline]):
+            self.notice(f"the Mastodon instance has disabled its {self._disabled[0]} live feed; its posts are not read")
+        return page
+
+    def older(self, before_id: str) -> Page:
+        """The page below `before_id` (max_id)."""
+        return self._page({"max_id": before_id})
+
+    def newer(self, after_id: str) -> Page:
+        """The page just above `after_id` (min_id): contiguous, so no gap is ever left."""
+        return self._page({"min_id": after_id})
+
+    def _page(self, extra: dict[str, str]) -> Page:
+        try:
+            body, response = self.client.json(
+                "GET", TIMELINE, params={**self._params, "limit": PAGE_SIZE, **extra}, scope=READ_SCOPE
+            )
+        except PlatformError as error:
+            if error.status == 422:
+                raise FeedUnavailable(
+                    f"{error} (the instance lets only logged-in users read this timeline: "
+                    "set MASTODON_ACCESS_TOKEN to a token with read:statuses)"
+                ) from None
+            raise
+        if not isinstance(body, list):
+            raise PlatformError(
+                f"mastodon GET {TIMELINE} returned a {type(body).__name__} where a list of statuses was expected",
+                retryable=True,
+            )
+        return page_from(body, link_ids(response))
+
+    def _disabled_feeds(self) -> list[str]:
+        """Which of the wanted live feeds the instance reports as disabled (none if it does not say)."""
+        try:
+            instance, _ = self.client.json("GET", "/api/v2/instance")
+        except AuthError:
+            raise
+        except PlatformError as error:
+            log.info("mastodon: cannot read /api/v2/instance (%s); assuming the feed is on", error)
+            return []
+        access = (((instance or {}).get("configuration") or {}).get("timelines_access") or {}).get("live_feeds")
+        if not isinstance(access, dict):
+            return []
+        return [feed for feed in FEEDS[self.timeline] if access.get(feed) == "disabled"]
+
+    def to_post(self, record: dict[str, Any]) -> Post:
+        """A status as a post; a boost is the booster's post of the original's text, with `repost_of` set."""
+        shown = record.get("reblog") or record
+        content = parse_html(shown.get("content") or "")
+        text = content.text
+        if shown.get("spoiler_text"):
+            text = f"{shown['spoiler_text']}\n\n{text}".strip()
+        return parse_post(
+            {
+                "id": record.get("id"),
+                "created_at": record.get("created_at"),
+                "text": text,
+                "author": self._author(record.get("account")),
+                "media": [self._media(item) for item in shown.get("media_attachments") or []],
+                "urls": content.links,
+                "repost_of": record["reblog"].get("id") if record.get("reblog") else None,
+                "reply_to": record.get("in_reply_to_id"),
+                "url": record.get("url") or record.get("uri"),
+                "lang": record.get("language"),
+            }
+        )
+
+    def _author(self, account: Any) -> dict[str, Any]:
+        if not isinstance(account, dict):
+            raise RecordError("status has no account object")
+        avatar = account.get("avatar_static") or account.get("avatar") or ""
+        author = {
+            "id": account.get("id"),
+            "handle": account.get("acct"),
+            "display_name": account.get("display_name"),
+            "created_at": account.get("created_at"),
+            "posts_count": account.get("statuses_count"),
+            "followers_count": account.get("followers_count"),
+            "following_count": account.get("following_count"),
+            "default_avatar": avatar.endswith("/missing.png") if avatar else None,
+            "url": account.get("url"),
+        }
+        admin = self._admin_account(str(account.get("id")))
+        if admin and admin.get("created_at"):
+            # the public account's created_at is rounded to midnight; the admin record is exact
+            author["created_at"] = admin["created_at"]
+        return author
+
+    def _admin_account(self, account_id: str) -> dict[str, Any] | None:
+        """The admin view of an account (exact creation time), cached; None when not available."""
+        if account_id not in self._admin_accounts:
+            if not self._enrich:
+                return None
+            try:
+                body, _ = self.client.json(
+                    "GET", f"/api/v1/admin/accounts/{quote(account_id, safe='')}", scope=ENRICH_SCOPE
+                )
+            except AuthError as error:
+                self._enrich = False
+                self.notice(f"{error}. Accounts are no longer enriched from the admin API.")
+                return None
+            except PlatformError as error:
+                log.info("mastodon: account %s not enriched: %s", account_id, error)
+                return None
+            self._admin_accounts[account_id] = body if isinstance(body, dict) else {}
+        return self._admin_accounts[account_id]
+
+    def _media(self, item: Any) -> dict[str, Any]:
+        if not isinstance(item, dict):
+            raise RecordError("a media attachment is not an object")
+        url = item.get("url") or item.get("remote_url") or ""
+        sha256 = phash = None
+        if self._hasher is not None and url and item.get("type") == "image":
+            sha256, phash = self._hasher.hashes(url)
+        return {"url": url, "sha256": sha256, "phash": phash, "blurhash": item.get("blurhash")}
+
+
+class MastodonEnforcer:
+    """Suspends (type=suspend) or disables logins (type=disable) through the admin API, and undoes them."""
+
+    def __init__(self, client: HttpClient, notify_account: bool = True) -> None:
+        self.client = client
+        self.notify_account = notify_account
+
+    def act(self, action: Action, account_id: str, reason: str, idempotency_key: str) -> ActionResult:
+        """Carry out `action`; remote accounts get a clear unsupported result for disable/enable."""
+        return attempt(action, account_id, lambda: self._send(action, account_id, reason))
+
+    def _send(self, action: Action, account_id: str, reason: str) -> str:
+        path = f"/api/v1/admin/accounts/{quote(account_id, safe='')}"
+        if action in (Action.REQUIRE_VERIFICATION, Action.LIFT_VERIFICATION):
+            self._require_local(path, action)
+        if action in (Action.SUSPEND, Action.REQUIRE_VERIFICATION):
+            kind = "suspend" if action is Action.SUSPEND else "disable"
+            form = {"type": kind, "text": reason, "send_email_notification": "true" if self.notify_account else "false"}
+            self.client.request("POST", f"{path}/action", data=form, scope=ACT_SCOPE)
+            return "suspended" if kind == "suspend" else "login disabled until an admin re-enables it"
+        undo = "unsuspend" if action is Action.UNSUSPEND else "enable"
+        self.client.request("POST", f"{path}/{undo}", scope=ACT_SCOPE)
+        return "unsuspended" if undo == "unsuspend" else "login enabled again"
+
+    def _require_local(self, path: str, action: Action) -> None:
+        """Refuse disable/enable on a remote account: Mastodon has no login to block there."""
+        try:
+            account, _ = self.client.json("GET", path, scope=ENRICH_SCOPE)
+        except AuthError as error:
+            log.info("mastodon: cannot tell whether %s is remote (%s); sending anyway", path, error)
+            return
+        domain = account.get("domain") if isinstance(account, dict) else None
+        if domain:
+            verb = "disable" if action is Action.REQUIRE_VERIFICATION else "re-enable"
+            raise Unsupported(
+                f"@{account.get('username')}@{domain} is a remote account: Mastodon can only {verb} "
+                "the login of local accounts; suspend it instead (that works for remote accounts)"
+            )

@@ -1,0 +1,179 @@
+"""A fake Slack Web API on 127.0.0.1 and a signed-request client, for offline tests that speak the protocol."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+
+
+@dataclass
+class Call:
+    """One Web API request the bot made."""
+
+    method: str
+    params: dict[str, Any]
+    at: float
+
+
+class FakeSlack(ThreadingHTTPServer):
+    """Records Web API calls and answers like Slack; `script` queues special answers per method."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.calls: list[Call] = []
+        self.scripted: dict[str, deque[tuple[int, dict[str, str], dict[str, Any] | str]]] = {}
+        self.groups: dict[str, list[str]] = {}
+        self.uploads: dict[str, bytes] = {}
+        self._ts = 1700000000
+        self.lock = threading.Lock()
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        """The base URL to give the bot as SLACK_API_URL."""
+        return f"http://127.0.0.1:{self.server_port}/api/"
+
+    def script(self, method: str, status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None):
+        """Answer the next call of `method` this way instead of the default."""
+        self.scripted.setdefault(method, deque()).append((status, headers or {}, body))
+
+    def of(self, method: str) -> list[Call]:
+        """The calls of one method so far."""
+        with self.lock:
+            return [call for call in self.calls if call.method == method]
+
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any] | str]:
+        with self.lock:
+            self.calls.append(Call(method, params, time.monotonic()))
+            if self.scripted.get(method):
+                return self.scripted[method].popleft()
+            self._ts += 1
+            ts = f"{self._ts}.000100"
+        if method == "auth.test":
+            return 200, {}, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Mods",
+                             "user": "chorus", "url": "https://mods.slack.com/"}
+        if method == "chat.postMessage":
+            return 200, {}, {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {"ts": ts}}
+        if method == "chat.update":
+            return 200, {}, {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method == "chat.postEphemeral":
+            return 200, {}, {"ok": True, "message_ts": ts}
+        if method == "views.open":
+            return 200, {}, {"ok": True, "view": {"id": "V1"}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{ts.replace('.', '')}"
+            return 200, {}, {"ok": True, "file_id": file_id,
+                             "upload_url": f"http://127.0.0.1:{self.server_port}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = json.loads(params["files"])
+            return 200, {}, {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+        if method == "usergroups.users.list":
+            users = self.groups.get(params.get("usergroup", ""))
+            return 200, {}, {"ok": True, "users": users} if users is not None else {"ok": False,
+                                                                                    "error": "no_such_subteam"}
+        return 200, {}, {"ok": False, "error": "unknown_method"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeSlack
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _handle(self) -> None:
+        parts = urlsplit(self.path)
+        if parts.path.startswith("/upload/"):  # the file host of files_upload_v2's second step
+            with self.server.lock:
+                self.server.uploads[parts.path.removeprefix("/upload/")] = self.rfile.read(
+                    int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"OK")
+            return
+        params: dict[str, Any] = dict(parse_qsl(parts.query))
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        if raw:
+            params |= json.loads(raw) if "json" in (self.headers.get("Content-Type") or "") else dict(parse_qsl(raw))
+        status, headers, body = self.server.answer(parts.path.removeprefix("/api/"), params)
+        data = (json.dumps(body) if isinstance(body, dict) else body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json" if isinstance(body, dict) else "text/html")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = _handle
+    do_POST = _handle
+
+
+class SlackClient:
+    """Sends what Slack sends an app: signed block_actions, view_submission and slash-command requests."""
+
+    def __init__(self, url: str, signing_secret: str) -> None:
+        self.url = url
+        self.signing_secret = signing_secret
+
+    def signed(self, body: str, timestamp: int | None = None, secret: str | None = None) -> httpx.Response:
+        """POST `body` with Slack's v0 signature headers."""
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        digest = hmac.new((secret or self.signing_secret).encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+        return httpx.post(self.url, content=body, timeout=10, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": "v0=" + digest.hexdigest()})
+
+    @staticmethod
+    def click_body(action_id: str, value: str, user: str, message_ts: str, channel: str = "CMOD") -> str:
+        """The form body of a block_actions request for one button press on a message."""
+        payload = {
+            "type": "block_actions", "api_app_id": "A1", "team": {"id": "T1"}, "trigger_id": "1.2.trigger",
+            "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
+            "channel": {"id": channel, "name": "moderation"}, "message": {"ts": message_ts, "type": "message"},
+            "response_url": "https://hooks.slack.invalid/actions/1",
+            "actions": [{"type": "button", "action_id": action_id, "block_id": "decide", "value": value,
+                         "action_ts": "1700000000.1"}],
+        }
+        return urlencode({"payload": json.dumps(payload)})
+
+    def click(self, action_id: str, value: str, user: str, message_ts: str) -> httpx.Response:
+        """Press a button."""
+        return self.signed(self.click_body(action_id, value, user, message_ts))
+
+    def submit(self, view: dict[str, Any], user: str, values: dict[str, Any]) -> httpx.Response:
+        """Submit a modal the bot opened, with these state values."""
+        payload = {"type": "view_submission", "api_app_id": "A1", "team": {"id": "T1"},
+                   "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+                   "view": {**view, "id": "V1", "state": {"values": values}}}
+        return self.signed(urlencode({"payload": json.dumps(payload)}))
+
+    def command(self, text: str, user: str) -> httpx.Response:
+        """Run `/chorus text`."""
+        return self.signed(urlencode({"command": "/chorus", "text": text, "user_id": user, "team_id": "T1",
+                                      "channel_id": "CMOD", "trigger_id": "1.2.t",
+                                      "response_url": "https://hooks.slack.invalid/commands/1"}))
+
+
+def wait_for(condition: Any, timeout: float = 5.0) -> Any:
+    """Poll `condition` until it returns something truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {getattr(condition, '__name__', condition)}")

@@ -1,0 +1,107 @@
+"""The whole bot as a user runs it: `bot.py run` polls a fake Mastodon, posts the campaign's card to a
+fake Slack, and a moderator's signed Suspend click reaches Mastodon's admin API, once per account."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from handlers import ids
+from storage import Store
+from tests.conftest import ROOT, SIGNING_SECRET
+from tests.platform_server import FakePlatform, Reply, Timeline, recorded_statuses
+from tests.slack_fakes import SlackClient, wait_for
+
+CAMPAIGN = "<p>Candidate X is the ONLY one who will fix healthcare. Vote X on March 3! {tag}</p>"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _timeline(now: datetime) -> list[dict]:
+    """The recorded real statuses re-dated into the last hour, plus six new accounts posting one text."""
+    organic = recorded_statuses()
+    for minutes, status in enumerate(organic):
+        status["created_at"] = (now - timedelta(minutes=55 - minutes)).isoformat().replace("+00:00", "Z")
+    top = int(organic[0]["id"])
+    campaign = []
+    for index in range(6):
+        status = copy.deepcopy(organic[-1])
+        account = status["account"]
+        account.update(id=f"9000{index}", username=f"voter{index}", acct=f"voter{index}", followers_count=1,
+                       created_at=(now - timedelta(days=2)).strftime("%Y-%m-%dT00:00:00.000Z"),
+                       avatar="https://mastodon.example/avatars/original/missing.png",
+                       url=f"https://mastodon.example/@voter{index}")
+        status.update(id=str(top + 1 + index), content=CAMPAIGN.format(tag=["#VoteX", "", "!!"][index % 3]),
+                      created_at=(now - timedelta(minutes=20 - index)).isoformat().replace("+00:00", "Z"),
+                      media_attachments=[], reblog=None)
+        campaign.append(status)
+    return sorted(organic + campaign, key=lambda s: int(s["id"]), reverse=True)
+
+
+@pytest.fixture
+def mastodon() -> Iterator[FakePlatform]:
+    platform = FakePlatform()
+    platform.route("GET", "/api/v1/timelines/public", Timeline(_timeline(datetime.now(UTC)), page_size=10))
+    for index in range(6):
+        platform.route("POST", f"/api/v1/admin/accounts/9000{index}/action", Reply(200, {}))
+    yield platform
+    platform.close()
+
+
+def test_a_mastodon_campaign_is_carded_in_slack_and_suspended_on_mastodon(tmp_path: Path, mastodon, fake_slack):
+    port = _free_port()
+    config = tmp_path / "chorus.toml"
+    config.write_text(
+        f'[storage]\npath = "chorus.db"\n[source]\nkind = "mastodon"\npoll_seconds = 0.5\n'
+        f'[mastodon]\nbase_url = "{mastodon.url}"\nhash_media = false\n'
+        f'[slack]\nchannel = "CMOD"\nmoderators = ["UMOD1"]\nport = {port}\nsend_interval_seconds = 0.0\n'
+    )
+    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-e2e", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": fake_slack.url, "MASTODON_ACCESS_TOKEN": "mastodon-e2e-token"}
+    bot = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "run", "--config", str(config)], cwd=tmp_path,
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        def campaign_card():
+            return next((c for c in fake_slack.of("chat.postMessage") if "Candidate X" in json.dumps(c.params)), None)
+
+        card = wait_for(campaign_card, timeout=30)
+        buttons = [element for block in card.params["blocks"] if block["type"] == "actions"
+                   for element in block["elements"]]
+        suspend = next(button for button in buttons if button["action_id"] == ids.SUSPEND_ALL)
+        assert "@voter0" in json.dumps(card.params["blocks"])
+        store = Store.open(tmp_path / "chorus.db")
+        card_ts = wait_for(lambda: store.cluster_view(suspend["value"]).message_ts, timeout=10)
+        slack = SlackClient(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET)
+        assert slack.click(ids.SUSPEND_ALL, suspend["value"], "UMOD1", card_ts).status_code == 200
+
+        def suspended() -> list:
+            return [r for r in mastodon.requests if r.method == "POST" and r.path.endswith("/action")]
+
+        actions = wait_for(lambda: len(suspended()) == 6 and suspended(), timeout=15)
+        assert sorted(r.path for r in actions) == [f"/api/v1/admin/accounts/9000{i}/action" for i in range(6)]
+        assert all(r.form()["type"] == "suspend" and r.headers["authorization"] == "Bearer mastodon-e2e-token"
+                   for r in actions)
+        stamp = wait_for(lambda: next((c for c in fake_slack.of("chat.update")
+                                       if "Suspended 6 accounts" in json.dumps(c.params)), None), timeout=15)
+        assert stamp.params["ts"] == card_ts
+        assert [e["event"] for e in store.audit_entries()].count("action_ok") == 6
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        _, stderr = bot.communicate(timeout=30)
+    assert bot.returncode == 0, stderr
+    assert "mastodon-e2e-token" not in stderr and "xoxb-e2e" not in stderr
+    assert len([r for r in mastodon.requests if r.path.endswith("/action")]) == 6  # and never again
