@@ -1,6 +1,7 @@
-"""The content graph of indexed posts: exact text, image and link nodes joined by near-copy edges.
+"""The content graph of indexed posts: text and image nodes joined by near-copy edges.
 
-Each post hangs off the nodes of its content: its normalised text, its images' sha256 and pHash.
+Each post hangs off the nodes of its content: its normalised text (a short one keyed together
+with its canonical links), its images' sha256 and pHash.
 Nodes are joined when texts verify as near-copies (MinHash LSH candidates, rapidfuzz check) or
 pHashes are within a few bits, and when one post carries both a text and an image. Connected
 components are the content groups that scoring then judges. Adding posts touches only their own
@@ -13,9 +14,8 @@ MinHashed once, so campaign copies and organic repeats cost a dictionary lookup 
 from __future__ import annotations
 
 import hashlib
-import operator
 from collections.abc import Iterable
-from operator import attrgetter
+from operator import add, attrgetter
 
 import numpy as np
 
@@ -203,7 +203,7 @@ class ContentIndex:
             ids = list(map(_ID, fresh))
         post_texts = list(map(_TEXT, fresh))
         raw_texts = list(dict.fromkeys(post_texts))  # input order: the same nodes every run
-        texts = split_map(lambda part: list(map(normalize_text, part)), raw_texts, operator.add)
+        texts = split_map(lambda part: list(map(normalize_text, part)), raw_texts, add)
         new_nodes: list[int] = []
         new_texts: list[str] = []
         new_phash: list[int] = []
