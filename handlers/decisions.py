@@ -11,11 +11,10 @@ from collections.abc import Sequence
 
 from slack_sdk import WebClient
 
-from chorus.enforcement import carry_out
 from chorus.views import ClusterView
 from handlers.blocks import already_handled, cluster_card, undo_open
 from handlers.context import Chorus
-from platforms.base import UNDO_OF, Action
+from platforms.base import Action
 
 log = logging.getLogger("chorus.slack")
 
@@ -27,12 +26,26 @@ def tell(client: WebClient, channel: str | None, user_id: str, text: str) -> Non
 
 
 def refresh_card(chorus: Chorus, cluster_id: str) -> None:
-    """Re-render a cluster's card in place from what storage now says."""
+    """Re-render a cluster's card in place from what storage now says, and record which version Slack shows.
+
+    A failed update leaves the card stale in storage; `sync_stale_cards` tries it again.
+    """
     store = chorus.store
     view = store.cluster_view(cluster_id)
     if view and view.channel and view.message_ts:
         chorus.sender.call("chat.update", channel=view.channel, ts=view.message_ts,
                            **cluster_card(view, store.clock(), chorus.settings.undo_minutes))
+        store.mark_card_shown(cluster_id, view.card_version)
+
+
+def sync_stale_cards(chorus: Chorus) -> int:
+    """Update every card whose update was lost (a crash before it, or Slack failing); returns how many."""
+    stale = chorus.store.stale_cards()
+    for cluster_id in stale:
+        refresh_card(chorus, cluster_id)
+    if stale:
+        log.info("updated %d stale cards", len(stale))
+    return len(stale)
 
 
 def needs_second_moderator(chorus: Chorus, action: str, accounts: Sequence[str]) -> bool:
@@ -67,8 +80,7 @@ def execute(chorus: Chorus, decision_id: int, actor: str, only: Sequence[str] | 
     if decision.action == "dismiss":
         store.set_decision_status(decision_id, "done", actor)
     else:
-        results = carry_out(store, chorus.enforcer, decision_id, Action(decision.action),
-                            decision.accounts if only is None else only, decision.reason, actor)
+        results = chorus.enforcement.carry_out(decision_id, decision.accounts if only is None else only, actor)
         log.info("decision %d: %s on %d accounts, %d failed", decision_id, decision.action, len(results),
                  sum(not r.ok for r in results))
     refresh_card(chorus, cluster_id)
@@ -119,14 +131,5 @@ def undo(chorus: Chorus, client: WebClient, cluster: ClusterView, decision_id: i
         tell(client, cluster.channel, user_id, "This decision is already being undone.")
         return
     refresh_card(chorus, cluster.id)
-    reverse = UNDO_OF.get(Action(decision.action)) if decision.action != "dismiss" else None
-    if reverse is None:
-        store.record_decision(cluster.id, "reopen", [], user_id, reason=f"undo of decision {decision_id}",
-                              status="done")
-    else:
-        accounts = store.succeeded_accounts(decision_id)
-        undo_id = store.record_decision(cluster.id, str(reverse), accounts, user_id,
-                                        reason=f"undo of decision {decision_id}")
-        carry_out(store, chorus.enforcer, undo_id, reverse, accounts, f"undo of decision {decision_id}", user_id)
-    store.finish_undo(decision_id, user_id)
+    chorus.enforcement.undo(decision_id, user_id)
     refresh_card(chorus, cluster.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from chorus.models import Post
 
@@ -82,3 +82,21 @@ class Enforcer(Protocol):
     def act(self, action: Action, account_id: str, reason: str, idempotency_key: str) -> ActionResult:
         """Carry out `action` on `account_id` and say how it went."""
         ...
+
+
+@runtime_checkable
+class Reconciling(Protocol):
+    """An enforcer that can read back an account's moderation state, optional beside `Enforcer`.
+
+    Platforms without idempotency keys for moderation (Mastodon) would act twice if an action cut
+    short by a crash or a timeout were simply sent again; asking first makes the repeat safe.
+    """
+
+    def in_effect(self, action: Action, account_id: str) -> bool | None:
+        """Whether the account already is as `action` leaves it; None when the platform cannot tell."""
+        ...
+
+
+def in_effect(enforcer: Enforcer, action: Action, account_id: str) -> bool | None:
+    """Ask a `Reconciling` enforcer whether `action` already holds; None for enforcers that cannot tell."""
+    return enforcer.in_effect(action, account_id) if isinstance(enforcer, Reconciling) else None

@@ -146,7 +146,7 @@ class SlackClient:
             "channel": {"id": channel, "name": "moderation"}, "message": {"ts": message_ts, "type": "message"},
             "response_url": "https://hooks.slack.invalid/actions/1",
             "actions": [{"type": "button", "action_id": action_id, "block_id": "decide", "value": value,
-                         "action_ts": "1700000000.1"}],
+                         "action_ts": f"{time.time():.6f}"}],  # each real click has its own
         }
         return urlencode({"payload": json.dumps(payload)})
 
