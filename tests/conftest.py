@@ -132,9 +132,10 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 
 @contextmanager
-def running_bot(tmp_path: Path, fake_slack: FakeSlack, enforcer: Enforcer | None = None) -> Iterator[Harness]:
-    """The bot's Slack runtime serving HTTP on a free port, against the fake Slack."""
-    config = slack_config(tmp_path, fake_slack.url)
+def running_bot(tmp_path: Path, fake_slack: FakeSlack, enforcer: Enforcer | None = None,
+                **slack: object) -> Iterator[Harness]:
+    """The bot's Slack runtime serving HTTP on a free port, against the fake Slack; `slack` overrides settings."""
+    config = slack_config(tmp_path, fake_slack.url, **slack)
     store = Store.open(config.storage.path)
     runtime = SlackRuntime(config, store, enforcer or JsonlOutbox(config.source.outbox))
     runtime.start(port=0, host="127.0.0.1")
