@@ -25,27 +25,32 @@ def tell(client: WebClient, channel: str | None, user_id: str, text: str) -> Non
         client.chat_postEphemeral(channel=channel, user=user_id, text=text)
 
 
-def refresh_card(chorus: Chorus, cluster_id: str) -> None:
+def refresh_card(chorus: Chorus, cluster_id: str) -> bool:
     """Re-render a cluster's card in place from what storage now says, and record which version Slack shows.
 
-    A failed update leaves the card stale in storage; `sync_stale_cards` tries it again.
+    A failed update never stops the decision it reports on: the card stays stale in storage and
+    `sync_stale_cards` tries again. Returns whether Slack took the update.
     """
     store = chorus.store
     view = store.cluster_view(cluster_id)
-    if view and view.channel and view.message_ts:
+    if not (view and view.channel and view.message_ts):
+        return False
+    try:
         chorus.sender.call("chat.update", channel=view.channel, ts=view.message_ts,
                            **cluster_card(view, store.clock(), chorus.settings.undo_minutes))
-        store.mark_card_shown(cluster_id, view.card_version)
+    except Exception as error:
+        log.warning("card of %s not updated, will retry: %s: %s", cluster_id, type(error).__name__, error)
+        return False
+    store.mark_card_shown(cluster_id, view.card_version)
+    return True
 
 
 def sync_stale_cards(chorus: Chorus) -> int:
-    """Update every card whose update was lost (a crash before it, or Slack failing); returns how many."""
-    stale = chorus.store.stale_cards()
-    for cluster_id in stale:
-        refresh_card(chorus, cluster_id)
-    if stale:
-        log.info("updated %d stale cards", len(stale))
-    return len(stale)
+    """Update every card whose update was lost (a crash before it, or Slack failing); returns how many were."""
+    updated = sum(refresh_card(chorus, cluster_id) for cluster_id in chorus.store.stale_cards())
+    if updated:
+        log.info("updated %d stale cards", updated)
+    return updated
 
 
 def needs_second_moderator(chorus: Chorus, action: str, accounts: Sequence[str]) -> bool:

@@ -7,6 +7,11 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from chorus.models import Post
+from chorus.records import RecordError
+
+MALFORMED_RECORD = (ValueError, TypeError, AttributeError, KeyError, IndexError)
+"""What turning one platform record into a post may raise when a field has the wrong type or shape
+(`RecordError` is a ValueError): that record is skipped and named, the rest of the page is read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,12 @@ class FetchResult:
     exhausted: bool = True
     notices: list[str] = field(default_factory=list)
     """Problems the moderators must hear about once (a missing token scope, a disabled timeline)."""
+
+
+def skipped_record(where: str, error: Exception) -> Skipped:
+    """The `Skipped` entry for a record that raised one of `MALFORMED_RECORD`, its problem in one short line."""
+    problem = str(error) if isinstance(error, RecordError) else f"malformed: {type(error).__name__}: {error}"
+    return Skipped(where, problem[:300])
 
 
 class Source(Protocol):
