@@ -196,6 +196,7 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("http", "timeout_seconds"): (_positive, "a number of seconds > 0"),
     ("http", "retries"): (lambda v: v >= 0, "an integer >= 0"),
     ("http", "max_image_bytes"): (_positive, "a number of bytes > 0"),
+    ("http", "max_response_bytes"): (_positive, "a number of bytes > 0"),
     ("digest", "daily"): (lambda v: v == "" or _is_time(v), 'a time "HH:MM", or "" for none'),
     ("digest", "weekly"): (lambda v: v == "" or _is_weekly(v), 'a day and time like "mon 09:00", or "" for none'),
     ("digest", "timezone"): (lambda v: _is_zone(v), "an IANA time zone such as Europe/Berlin"),

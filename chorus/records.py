@@ -12,6 +12,14 @@ class RecordError(ValueError):
     """A post record that cannot be used; the message names the field and the problem."""
 
 
+MAX_TEXT_CHARS = 20_000
+"""Longer post text is cut here: detection, storage and cards need no more, and a hostile post gets no more."""
+MAX_ITEMS = 100
+"""Media and links kept per post."""
+MAX_FIELD_CHARS = 2_000
+"""Ids, handles, names and URLs longer than this are refused: no platform issues them."""
+
+
 def parse_time(value: Any, field_name: str) -> datetime:
     """Parse an RFC 3339 timestamp into an aware UTC datetime."""
     if not isinstance(value, str) or not value:
@@ -42,13 +50,19 @@ def _optional_str(value: Any, field_name: str) -> str | None:
         return None
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise RecordError(f"{field_name} must be a string, got {type(value).__name__}")
-    return str(value)
+    return _bounded(str(value), field_name)
 
 
 def _required_id(value: Any, field_name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
         raise RecordError(f"{field_name} is missing or not a string")
-    return str(value)
+    return _bounded(str(value), field_name)
+
+
+def _bounded(value: str, field_name: str) -> str:
+    if len(value) > MAX_FIELD_CHARS:
+        raise RecordError(f"{field_name} is {len(value):,} characters long, over the {MAX_FIELD_CHARS:,} allowed")
+    return value
 
 
 def parse_author(raw: Any) -> Author:
@@ -77,7 +91,7 @@ def _parse_media(raw: Any) -> tuple[Media, ...]:
     if not isinstance(raw, list):
         raise RecordError("media must be a list of objects")
     items = []
-    for index, item in enumerate(raw):
+    for index, item in enumerate(raw[:MAX_ITEMS]):
         if not isinstance(item, dict):
             raise RecordError(f"media[{index}] must be an object")
         items.append(
@@ -96,7 +110,7 @@ def _parse_urls(raw: Any) -> tuple[str, ...]:
         return ()
     if not isinstance(raw, list) or not all(isinstance(url, str) for url in raw):
         raise RecordError("urls must be a list of strings")
-    return tuple(raw)
+    return tuple(url[:MAX_FIELD_CHARS] for url in raw[:MAX_ITEMS])
 
 
 def parse_post(raw: Any) -> Post:
@@ -109,7 +123,7 @@ def parse_post(raw: Any) -> Post:
     return Post(
         id=_required_id(raw.get("id"), "id"),
         created_at=parse_time(raw.get("created_at"), "created_at"),
-        text=text,
+        text=text[:MAX_TEXT_CHARS],
         author=parse_author(raw.get("author")),
         media=_parse_media(raw.get("media")),
         urls=_parse_urls(raw.get("urls")),

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -30,7 +31,7 @@ SIGNATURE_MAX_AGE_SECONDS = 5 * 60
 CLOCK_SKEW_SECONDS = 60
 
 
-class ReplayGuard:
+class ReplayGuard(Middleware):
     """Global middleware: a signed request is accepted once; the same signature again is refused with 401.
 
     Bolt checks the signature and refuses one older than five minutes, but within those minutes a
@@ -43,7 +44,8 @@ class ReplayGuard:
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        """Refuse a signature seen before; remember this one (a Middleware subclass: no argument injection)."""
         signature = _header(req, "x-slack-signature")
         if not signature:
             return next()

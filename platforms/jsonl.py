@@ -19,6 +19,8 @@ from chorus.records import RecordError, parse_post
 from platforms.base import Action, ActionResult, FetchResult, Skipped
 
 SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json.gz")
+MAX_LINE_BYTES = 1_000_000
+"""A longer line is skipped without being held in memory whole: no real post needs a megabyte."""
 
 
 class SourceError(RuntimeError):
@@ -95,7 +97,17 @@ def read_records(path: Path, offset: int = 0, line_no: int = 0) -> Iterator[tupl
     with handle:
         try:
             handle.seek(offset)  # gzip seeks by decompressing forward; the source keeps readers open
-            for raw in handle:
+            while raw := handle.readline(MAX_LINE_BYTES + 1):
+                if len(raw) > MAX_LINE_BYTES:
+                    rest = _skip_rest_of_line(handle)
+                    if rest is None:
+                        return  # an oversized line still being written: judge it when it is whole
+                    length = len(raw) + rest
+                    line_no += 1
+                    offset += length
+                    problem = f"line of {length:,} bytes is over the {MAX_LINE_BYTES:,} byte limit"
+                    yield line_no, offset, Skipped(f"{path.name}:{line_no}", problem)
+                    continue
                 if not raw.endswith(b"\n"):
                     return  # a line still being written: read it next time, whole
                 line_no += 1
@@ -105,6 +117,16 @@ def read_records(path: Path, offset: int = 0, line_no: int = 0) -> Iterator[tupl
         except (EOFError, gzip.BadGzipFile, zlib.error) as error:
             problem = f"file is truncated or corrupt after line {line_no} ({error or 'unexpected end of data'})"
             yield line_no, offset, Skipped(f"{path.name}", problem)
+
+
+def _skip_rest_of_line(handle: IO[bytes]) -> int | None:
+    """Read past the end of an oversized line in bounded chunks; its remaining length, or None if it has no end yet."""
+    skipped = 0
+    while chunk := handle.readline(MAX_LINE_BYTES):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            return skipped
+    return None
 
 
 def _parse_line(raw: bytes, path: Path, line_no: int) -> object:

@@ -637,8 +637,12 @@ class Store:
     def search_posts(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
         """Recent posts matching `text` by full-text search, each with its author's handle and its clusters.
 
-        The query is quoted, so FTS syntax in what a moderator types is searched for, not interpreted.
+        The query is quoted, so FTS syntax in what a moderator types is searched for, not interpreted;
+        control and format characters (a NUL ends FTS's string early) are dropped first.
         """
+        text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+        if not text:
+            return []
         posts = list(self.db["posts"].search(text, columns=["id", "created_at", "author_id", "text"],
                                              order_by="created_at desc", limit=limit, quote=True))
         for post in posts:
