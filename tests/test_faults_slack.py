@@ -17,7 +17,7 @@ from tests.slack_fakes import wait_for
 def test_a_post_that_timed_out_after_slack_took_it_is_found_not_repeated(tmp_path, fake_slack):
     with running_bot(tmp_path, fake_slack, timeout_seconds=0.5) as bot:
         cid = seed_cluster(bot.store, "t", 3)
-        fake_slack.hold("chat.postMessage", after=True, seconds=1.0)  # posted, but the answer comes too late
+        fake_slack.hold("chat.postMessage", after=True, seconds=2.0)  # posted, but the answer comes too late
         assert bot.announce() == 1
         [card] = fake_slack.channel_messages("CMOD")
         assert bot.card_ts(cid) == card["ts"]
