@@ -130,8 +130,8 @@ class SlackRuntime:
                 if cluster_id:
                     refresh_card(self.chorus, cluster_id)
             sync_stale_cards(self.chorus)
-        except Exception:  # the periodic card sync and the next start try again
-            log.exception("recovery after restart did not finish")
+        except Exception as error:  # the periodic card sync and the next start try again
+            log.error("recovery after restart did not finish: %s: %s", type(error).__name__, error)
 
     def jobs(self, every_seconds: float) -> list[ScheduledJob]:
         """The Slack side's periodic job: cards whose update failed are updated once Slack answers again."""

@@ -26,30 +26,48 @@ def tell(client: WebClient, channel: str | None, user_id: str, text: str) -> Non
 
 
 def refresh_card(chorus: Chorus, cluster_id: str) -> bool:
-    """Re-render a cluster's card in place from what storage now says, and record which version Slack shows.
+    """Re-render a cluster's card in place from what storage now says; returns whether Slack took it.
 
     A failed update never stops the decision it reports on: the card stays stale in storage and
-    `sync_stale_cards` tries again. Returns whether Slack took the update.
+    `sync_stale_cards` tries again.
     """
+    try:
+        return _update_card(chorus, cluster_id)
+    except Exception as error:
+        log.warning("card of %s not updated, will retry: %s: %s", cluster_id, type(error).__name__, error)
+        return False
+
+
+def _update_card(chorus: Chorus, cluster_id: str) -> bool:
     store = chorus.store
     view = store.cluster_view(cluster_id)
     if not (view and view.channel and view.message_ts):
         return False
-    try:
-        chorus.sender.call("chat.update", channel=view.channel, ts=view.message_ts,
-                           **cluster_card(view, store.clock(), chorus.settings.undo_minutes))
-    except Exception as error:
-        log.warning("card of %s not updated, will retry: %s: %s", cluster_id, type(error).__name__, error)
-        return False
+    chorus.sender.call("chat.update", channel=view.channel, ts=view.message_ts,
+                       **cluster_card(view, store.clock(), chorus.settings.undo_minutes))
     store.mark_card_shown(cluster_id, view.card_version)
     return True
 
 
+class StaleCards(RuntimeError):
+    """Some cards could not be brought up to date; they stay stale and are tried at the next run."""
+
+
 def sync_stale_cards(chorus: Chorus) -> int:
-    """Update every card whose update was lost (a crash before it, or Slack failing); returns how many were."""
-    updated = sum(refresh_card(chorus, cluster_id) for cluster_id in chorus.store.stale_cards())
+    """Update every card whose update was lost (a crash before it, or Slack failing); returns how many were.
+
+    Failures are raised together once the others are done, so the job's fault is reported once.
+    """
+    updated, failures = 0, []
+    for cluster_id in chorus.store.stale_cards():
+        try:
+            updated += _update_card(chorus, cluster_id)
+        except Exception as error:  # the next card may go through
+            failures.append(f"{cluster_id}: {type(error).__name__}: {error}")
     if updated:
         log.info("updated %d stale cards", updated)
+    if failures:
+        raise StaleCards(f"{len(failures)} cards could not be updated (first: {failures[0]})")
     return updated
 
 
