@@ -79,13 +79,37 @@ def write_feed(path: Path, posts: int, campaigns: int, days: int, seed: int) -> 
 
 @dataclass
 class Poll:
-    """What one poll cost."""
+    """What one poll cost, and how much of it went to storing, detecting and recording clusters."""
 
     seconds: float
     rss_mb: float
     slack_writes: int
     fetched: int
     window: int
+    steps: dict[str, float]
+
+
+class StepTimer:
+    """Wraps a method of the poller's collaborators so each poll's time can be split by step."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+
+    def wrap(self, owner: object, name: str, step: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.spent[step] = self.spent.get(step, 0.0) + time.perf_counter() - started
+
+        setattr(owner, name, timed)
+
+    def take(self) -> dict[str, float]:
+        spent, self.spent = self.spent, {}
+        return spent
 
 
 def _rss_mb() -> float:
@@ -95,8 +119,8 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-def replay(feed: Path, total: int, days: int, poll_seconds: float, workdir: Path) -> list[Poll]:
-    """Poll the feed as `run` would, `poll_seconds` of simulated time per poll, and measure every poll."""
+def replay(feed: Path, total: int, days: int, poll_seconds: float, workdir: Path, hours: float) -> list[Poll]:
+    """Poll the feed as `run` would, `poll_seconds` of simulated time per poll, for `hours`; measure every poll."""
     fake = FakeSlack()
     from slack_sdk import WebClient
 
@@ -108,16 +132,23 @@ def replay(feed: Path, total: int, days: int, poll_seconds: float, workdir: Path
     store.clock = lambda: clock["now"]
     notifier = SlackNotifier(sender, "CMOD", 30, store.clock)
     poller = Poller(store, JsonlSource(feed), WindowIndex(), notifier, batch)
+    timer = StepTimer()
+    timer.wrap(store, "ingest", "store")
+    timer.wrap(poller.index, "add", "detect")
+    timer.wrap(poller.index, "clusters", "detect")
+    timer.wrap(store, "sync_clusters", "record")
+    timer.wrap(poller, "announce", "announce")
     measured = []
-    for number in range(polls_total):
+    for number in range(min(polls_total, math.ceil(hours * 3600 / poll_seconds))):
         clock["now"] = START + timedelta(seconds=(number + 1) * poll_seconds)
         writes_before = sum(len(fake.of(method)) for method in WRITES)
         started = time.perf_counter()
         stats = poller.poll_once()
         seconds = time.perf_counter() - started
         writes = sum(len(fake.of(method)) for method in WRITES) - writes_before
-        measured.append(Poll(seconds, _rss_mb(), writes, stats.fetched if stats else 0, len(poller.index)))
-        if number % 60 == 0:
+        measured.append(Poll(seconds, _rss_mb(), writes, stats.fetched if stats else 0, len(poller.index),
+                             timer.take()))
+        if number % 30 == 0:
             print(f"poll {number}/{polls_total}: {seconds:.2f}s, window {len(poller.index):,}, "
                   f"RSS {measured[-1].rss_mb:,.0f} MB, Slack writes {writes}", file=sys.stderr, flush=True)
         if stats is not None and stats.exhausted:
@@ -161,11 +192,13 @@ def report(args: argparse.Namespace, total: int, polls: list[Poll], gaps: list[f
         "# Load benchmark",
         "",
         f"    python bench/load.py --posts {args.posts} --campaigns {args.campaigns} --days {args.days} "
-        f"--poll-seconds {args.poll_seconds:g} --seed {args.seed}",
+        f"--poll-seconds {args.poll_seconds:g} --seed {args.seed}"
+        + (f" --hours {args.hours:g}" if args.hours != float("inf") else ""),
         "",
         f"Feed: {total:,} posts over {args.days} simulated day(s) ({args.posts:,} a day, "
         f"{args.campaigns} campaigns a day from `chorus.synthetic`, the rest organic chatter), replayed in "
-        f"{len(polls):,} polls of about {polls[0].fetched:,} posts, one per {args.poll_seconds:g} s of simulated "
+        f"{len(polls):,} polls ({len(polls) * args.poll_seconds / 3600:g} simulated hours) of about "
+        f"{polls[0].fetched:,} posts, one per {args.poll_seconds:g} s of simulated "
         f"time, through the real jsonl source, storage, detectors, send queue and Slack notifier (fake Slack on "
         f"127.0.0.1). Machine: 2 cores. Wall time {seconds / 60:.1f} min.",
         "",
@@ -186,6 +219,14 @@ def report(args: argparse.Namespace, total: int, polls: list[Poll], gaps: list[f
         "",
         "RSS (MB) at each simulated hour: " + ", ".join(f"{value:,.0f}" for value in hourly_rss),
         "",
+        "Where the time goes (median / p95 / max seconds per poll): " + ", ".join(
+            f"{step} {statistics.median(v):.2f} / {_pct(v, 0.95):.2f} / {max(v):.2f}"
+            for step in ("store", "detect", "record", "announce")
+            if (v := [p.steps.get(step, 0.0) for p in polls])),
+        "",
+        "Latency as the window fills (window posts: poll seconds): " + ", ".join(
+            f"{polls[i].window:,}: {polls[i].seconds:.2f}" for i in range(0, len(polls), max(1, len(polls) // 8))),
+        "",
         f"RSS at the end of day 1: {polls[min(len(polls), day_polls) - 1].rss_mb:,.0f} MB; at the end: "
         f"{polls[-1].rss_mb:,.0f} MB; peak {max(p.rss_mb for p in polls):,.0f} MB. Window at the end: "
         f"{polls[-1].window:,} posts (detection.window_hours = 24).",
@@ -200,6 +241,7 @@ def main() -> int:
     parser.add_argument("--campaigns", type=int, default=200, help="campaigns per simulated day")
     parser.add_argument("--days", type=int, default=2, help="simulated days (the second shows whether RSS is flat)")
     parser.add_argument("--poll-seconds", type=float, default=60.0)
+    parser.add_argument("--hours", type=float, default=float("inf"), help="stop after this much simulated time")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, help="write the Markdown report here")
     args = parser.parse_args()
@@ -208,7 +250,7 @@ def main() -> int:
         total = write_feed(feed, args.posts, args.campaigns, args.days, args.seed)
         print(f"feed: {total:,} posts", file=sys.stderr, flush=True)
         started = time.perf_counter()
-        polls = replay(feed, total, args.days, args.poll_seconds, Path(scratch))
+        polls = replay(feed, total, args.days, args.poll_seconds, Path(scratch), args.hours)
         seconds = time.perf_counter() - started
     text = report(args, total, polls, pacing(), seconds)
     print(text)
