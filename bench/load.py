@@ -139,7 +139,9 @@ def replay(feed: Path, total: int, days: int, poll_seconds: float, workdir: Path
     timer.wrap(store, "sync_clusters", "record")
     timer.wrap(poller, "announce", "announce")
     measured = []
-    for number in range(min(polls_total, math.ceil(hours * 3600 / poll_seconds))):
+    if hours * 3600 < days * 86400:
+        polls_total = math.ceil(hours * 3600 / poll_seconds)
+    for number in range(polls_total):
         clock["now"] = START + timedelta(seconds=(number + 1) * poll_seconds)
         writes_before = sum(len(fake.of(method)) for method in WRITES)
         started = time.perf_counter()
