@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 
 import orjson
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from chorus.config import Config, ConfigError, SourceConfig, load_config
 from chorus.console import ConsoleNotifier
 from chorus.digests import catch_up, digest_plans, post_due_digest
-from chorus.enforcement import resume_pending
 from chorus.evaluate import evaluate, format_report, read_labels
+from chorus.faults import FaultReporter
 from chorus.notify import Notifier
 from chorus.poller import Poller
 from chorus.retention import apply_retention
@@ -52,14 +53,22 @@ def _poller(config: Config, store: Store, notifier: Notifier) -> Poller:
     return Poller(store, build_source(config), WindowIndex(config.detection), notifier, config.source.batch_size)
 
 
+DIGEST_RETRY_MINUTES = 5
+"""How often a digest that failed is tried again, within its grace."""
+
+
 def housekeeping_jobs(config: Config, store: Store, notifier: Notifier) -> list[ScheduledJob]:
-    """The digest jobs (cron, in the configured time zone) and the daily retention job."""
+    """The digest jobs (cron, in the configured time zone, retried while one failed) and the daily retention job."""
     grace = int(config.digest.grace_minutes * 60)
+    plans = digest_plans(config.digest)
     jobs = [
         ScheduledJob(f"{plan.kind}-digest", plan.trigger, partial(post_due_digest, store, notifier, plan),
                      misfire_grace_seconds=grace)
-        for plan in digest_plans(config.digest)
+        for plan in plans
     ]
+    if plans:
+        jobs.append(ScheduledJob("digest-retry", IntervalTrigger(minutes=DIGEST_RETRY_MINUTES),
+                                 lambda: catch_up(store, notifier, plans, store.clock(), timedelta(seconds=grace))))
     jobs.append(ScheduledJob("retention", CronTrigger(hour=config.retention.hour, timezone=UTC),
                              partial(apply_retention, store, config.retention.days)))
     return jobs
@@ -71,23 +80,24 @@ def _slack_runtime(config: Config, store: Store) -> SlackRuntime | None:
         return None
     from handlers.app import SlackRuntime, check_slack_config  # Bolt and the chart stack load in Slack mode only
     check_slack_config(config)
-    enforcer = build_enforcer(config)
-    for result in resume_pending(store, enforcer):
-        log.info("resumed %s on %s: %s", result.action, result.account_id, "ok" if result.ok else result.detail)
-    return SlackRuntime(config, store, enforcer).start()
+    return SlackRuntime(config, store, build_enforcer(config)).start()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Poll the configured source, announce clusters, post digests and keep the database bounded, until stopped."""
     config = load_config(args.config)
-    store = Store.open(config.storage.path)
+    store = Store.open(config.storage.path, lock_timeout=config.storage.lock_timeout_seconds)
     slack = _slack_runtime(config, store)
     notifier: Notifier = slack.notifier if slack else ConsoleNotifier()
+    faults = FaultReporter(notifier.notice)
+    jobs = housekeeping_jobs(config, store, notifier) + (slack.jobs(config.source.poll_seconds) if slack else [])
     try:
-        catch_up(store, notifier, digest_plans(config.digest), store.clock(),
-                 timedelta(minutes=config.digest.grace_minutes))
-        run_polling(_poller(config, store, notifier), config.source.poll_seconds,
-                    housekeeping_jobs(config, store, notifier))
+        try:
+            catch_up(store, notifier, digest_plans(config.digest), store.clock(),
+                     timedelta(minutes=config.digest.grace_minutes))
+        except Exception as error:  # Slack down at start: the digest-retry job posts it later
+            faults.failed("digest catch-up", error)
+        run_polling(_poller(config, store, notifier), config.source.poll_seconds, jobs, faults=faults)
     finally:
         if slack:
             slack.stop()

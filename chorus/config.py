@@ -25,9 +25,10 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class StorageConfig:
-    """Where the SQLite database lives."""
+    """Where the SQLite database lives, and how long a write waits for another writer before failing."""
 
     path: str = "chorus.db"
+    lock_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ class SlackConfig:
 
     `two_person_threshold`: suspending more accounts than this needs a second moderator's approval.
     `undo_minutes`: how long a carried-out decision offers Undo. `send_interval_seconds`: the
-    pause between messages to one channel; `retry_backoff_seconds`: the first wait after a 5xx.
+    pause between messages to one channel; `retry_backoff_seconds`: the first wait after a 5xx;
+    `timeout_seconds`: how long one Web API call may take before it counts as failed.
     """
 
     channel: str = ""
@@ -62,6 +64,7 @@ class SlackConfig:
     undo_minutes: float = 30.0
     send_interval_seconds: float = 1.0
     retry_backoff_seconds: float = 1.0
+    timeout_seconds: float = 30.0
     policies: list[str] = field(default_factory=lambda: list(DEFAULT_POLICIES))
 
 
@@ -159,6 +162,7 @@ def _is_zone(value: str) -> bool:
 
 
 CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
+    ("storage", "lock_timeout_seconds"): (_positive, "a number of seconds > 0"),
     ("source", "kind"): (
         lambda v: v in {"jsonl", "mastodon", "discourse", "http_json"},
         "one of jsonl, mastodon, discourse, http_json",
@@ -170,6 +174,7 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("slack", "undo_minutes"): (lambda v: v >= 0, "a number of minutes >= 0"),
     ("slack", "send_interval_seconds"): (lambda v: v >= 0, "a number of seconds >= 0"),
     ("slack", "retry_backoff_seconds"): (_positive, "a number of seconds > 0"),
+    ("slack", "timeout_seconds"): (_positive, "a number of seconds > 0"),
     ("slack", "policies"): (lambda v: len(v) > 0, "a non-empty list of policy tags"),
     ("mastodon", "timeline"): (lambda v: v in {"public", "local", "remote"}, "public, local or remote"),
     ("mastodon", "backfill_pages"): (_positive, "an integer > 0"),
@@ -191,6 +196,7 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("http", "timeout_seconds"): (_positive, "a number of seconds > 0"),
     ("http", "retries"): (lambda v: v >= 0, "an integer >= 0"),
     ("http", "max_image_bytes"): (_positive, "a number of bytes > 0"),
+    ("http", "max_response_bytes"): (_positive, "a number of bytes > 0"),
     ("digest", "daily"): (lambda v: v == "" or _is_time(v), 'a time "HH:MM", or "" for none'),
     ("digest", "weekly"): (lambda v: v == "" or _is_weekly(v), 'a day and time like "mon 09:00", or "" for none'),
     ("digest", "timezone"): (lambda v: _is_zone(v), "an IANA time zone such as Europe/Berlin"),

@@ -1,8 +1,13 @@
-"""Scheduled digests: when each is due, catching up a missed one once, and never posting one twice."""
+"""Scheduled digests: when each is due, catching up a missed one once, and never posting one twice.
+
+A digest counts as posted only once it reached the channel: one that failed (Slack down at 09:00)
+or was cut short by a crash is tried again, by `catch_up`, until its grace runs out.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,6 +18,8 @@ from chorus.notify import Notifier
 from storage import Store
 
 log = logging.getLogger("chorus.digest")
+_posting = threading.Lock()
+"""The scheduled job and the retry job may fire together: one digest is posted at a time."""
 
 
 @dataclass(frozen=True)
@@ -51,10 +58,12 @@ def last_fire_time(plan: DigestPlan, now: datetime) -> datetime | None:
 
 def post_digest(store: Store, notifier: Notifier, plan: DigestPlan, period_end: datetime) -> bool:
     """Post the digest of the period ending at `period_end`, unless it was posted already."""
-    if not store.claim_digest(plan.kind, period_end):
-        log.info("%s digest for %s was posted already", plan.kind, period_end.isoformat())
-        return False
-    notifier.digest(store.digest(period_end - plan.period, period_end))
+    with _posting:
+        if not store.start_digest(plan.kind, period_end):
+            log.info("%s digest for %s was posted already", plan.kind, period_end.isoformat())
+            return False
+        notifier.digest(store.digest(period_end - plan.period, period_end))
+        store.finish_digest(plan.kind, period_end)
     log.info("posted the %s digest for the period ending %s", plan.kind, period_end.isoformat())
     return True
 
@@ -66,7 +75,10 @@ def post_due_digest(store: Store, notifier: Notifier, plan: DigestPlan) -> bool:
 
 
 def catch_up(store: Store, notifier: Notifier, plans: list[DigestPlan], now: datetime, grace: timedelta) -> int:
-    """On start, post each digest whose last run was missed within `grace` — once, however many were missed."""
+    """Post each digest whose last run was missed or failed within `grace` — once, however many were missed.
+
+    Run on start, and between scheduled runs so a digest Slack refused is posted when Slack is back.
+    """
     posted = 0
     for plan in plans:
         fired = last_fire_time(plan, now)

@@ -19,5 +19,6 @@ class Notifier(Protocol):
         ...
 
     def notice(self, text: str) -> None:
-        """Tell the moderators about a platform problem they should know of (a disabled timeline, a missing scope)."""
+        """Tell the moderators something they should know of: a platform problem (a disabled timeline, a missing
+        scope) or a failing job and its recovery. Must not block on the channel it reports to."""
         ...

@@ -20,6 +20,10 @@ from storage import Store
 log = logging.getLogger("chorus.poll")
 
 
+class AnnounceError(RuntimeError):
+    """Some cards could not be posted; they stay in the outbox for the next poll."""
+
+
 @dataclass(frozen=True, slots=True)
 class PollStats:
     """What one poll did, for its log line and for callers that loop until the source is drained."""
@@ -46,12 +50,18 @@ class Poller:
         self.batch_size = batch_size
         self.stop = stop or threading.Event()
         self._warmed = False
+        self._window_detected = True
 
     def warm(self) -> None:
-        """Load the detection window from storage, so a restart sees what it saw before."""
+        """Load the detection window from storage, so a restart sees what it saw before.
+
+        The loaded posts are detected once more at the next poll even if it brings nothing new:
+        a run stopped between storing a batch and recording its clusters must not lose them.
+        """
         newest = self.store.newest_post_time()
         if newest is not None:
             self.index.add(self.store.posts_since(newest - timedelta(hours=self.index.settings.window_hours)))
+            self._window_detected = False
         self._warmed = True
 
     def poll_once(self) -> PollStats | None:
@@ -65,19 +75,20 @@ class Poller:
         batch = self.source.fetch(self.store.cursor(self.source.name), self.batch_size)
         for skipped in batch.skipped:
             log.warning("skipped %s: %s", skipped.where, skipped.problem)
+        new = self.store.ingest(self.source.name, batch.posts, batch.next_cursor, len(batch.skipped))
         for notice in batch.notices:
             log.warning("%s: %s", self.source.name, notice)
             self.notifier.notice(notice)
-        new = self.store.ingest(self.source.name, batch.posts, batch.next_cursor, len(batch.skipped))
         if self.stop.is_set():
             return None
         changed = 0
-        if batch.posts:
+        if batch.posts or not self._window_detected:
             self.index.add(batch.posts)
             clusters = self.index.clusters()
             if self.stop.is_set():
                 return None
             changed = self.store.sync_clusters(clusters)
+            self._window_detected = True
         notified = self.announce()
         stats = PollStats(len(batch.posts), new, len(batch.skipped), len(self.index), changed, notified,
                           time.perf_counter() - started, batch.exhausted)
@@ -88,17 +99,32 @@ class Poller:
         return stats
 
     def announce(self) -> int:
-        """Hand every new or grown cluster to the notifier and record that it was announced."""
+        """Hand every new or grown cluster to the notifier and record that it was announced.
+
+        The attempt is noted first, so a card posted just before a crash is found, not posted
+        again. One card Slack refuses does not hold back the others; it stays in the outbox and
+        the poll reports the failure.
+        """
         sent = 0
+        failures: list[str] = []
         for change in self.store.unnotified():
             if self.stop.is_set():
                 break
             view = self.store.cluster_view(change.cluster_id)
             if view is None:
                 continue
-            where = self.notifier.publish(view, change)
-            self.store.mark_notified(change.cluster_id, *where)
+            self.store.begin_announcement(change.cluster_id)
+            try:
+                where = self.notifier.publish(view, change)
+            except Exception as error:  # the next card may well go through; this one is retried next poll
+                log.warning("cluster %s not announced: %s: %s", change.cluster_id, type(error).__name__, error)
+                failures.append(f"{type(error).__name__}: {error}")
+                continue
+            self.store.mark_notified(change.cluster_id, *where, shown_version=view.card_version)
             sent += 1
+        if failures:
+            raise AnnounceError(f"{len(failures)} of {len(failures) + sent} cluster announcements failed "
+                                f"and will be retried (first: {failures[0]})")
         return sent
 
     def drain(self) -> list[PollStats]:

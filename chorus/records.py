@@ -9,6 +9,7 @@ and names the problem, so both paths give the same posts and the same errors.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -20,11 +21,20 @@ from chorus.models import Author, Media, Post
 _TYPED = msgspec.json.Decoder(Post)
 _ID, _AUTHOR_ID, _TZ = attrgetter("id"), attrgetter("author.id"), attrgetter("created_at.tzinfo")
 _AUTHOR_CREATED, _TIME_ZONE = attrgetter("author.created_at"), attrgetter("tzinfo")
+_TEXT, _HANDLE, _URLS, _MEDIA = attrgetter("text"), attrgetter("author.handle"), attrgetter("urls"), attrgetter("media")
 _UTC_ONLY = frozenset({UTC})
 
 
 class RecordError(ValueError):
     """A post record that cannot be used; the message names the field and the problem."""
+
+
+MAX_TEXT_CHARS = 20_000
+"""Longer post text is cut here: detection, storage and cards need no more, and a hostile post gets no more."""
+MAX_ITEMS = 100
+"""Media and links kept per post."""
+MAX_FIELD_CHARS = 2_000
+"""Ids, handles, names and URLs longer than this are refused: no platform issues them."""
 
 
 def parse_time(value: Any, field_name: str) -> datetime:
@@ -57,13 +67,19 @@ def _optional_str(value: Any, field_name: str) -> str | None:
         return None
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise RecordError(f"{field_name} must be a string, got {type(value).__name__}")
-    return str(value)
+    return _bounded(str(value), field_name)
 
 
 def _required_id(value: Any, field_name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
         raise RecordError(f"{field_name} is missing or not a string")
-    return str(value)
+    return _bounded(str(value), field_name)
+
+
+def _bounded(value: str, field_name: str) -> str:
+    if len(value) > MAX_FIELD_CHARS:
+        raise RecordError(f"{field_name} is {len(value):,} characters long, over the {MAX_FIELD_CHARS:,} allowed")
+    return value
 
 
 def parse_author(raw: Any) -> Author:
@@ -92,7 +108,7 @@ def _parse_media(raw: Any) -> tuple[Media, ...]:
     if not isinstance(raw, list):
         raise RecordError("media must be a list of objects")
     items = []
-    for index, item in enumerate(raw):
+    for index, item in enumerate(raw[:MAX_ITEMS]):
         if not isinstance(item, dict):
             raise RecordError(f"media[{index}] must be an object")
         items.append(
@@ -111,7 +127,7 @@ def _parse_urls(raw: Any) -> tuple[str, ...]:
         return ()
     if not isinstance(raw, list) or not all(isinstance(url, str) for url in raw):
         raise RecordError("urls must be a list of strings")
-    return tuple(raw)
+    return tuple(url[:MAX_FIELD_CHARS] for url in raw[:MAX_ITEMS])
 
 
 def parse_post(raw: Any) -> Post:
@@ -124,7 +140,7 @@ def parse_post(raw: Any) -> Post:
     return Post(
         id=_required_id(raw.get("id"), "id"),
         created_at=parse_time(raw.get("created_at"), "created_at"),
-        text=text,
+        text=text[:MAX_TEXT_CHARS],
         author=parse_author(raw.get("author")),
         media=_parse_media(raw.get("media")),
         urls=_parse_urls(raw.get("urls")),
@@ -136,17 +152,15 @@ def parse_post(raw: Any) -> Post:
 
 
 def _plain(post: Post) -> bool:
-    """Whether a typed decode needs none of `parse_post`'s refusals or conversions (empty ids, offsets)."""
-    created = post.author.created_at
-    return (post.created_at.tzinfo is UTC and (created is None or created.tzinfo is UTC)
-            and post.id != "" and post.author.id != "")
+    """Whether a typed decode needs none of `parse_post`'s refusals, bounds or conversions."""
+    return _all_plain([post])
 
 
 def decode_post(line: bytes) -> Post:
     """One JSON line as a `Post`; raises `orjson.JSONDecodeError` or `RecordError` naming the problem."""
     try:
         post = _TYPED.decode(line)
-    except msgspec.MsgspecError:
+    except (msgspec.MsgspecError, RecursionError):  # orjson names the problem (and bounds the depth)
         return parse_post(orjson.loads(line))
     return post if _plain(post) else parse_post(orjson.loads(line))
 
@@ -155,7 +169,7 @@ def decode_plain_lines(block: bytes) -> list[Post] | None:
     """Every line of `block` as a `Post` in one typed pass, or None when any line needs `decode_post`."""
     try:
         posts = _TYPED.decode_lines(block)
-    except msgspec.MsgspecError:
+    except (msgspec.MsgspecError, RecursionError):
         return None
     return posts if len(posts) == block.count(b"\n") and _all_plain(posts) else None
 
@@ -164,7 +178,11 @@ def _all_plain(posts: list[Post]) -> bool:
     """`_plain` for a whole block, each test a C-level pass (attrgetter, map) rather than a call a post."""
     created = filter(None, map(_AUTHOR_CREATED, posts))
     return (all(map(_ID, posts)) and all(map(_AUTHOR_ID, posts)) and set(map(_TZ, posts)) <= _UTC_ONLY
-            and set(map(_TIME_ZONE, created)) <= _UTC_ONLY)
+            and set(map(_TIME_ZONE, created)) <= _UTC_ONLY
+            and max(map(len, map(_TEXT, posts)), default=0) <= MAX_TEXT_CHARS
+            and max(map(len, chain(map(_ID, posts), map(_AUTHOR_ID, posts), map(_HANDLE, posts),
+                                   chain.from_iterable(map(_URLS, posts)))), default=0) <= MAX_FIELD_CHARS
+            and max(map(len, chain(map(_URLS, posts), map(_MEDIA, posts))), default=0) <= MAX_ITEMS)
 
 
 def format_time(value: datetime | None) -> str | None:

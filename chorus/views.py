@@ -53,6 +53,8 @@ class ClusterView:
     decisions: list[DecisionView] = field(default_factory=list)
     channel: str | None = None
     message_ts: str | None = None
+    card_version: int = 0
+    """Bumped by every change a card shows; a card is up to date when Slack shows this version."""
 
     @property
     def severity(self) -> str:
@@ -68,6 +70,8 @@ class ClusterChange:
     kind: str  # "new" or "grown"
     added_accounts: list[str]
     added_posts: int
+    earlier_attempt: datetime | None = None
+    """When an earlier announcement of this change began and never finished: it may have reached Slack."""
 
 
 @dataclass(frozen=True, slots=True)

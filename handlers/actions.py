@@ -6,7 +6,9 @@ then hands the slow work to the decision workflow.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -17,9 +19,29 @@ from handlers.blocks import already_handled, review_modal
 from handlers.context import Chorus
 from handlers.middleware import Moderators, decision_guard
 
+log = logging.getLogger("chorus.slack")
+
 WHOLE_CLUSTER = {ids.SUSPEND_ALL: "suspend", ids.REQUIRE_VERIFICATION: "require_verification", ids.DISMISS: "dismiss"}
 FOLLOW_UPS = {ids.APPROVE: decisions.approve, ids.CANCEL_REQUEST: decisions.cancel, ids.RETRY: decisions.retry,
               ids.UNDO: decisions.undo}
+
+
+@contextmanager
+def told_if_failed(client: WebClient, context: BoltContext) -> Iterator[None]:
+    """After `ack()`, an error (a locked or full database, Slack failing) is told to the moderator, not swallowed.
+
+    Whatever was recorded before the error stands and is finished on the next start.
+    """
+    try:
+        yield
+    except Exception as error:
+        log.exception("handling a click by %s failed", context.get("user_id"))
+        try:
+            decisions.tell(client, context["cluster"].channel, context["user_id"],
+                           f"Chorus could not finish this ({type(error).__name__}). The card shows what was done; "
+                           "try again in a moment.")
+        except Exception:  # Slack itself may be what failed
+            log.warning("could not tell %s that their click failed", context.get("user_id"))
 
 
 def _whole_cluster(chorus: Chorus, action: str) -> Callable[..., None]:
@@ -27,7 +49,8 @@ def _whole_cluster(chorus: Chorus, action: str) -> Callable[..., None]:
         """Suspend, require verification for, or dismiss every account on the card."""
         ack()
         cluster = context["cluster"]
-        decisions.decide(chorus, client, cluster, context["user_id"], action, [a.id for a in cluster.accounts])
+        with told_if_failed(client, context):
+            decisions.decide(chorus, client, cluster, context["user_id"], action, [a.id for a in cluster.accounts])
 
     return act_on_all
 
@@ -37,7 +60,8 @@ def _follow_up(chorus: Chorus, step: Callable[..., None]) -> Callable[..., None]
         """Approve, cancel, retry or undo the decision the button names."""
         ack()
         if context["decision_id"] is not None:
-            step(chorus, client, context["cluster"], context["decision_id"], context["user_id"])
+            with told_if_failed(client, context):
+                step(chorus, client, context["cluster"], context["decision_id"], context["user_id"])
 
     return on_decision
 

@@ -1,7 +1,9 @@
 """The Slack runtime: the Bolt app, its listeners, the send queue and notifier, and how Slack reaches us.
 
 Socket Mode when SLACK_APP_TOKEN is set (no public URL needed); otherwise HTTP on `slack.port`
-with Bolt's `/slack/events` (signatures checked by Bolt, stale ones refused) and `/healthz`.
+with Bolt's `/slack/events` (signatures checked by Bolt, stale and replayed ones refused) and `/healthz`.
+On start, decisions the last run left half done are finished and stale cards brought up to date,
+in the background so Slack is answered meanwhile.
 """
 
 from __future__ import annotations
@@ -13,15 +15,19 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
 from chorus.config import Config, ConfigError
+from chorus.enforcement import Enforcement
+from chorus.runner import ScheduledJob
 from handlers import actions, commands, views
 from handlers.context import Chorus
-from handlers.middleware import Moderators
+from handlers.decisions import refresh_card, sync_stale_cards
+from handlers.middleware import Moderators, ReplayGuard
 from handlers.notifier import SlackNotifier
 from handlers.send_queue import SendQueue
 from platforms.base import Enforcer
@@ -46,12 +52,14 @@ def check_slack_config(config: Config) -> None:
 def web_client(config: Config) -> WebClient:
     """A Web API client for the bot token, at SLACK_API_URL when set (GovSlack, tests)."""
     base_url = config.secrets.slack_api_url or WebClient.BASE_URL
-    return WebClient(token=config.secrets.slack_bot_token, base_url=base_url.rstrip("/") + "/")
+    return WebClient(token=config.secrets.slack_bot_token, base_url=base_url.rstrip("/") + "/",
+                     timeout=config.slack.timeout_seconds)  # type: ignore[arg-type]  # urllib takes a float
 
 
 def build_app(chorus: Chorus, client: WebClient, signing_secret: str, moderators: Moderators) -> App:
-    """The Bolt app with every listener registered in one place."""
+    """The Bolt app with every listener registered in one place, behind the replay guard."""
     app = App(client=client, signing_secret=signing_secret)
+    app.middleware(ReplayGuard())
     for module in (actions, views, commands):
         module.register(app, chorus, moderators)
     return app
@@ -86,7 +94,7 @@ class SlackRuntime:
         client = web_client(config)
         self.config = config
         self.sender = SendQueue(client, config.slack.send_interval_seconds, config.slack.retry_backoff_seconds)
-        self.chorus = Chorus(store, enforcer, config.slack, self.sender)
+        self.chorus = Chorus(store, Enforcement(store, enforcer), config.slack, self.sender)
         moderators = Moderators(config.slack.moderators, config.slack.moderator_group, client)
         self.app = build_app(self.chorus, client, config.secrets.slack_signing_secret, moderators)
         self.notifier = SlackNotifier(self.sender, config.slack.channel, config.slack.undo_minutes, store.clock,
@@ -94,6 +102,7 @@ class SlackRuntime:
         self.server: WSGIServer | None = None
         self.socket_mode: SocketModeHandler | None = None
         self._serving: threading.Thread | None = None
+        self._recovery: threading.Thread | None = None
 
     @property
     def port(self) -> int:
@@ -101,22 +110,51 @@ class SlackRuntime:
         return self.server.server_port if self.server else 0
 
     def start(self, port: int | None = None, host: str = "0.0.0.0") -> SlackRuntime:  # noqa: S104 (Slack must reach us)
-        """Connect over Socket Mode, or serve HTTP on `port` (default slack.port) in a background thread."""
+        """Connect over Socket Mode, or serve HTTP on `port` (default slack.port); then recover in the background.
+
+        The half-done decisions are read before any listener can start one of its own.
+        """
+        interrupted = self.chorus.enforcement.interrupted()
+        self._recovery = threading.Thread(target=self.recover, args=(interrupted,), name="slack-recovery",
+                                          daemon=True)
+        self._serve(port, host)
+        self._recovery.start()
+        return self
+
+    def recover(self, interrupted: list[int]) -> None:
+        """Finish the decisions a crash interrupted and bring every stale card up to date."""
+        enforcement = self.chorus.enforcement
+        try:
+            for decision_id in enforcement.resume(interrupted):
+                cluster_id = self.chorus.store.decision_cluster(decision_id)
+                if cluster_id:
+                    refresh_card(self.chorus, cluster_id)
+            sync_stale_cards(self.chorus)
+        except Exception as error:  # the periodic card sync and the next start try again
+            log.error("recovery after restart did not finish: %s: %s", type(error).__name__, error)
+
+    def jobs(self, every_seconds: float) -> list[ScheduledJob]:
+        """The Slack side's periodic job: cards whose update failed are updated once Slack answers again."""
+        return [ScheduledJob("card-sync", IntervalTrigger(seconds=every_seconds),
+                             lambda: sync_stale_cards(self.chorus))]
+
+    def _serve(self, port: int | None, host: str) -> None:
         if self.config.secrets.slack_app_token:
             self.socket_mode = SocketModeHandler(self.app, self.config.secrets.slack_app_token)
             self.socket_mode.connect()
             log.info("connected to Slack over Socket Mode")
-            return self
+            return
         self.server = make_server(host, self.config.slack.port if port is None else port,
                                   wsgi_routes(self.app), server_class=_ThreadingWSGIServer,
                                   handler_class=_QuietHandler)
         self._serving = threading.Thread(target=self.server.serve_forever, name="slack-http", daemon=True)
         self._serving.start()
         log.info("listening for Slack on http://%s:%d%s (health: %s)", host, self.port, EVENTS_PATH, HEALTH_PATH)
-        return self
 
     def stop(self) -> None:
         """Stop taking requests and send what is queued (the store belongs to the caller)."""
+        if self._recovery and self._recovery.is_alive():
+            self._recovery.join(timeout=10)
         if self.socket_mode:
             self.socket_mode.close()
         if self.server:

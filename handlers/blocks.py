@@ -8,6 +8,7 @@ platform (post text, handles, reasons) is escaped, so a post containing `<!chann
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,9 +56,16 @@ UNDO_ACTIONS = {"unsuspend", "lift_verification", "reopen"}
 
 # -- text helpers ---------------------------------------------------------------------------------
 
+INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+"""Control characters, zero-width spaces and direction overrides: they hide or reorder what a moderator reads."""
+
+
 def escape(text: str) -> str:
-    """Escape Slack's control characters, so platform text can never mention, link or break formatting."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape Slack's control characters, so platform text can never mention, link or break formatting.
+
+    Invisible controls and direction overrides are dropped, so a handle cannot read backwards on a card.
+    """
+    return INVISIBLE.sub("", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from handlers import ids
-from handlers.blocks import cluster_card, digest_message, not_a_moderator
+from handlers.blocks import cluster_card, digest_message, escape, not_a_moderator
 from handlers.context import Chorus
 from handlers.middleware import Moderators
 from handlers.replies import HELP, USAGE, lookup_reply, pending_reply, search_reply, usage
@@ -24,6 +24,8 @@ from storage import Store
 log = logging.getLogger("chorus.slack")
 
 PERIOD = re.compile(r"^(\d{1,3})([hd])$")
+MAX_COMMAND_CHARS = 500
+"""Longer `/chorus` text is refused: no lookup needs it, and it would only load the database."""
 
 
 def lookup(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
@@ -32,7 +34,7 @@ def lookup(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
         return usage("`lookup` needs a handle or an account id.")
     account = store.find_account(argument)
     if account is None:
-        return usage(f"No account `{argument[:60]}` in the Chorus database.")
+        return usage(f"No account `{escape(argument[:60])}` in the Chorus database.")
     return lookup_reply(account, store.account_clusters(account["id"]), store.account_decisions(account["id"]),
                         store.account_posts(account["id"]))
 
@@ -41,7 +43,7 @@ def cluster(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
     """`cluster ID`: the card, read-only."""
     view = store.cluster_view(argument) if argument else None
     if view is None:
-        return usage(f"No cluster `{argument[:60]}`." if argument else "`cluster` needs a cluster id (c-…).")
+        return usage(f"No cluster `{escape(argument[:60])}`." if argument else "`cluster` needs a cluster id (c-…).")
     return cluster_card(view, store.clock(), chorus.settings.undo_minutes, with_buttons=False)
 
 
@@ -56,7 +58,7 @@ def stats(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
     """`stats [24h|7d]`: the digest of the period."""
     match = PERIOD.match(argument or "24h")
     if match is None or int(match[1]) == 0:
-        return usage(f"`stats` takes a period such as 24h or 7d, not `{argument[:20]}`.")
+        return usage(f"`stats` takes a period such as 24h or 7d, not `{escape(argument[:20])}`.")
     hours = int(match[1]) * (24 if match[2] == "d" else 1)
     until = store.clock()
     return digest_message(store.digest(until - timedelta(hours=hours), until))
@@ -88,10 +90,12 @@ SUBCOMMANDS: dict[str, Callable[[Store, str, Chorus], dict[str, Any]]] = {
 
 def answer(chorus: Chorus, text: str) -> dict[str, Any]:
     """The reply to `/chorus TEXT`."""
+    if len(text) > MAX_COMMAND_CHARS:
+        return usage(f"That is {len(text):,} characters; lookups take at most {MAX_COMMAND_CHARS}.")
     verb, _, argument = text.strip().partition(" ")
     handler = SUBCOMMANDS.get(verb.lower())
     if handler is None:
-        return usage(f"Unknown sub-command `{verb[:30]}`." if verb else "Which lookup?")
+        return usage(f"Unknown sub-command `{escape(verb[:30])}`." if verb else "Which lookup?")
     return handler(chorus.store, argument.strip(), chorus)
 
 

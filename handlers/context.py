@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chorus.config import SlackConfig
+from chorus.enforcement import Enforcement
 from handlers.send_queue import SendQueue
-from platforms.base import Enforcer
 from storage import Store
 
 
 @dataclass(frozen=True)
 class Chorus:
-    """The bot's side of a listener: storage, the platform, the settings, and the channel writer."""
+    """The bot's side of a listener: storage, the platform's enforcement, the settings, and the channel writer."""
 
     store: Store
-    enforcer: Enforcer
+    enforcement: Enforcement
     settings: SlackConfig
     sender: SendQueue

@@ -11,11 +11,10 @@ from collections.abc import Sequence
 
 from slack_sdk import WebClient
 
-from chorus.enforcement import carry_out
 from chorus.views import ClusterView
 from handlers.blocks import already_handled, cluster_card, undo_open
 from handlers.context import Chorus
-from platforms.base import UNDO_OF, Action
+from platforms.base import Action
 
 log = logging.getLogger("chorus.slack")
 
@@ -26,13 +25,50 @@ def tell(client: WebClient, channel: str | None, user_id: str, text: str) -> Non
         client.chat_postEphemeral(channel=channel, user=user_id, text=text)
 
 
-def refresh_card(chorus: Chorus, cluster_id: str) -> None:
-    """Re-render a cluster's card in place from what storage now says."""
+def refresh_card(chorus: Chorus, cluster_id: str) -> bool:
+    """Re-render a cluster's card in place from what storage now says; returns whether Slack took it.
+
+    A failed update never stops the decision it reports on: the card stays stale in storage and
+    `sync_stale_cards` tries again.
+    """
+    try:
+        return _update_card(chorus, cluster_id)
+    except Exception as error:
+        log.warning("card of %s not updated, will retry: %s: %s", cluster_id, type(error).__name__, error)
+        return False
+
+
+def _update_card(chorus: Chorus, cluster_id: str) -> bool:
     store = chorus.store
     view = store.cluster_view(cluster_id)
-    if view and view.channel and view.message_ts:
-        chorus.sender.call("chat.update", channel=view.channel, ts=view.message_ts,
-                           **cluster_card(view, store.clock(), chorus.settings.undo_minutes))
+    if not (view and view.channel and view.message_ts):
+        return False
+    chorus.sender.call("chat.update", channel=view.channel, ts=view.message_ts,
+                       **cluster_card(view, store.clock(), chorus.settings.undo_minutes))
+    store.mark_card_shown(cluster_id, view.card_version)
+    return True
+
+
+class StaleCards(RuntimeError):
+    """Some cards could not be brought up to date; they stay stale and are tried at the next run."""
+
+
+def sync_stale_cards(chorus: Chorus) -> int:
+    """Update every card whose update was lost (a crash before it, or Slack failing); returns how many were.
+
+    Failures are raised together once the others are done, so the job's fault is reported once.
+    """
+    updated, failures = 0, []
+    for cluster_id in chorus.store.stale_cards():
+        try:
+            updated += _update_card(chorus, cluster_id)
+        except Exception as error:  # the next card may go through
+            failures.append(f"{cluster_id}: {type(error).__name__}: {error}")
+    if updated:
+        log.info("updated %d stale cards", updated)
+    if failures:
+        raise StaleCards(f"{len(failures)} cards could not be updated (first: {failures[0]})")
+    return updated
 
 
 def needs_second_moderator(chorus: Chorus, action: str, accounts: Sequence[str]) -> bool:
@@ -67,8 +103,7 @@ def execute(chorus: Chorus, decision_id: int, actor: str, only: Sequence[str] | 
     if decision.action == "dismiss":
         store.set_decision_status(decision_id, "done", actor)
     else:
-        results = carry_out(store, chorus.enforcer, decision_id, Action(decision.action),
-                            decision.accounts if only is None else only, decision.reason, actor)
+        results = chorus.enforcement.carry_out(decision_id, decision.accounts if only is None else only, actor)
         log.info("decision %d: %s on %d accounts, %d failed", decision_id, decision.action, len(results),
                  sum(not r.ok for r in results))
     refresh_card(chorus, cluster_id)
@@ -119,14 +154,5 @@ def undo(chorus: Chorus, client: WebClient, cluster: ClusterView, decision_id: i
         tell(client, cluster.channel, user_id, "This decision is already being undone.")
         return
     refresh_card(chorus, cluster.id)
-    reverse = UNDO_OF.get(Action(decision.action)) if decision.action != "dismiss" else None
-    if reverse is None:
-        store.record_decision(cluster.id, "reopen", [], user_id, reason=f"undo of decision {decision_id}",
-                              status="done")
-    else:
-        accounts = store.succeeded_accounts(decision_id)
-        undo_id = store.record_decision(cluster.id, str(reverse), accounts, user_id,
-                                        reason=f"undo of decision {decision_id}")
-        carry_out(store, chorus.enforcer, undo_id, reverse, accounts, f"undo of decision {decision_id}", user_id)
-    store.finish_undo(decision_id, user_id)
+    chorus.enforcement.undo(decision_id, user_id)
     refresh_card(chorus, cluster.id)

@@ -2,7 +2,8 @@
 
 Every decision listener runs behind `decision_guard`, so a handler starts with a known cluster
 in `context["cluster"]` and a moderator in `context["user_id"]`; anything else is refused with
-an ephemeral reply (an error in the modal for view submissions) and nothing happens.
+an ephemeral reply (an error in the modal for view submissions) and nothing happens. Before any
+listener, `ReplayGuard` refuses a signed request seen before.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, BoltResponse
+from slack_bolt import Ack, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -24,6 +26,48 @@ from handlers.context import Chorus
 log = logging.getLogger("chorus.slack")
 
 GROUP_CACHE_SECONDS = 60.0
+SIGNATURE_MAX_AGE_SECONDS = 5 * 60
+"""Bolt refuses signatures older than this; a replay guard needs to remember them only this long."""
+CLOCK_SKEW_SECONDS = 60
+
+
+class ReplayGuard(Middleware):
+    """Global middleware: a signed request is accepted once; the same signature again is refused with 401.
+
+    Bolt checks the signature and refuses one older than five minutes, but within those minutes a
+    captured request (a Suspend click, an Approve) could be sent again. Each signature is kept
+    until its timestamp is older than Bolt accepts. Socket Mode requests carry no signature.
+    """
+
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self.now = now
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        """Refuse a signature seen before; remember this one (a Middleware subclass: no argument injection)."""
+        signature = _header(req, "x-slack-signature")
+        if not signature:
+            return next()
+        try:
+            stamp = float(_header(req, "x-slack-request-timestamp"))
+        except ValueError:
+            stamp = self.now()
+        now = self.now()
+        with self._lock:
+            for seen, expires in list(self._seen.items()):
+                if expires < now:
+                    del self._seen[seen]
+            if signature in self._seen:
+                log.warning("refused a replayed Slack request (signature seen at %s)", stamp)
+                return BoltResponse(status=401, body="replayed request")
+            self._seen[signature] = max(stamp, now) + SIGNATURE_MAX_AGE_SECONDS + CLOCK_SKEW_SECONDS
+        return next()
+
+
+def _header(req: BoltRequest, name: str) -> str:
+    values = req.headers.get(name) or []
+    return (values[0] if isinstance(values, list | tuple) else str(values)) if values else ""
 
 
 class Moderators:
@@ -67,7 +111,8 @@ def refuse(ack: Ack, body: dict[str, Any], client: WebClient, text: str) -> Bolt
 def _cluster_ref(body: dict[str, Any]) -> str:
     if body.get("type") == "view_submission":
         return body["view"].get("private_metadata", "")
-    return body["actions"][0].get("value", "")
+    action = (body.get("actions") or [{}])[0]
+    return action.get("value", "") if isinstance(action, dict) else ""
 
 
 def decision_guard(chorus: Chorus, moderators: Moderators) -> list[Callable[..., Any]]:

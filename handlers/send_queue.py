@@ -3,6 +3,11 @@
 At most one message per `interval` seconds per channel (Slack allows about one a second), a 429
 waits exactly the Retry-After Slack sent, a 5xx or a dropped connection is retried with
 exponential backoff, and nothing is dropped: a message is either sent or its caller is told.
+
+Slack has no idempotency key for chat.postMessage, and a timeout, a 5xx or a crash can hide a
+post that went through. A message sent with `post_once` carries a marker in its metadata; after
+such an ambiguous failure (or when the caller knows an earlier attempt was cut short) the channel
+is searched for the marker first, and the message found is returned instead of posting a copy.
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ log = logging.getLogger("chorus.slack.send")
 MAX_BACKOFF_SECONDS = 60.0
 UPLOAD = "files_upload_v2"
 """Not a Web API method but slack_sdk's three-step upload; queued like one so it is paced and retried."""
+MARKER_EVENT = "chorus_message"
+"""The metadata event type of messages posted with `post_once`; the marker is its payload's `marker`."""
+CLOCK_SKEW_SECONDS = 600.0
+"""How far before an earlier attempt the channel is searched, for clocks that disagree with Slack's."""
+SEARCH_PAGES = 10
+"""Pages of 200 messages searched for an earlier copy; older ones cannot be one."""
 
 
 class SendQueueClosed(RuntimeError):
@@ -35,7 +46,10 @@ class SendQueueClosed(RuntimeError):
 class _Outgoing:
     method: str
     payload: dict[str, Any]
-    result: Future[SlackResponse] = field(default_factory=Future)
+    result: Future[Any] = field(default_factory=Future)
+    marker: str | None = None
+    maybe_posted_since: float | None = None
+    """Wall-clock time of the first attempt that may have been posted; None until one might have."""
 
 
 class SendQueue:
@@ -51,17 +65,30 @@ class SendQueue:
         self._worker = threading.Thread(target=self._run, name="slack-send-queue", daemon=True)
         self._worker.start()
 
-    def submit(self, method: str, **payload: Any) -> Future[SlackResponse]:
+    def submit(self, method: str, **payload: Any) -> Future[Any]:
         """Queue a Web API call (e.g. "chat.postMessage") and return a future of Slack's response."""
-        if self._closing.is_set():
-            raise SendQueueClosed("the Slack send queue is closed")
-        outgoing = _Outgoing(method, payload)
-        self._pending.put(outgoing)
-        return outgoing.result
+        return self._enqueue(_Outgoing(method, payload))
 
-    def call(self, method: str, **payload: Any) -> SlackResponse:
+    def call(self, method: str, **payload: Any) -> Any:
         """Queue a call and wait for it: the poller needs a new card's ts before it moves on."""
         return self.submit(method, **payload).result()
+
+    def post_once(self, marker: str, earlier_attempt: float | None = None, **payload: Any) -> Any:
+        """chat.postMessage at most once per `marker`, and wait for it; returns Slack's answer or the earlier copy.
+
+        `earlier_attempt` (a Unix time) says a previous attempt began then and may have gone
+        through, so the channel is searched before posting. The answer of a message found there
+        has `"found": True`.
+        """
+        payload["metadata"] = {"event_type": MARKER_EVENT, "event_payload": {"marker": marker}}
+        return self._enqueue(_Outgoing("chat.postMessage", payload, marker=marker,
+                                       maybe_posted_since=earlier_attempt)).result()
+
+    def _enqueue(self, outgoing: _Outgoing) -> Future[Any]:
+        if self._closing.is_set():
+            raise SendQueueClosed("the Slack send queue is closed")
+        self._pending.put(outgoing)
+        return outgoing.result
 
     def close(self, timeout: float = 10.0) -> None:
         """Send what is queued (giving up after `timeout`), then stop the worker."""
@@ -80,30 +107,85 @@ class SendQueue:
             except Exception as error:  # the caller decides; the worker must keep serving others
                 outgoing.result.set_exception(error)
 
-    def _send(self, outgoing: _Outgoing) -> SlackResponse:
+    def _send(self, outgoing: _Outgoing) -> Any:
         channel = str(outgoing.payload.get("channel", ""))
         failures = 0
         while True:
-            pause = self._last_sent.get(channel, float("-inf")) + self.interval - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            try:
-                if outgoing.method == UPLOAD:
-                    return self.client.files_upload_v2(**outgoing.payload)
-                return self.client.api_call(outgoing.method, json=outgoing.payload)
-            except SlackApiError as error:
-                delay = self._retry_delay(error.response, failures)
-                if delay is None:
-                    raise
-            except (URLError, ConnectionError, TimeoutError) as error:
-                delay = min(self.backoff * 2 ** failures, MAX_BACKOFF_SECONDS)
-                log.warning("%s to %s: %s", outgoing.method, channel, error)
-            finally:
-                self._last_sent[channel] = time.monotonic()
+            if outgoing.maybe_posted_since is not None:
+                try:
+                    earlier = self._find_earlier_copy(outgoing)
+                except SlackApiError as error:
+                    delay = self._retry_delay(error.response, failures)
+                    if delay is None:
+                        log.warning("cannot look for an earlier copy of %s in %s (%s; the app needs the "
+                                    "channels:history or groups:history scope): posting it, perhaps twice",
+                                    outgoing.marker, channel, error.response.get("error"))
+                        outgoing.maybe_posted_since = None
+                        continue
+                except (URLError, ConnectionError, TimeoutError) as error:
+                    delay = min(self.backoff * 2 ** failures, MAX_BACKOFF_SECONDS)
+                    log.warning("looking for %s in %s: %s", outgoing.marker, channel, error)
+                else:
+                    if earlier is not None:
+                        log.info("%s is already in %s (ts %s): not posted again", outgoing.marker, channel,
+                                 earlier["ts"])
+                        return earlier
+                    outgoing.maybe_posted_since = None
+                    continue
+            else:
+                pause = self._last_sent.get(channel, float("-inf")) + self.interval - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                attempted_at = time.time()
+                try:
+                    if outgoing.method == UPLOAD:
+                        return self.client.files_upload_v2(**outgoing.payload)
+                    return self.client.api_call(outgoing.method, json=outgoing.payload)
+                except SlackApiError as error:
+                    delay = self._retry_delay(error.response, failures)
+                    if delay is None:
+                        raise
+                    if error.response.status_code >= 500:
+                        self._maybe_posted(outgoing, attempted_at)
+                except (URLError, ConnectionError, TimeoutError) as error:
+                    delay = min(self.backoff * 2 ** failures, MAX_BACKOFF_SECONDS)
+                    log.warning("%s to %s: %s", outgoing.method, channel, error)
+                    self._maybe_posted(outgoing, attempted_at)
+                finally:
+                    self._last_sent[channel] = time.monotonic()
             failures += 1
             log.warning("%s to %s: retrying in %.2fs (attempt %d)", outgoing.method, channel, delay, failures + 1)
             if self._closing.wait(delay):
                 raise SendQueueClosed(f"{outgoing.method} not sent: shutting down")
+
+    @staticmethod
+    def _maybe_posted(outgoing: _Outgoing, attempted_at: float) -> None:
+        """After a failure that does not say whether Slack posted the message, look before posting again."""
+        if outgoing.marker is not None and outgoing.maybe_posted_since is None:
+            outgoing.maybe_posted_since = attempted_at
+
+    def _find_earlier_copy(self, outgoing: _Outgoing) -> dict[str, Any] | None:
+        """The channel's (or thread's) message carrying the outgoing marker, posted since the earlier attempt."""
+        channel = outgoing.payload["channel"]
+        thread_ts = outgoing.payload.get("thread_ts")
+        oldest = f"{max(0.0, (outgoing.maybe_posted_since or 0.0) - CLOCK_SKEW_SECONDS):.6f}"
+        cursor = None
+        for _ in range(SEARCH_PAGES):
+            if thread_ts:
+                page = self.client.conversations_replies(channel=channel, ts=thread_ts, oldest=oldest, limit=200,
+                                                         include_all_metadata=True, cursor=cursor)
+            else:
+                page = self.client.conversations_history(channel=channel, oldest=oldest, limit=200,
+                                                         include_all_metadata=True, cursor=cursor)
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if (metadata.get("event_type") == MARKER_EVENT
+                        and (metadata.get("event_payload") or {}).get("marker") == outgoing.marker):
+                    return {"ok": True, "channel": channel, "ts": message["ts"], "found": True}
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return None
 
     def _retry_delay(self, response: SlackResponse, failures: int) -> float | None:
         """How long to wait before retrying, or None when retrying cannot help (e.g. channel_not_found)."""

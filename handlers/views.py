@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from handlers import decisions, ids
+from handlers.actions import told_if_failed
 from handlers.context import Chorus
 from handlers.middleware import Moderators, decision_guard
 
@@ -41,7 +42,8 @@ def _submit_review(chorus: Chorus) -> Callable[..., Any]:
             ack(response_action="errors", errors={ids.POLICY_BLOCK: "Choose a policy."})
             return
         ack()
-        decisions.decide(chorus, client, cluster, context["user_id"], action, accounts, reason, policy)
+        with told_if_failed(client, context):
+            decisions.decide(chorus, client, cluster, context["user_id"], action, accounts, reason, policy)
 
     return submit_review
 

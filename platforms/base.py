@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from chorus.models import Post
+from chorus.records import RecordError
+
+MALFORMED_RECORD = (ValueError, TypeError, AttributeError, KeyError, IndexError)
+"""What turning one platform record into a post may raise when a field has the wrong type or shape
+(`RecordError` is a ValueError): that record is skipped and named, the rest of the page is read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,12 @@ class FetchResult:
     exhausted: bool = True
     notices: list[str] = field(default_factory=list)
     """Problems the moderators must hear about once (a missing token scope, a disabled timeline)."""
+
+
+def skipped_record(where: str, error: Exception) -> Skipped:
+    """The `Skipped` entry for a record that raised one of `MALFORMED_RECORD`, its problem in one short line."""
+    problem = str(error) if isinstance(error, RecordError) else f"malformed: {type(error).__name__}: {error}"
+    return Skipped(where, problem[:300])
 
 
 class Source(Protocol):
@@ -82,3 +93,21 @@ class Enforcer(Protocol):
     def act(self, action: Action, account_id: str, reason: str, idempotency_key: str) -> ActionResult:
         """Carry out `action` on `account_id` and say how it went."""
         ...
+
+
+@runtime_checkable
+class Reconciling(Protocol):
+    """An enforcer that can read back an account's moderation state, optional beside `Enforcer`.
+
+    Platforms without idempotency keys for moderation (Mastodon) would act twice if an action cut
+    short by a crash or a timeout were simply sent again; asking first makes the repeat safe.
+    """
+
+    def in_effect(self, action: Action, account_id: str) -> bool | None:
+        """Whether the account already is as `action` leaves it; None when the platform cannot tell."""
+        ...
+
+
+def in_effect(enforcer: Enforcer, action: Action, account_id: str) -> bool | None:
+    """Ask a `Reconciling` enforcer whether `action` already holds; None for enforcers that cannot tell."""
+    return enforcer.in_effect(action, account_id) if isinstance(enforcer, Reconciling) else None

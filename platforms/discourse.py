@@ -140,6 +140,24 @@ class DiscourseEnforcer:
         """Carry out `action` on the Discourse user `account_id`."""
         return attempt(action, account_id, lambda: self._send(action, account_id, reason))
 
+    def in_effect(self, action: Action, account_id: str) -> bool | None:
+        """Read the admin user: `suspended_till` and `active` say whether an action already holds."""
+        try:
+            user, _ = self.client.json("GET", f"/admin/users/{quote(account_id, safe='')}.json", scope=USER_SCOPE)
+        except PlatformError as error:
+            log.warning("discourse: cannot read the state of user %s (%s); it will be acted on again", account_id,
+                        error)
+            return None
+        if not isinstance(user, dict):
+            return None
+        if action in (Action.SUSPEND, Action.UNSUSPEND):
+            suspended = bool(user.get("suspended_till"))
+            return suspended if action is Action.SUSPEND else not suspended
+        active = user.get("active")
+        if not isinstance(active, bool):
+            return None
+        return not active if action is Action.REQUIRE_VERIFICATION else active
+
     def _send(self, action: Action, account_id: str, reason: str) -> str:
         path = f"/admin/users/{quote(account_id, safe='')}"
         if action is Action.SUSPEND:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from platforms.base import Action, ActionResult, Enforcer
+from platforms.base import Action, ActionResult, Enforcer, in_effect
 from platforms.http import PlatformError
 
 log = logging.getLogger(__name__)
@@ -82,3 +82,7 @@ class OnceOnly:
             if result.ok:
                 self.done.put(idempotency_key, result)
             return result
+
+    def in_effect(self, action: Action, account_id: str) -> bool | None:
+        """The wrapped enforcer's answer, when it can read the account's state back."""
+        return in_effect(self.enforcer, action, account_id)

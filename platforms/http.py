@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import orjson
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ class HttpSettings:
     max_wait_seconds: float = 120.0
     """The longest one call sleeps for a rate limit; a longer wait ends the call instead."""
     max_image_bytes: int = 5_000_000
+    max_response_bytes: int = 20_000_000
+    """A reply larger than this is refused unread: a hostile or broken platform cannot exhaust memory."""
 
 
 class PlatformError(Exception):
@@ -97,7 +100,7 @@ def _seconds_until(value: str, now: float) -> float | None:
 def error_text(response: httpx.Response) -> str:
     """The platform's own error sentence (Mastodon `error`, Discourse `errors`), else the body's start."""
     try:
-        body = response.json()
+        body = orjson.loads(response.content)
     except ValueError:
         return response.text[:200].strip()
     if isinstance(body, dict):
@@ -151,7 +154,7 @@ class HttpClient:
             if self._budget is not None:
                 self._budget.spend()
             try:
-                response = self._http.request(method, url, **kwargs)
+                response = self._bounded(self._http.build_request(method, url, **kwargs), where)
             except httpx.TransportError as error:
                 problem = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
                 continue
@@ -175,11 +178,33 @@ class HttpClient:
             retryable=True,
         )
 
+    def _bounded(self, request: httpx.Request, where: str) -> httpx.Response:
+        """Send `request` and read at most `max_response_bytes` of the reply; a larger one is a PlatformError."""
+        limit = self.settings.max_response_bytes
+        response = self._http.send(request, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            body = bytearray()
+            if not (declared.isdigit() and int(declared) > limit):
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > limit:
+                        break
+            if len(body) > limit or (declared.isdigit() and int(declared) > limit):
+                raise PlatformError(f"{where} returned more than {limit:,} bytes; the reply was refused unread")
+        finally:
+            response.close()
+        return httpx.Response(response.status_code, headers=response.headers, content=bytes(body), request=request)
+
     def json(self, method: str, url: str, *, scope: str = "", **kwargs: Any) -> tuple[Any, httpx.Response]:
-        """Send a request and decode its JSON body, naming the endpoint when the body is not JSON."""
+        """Send a request and decode its JSON body, naming the endpoint when the body is not JSON.
+
+        orjson refuses nesting deeper than 1024 levels with an error, where the standard library
+        would overflow the stack on a hostile reply.
+        """
         response = self.request(method, url, scope=scope, **kwargs)
         try:
-            return response.json(), response
+            return orjson.loads(response.content), response
         except ValueError:
             kind = response.headers.get("content-type", "no content type")
             raise PlatformError(

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from chorus.config import HttpJsonConfig
 from chorus.models import Post
 from chorus.records import RecordError, parse_post, parse_time
-from platforms.base import Action, ActionResult, FetchResult, Skipped
+from platforms.base import MALFORMED_RECORD, Action, ActionResult, FetchResult, Skipped, skipped_record
 from platforms.enforcing import attempt
 from platforms.http import AuthError, HttpClient, PlatformError, RateLimited
 from platforms.media import MediaHasher
@@ -112,8 +112,8 @@ class HttpJsonSource:
             for raw in fresh:
                 try:
                     posts.append(self._post(raw))
-                except RecordError as error:
-                    skipped.append(Skipped(f"http_json record {dig(raw, self._id_field())!r}", str(error)))
+                except MALFORMED_RECORD as error:
+                    skipped.append(skipped_record(f"http_json record {dig(raw, self._id_field())!r}", error))
         else:
             return FetchResult(posts, _encode(state), skipped, exhausted=False)
         return FetchResult(posts, _encode(state), skipped, exhausted=True)

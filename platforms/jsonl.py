@@ -22,6 +22,8 @@ from chorus.records import RecordError, decode_plain_lines, decode_post
 from platforms.base import Action, ActionResult, FetchResult, Skipped
 
 SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json.gz")
+MAX_LINE_BYTES = 1_000_000
+"""A longer line is skipped without being held in memory whole: no real post needs a megabyte."""
 
 
 class SourceError(RuntimeError):
@@ -148,8 +150,12 @@ def _read_ahead(blocks: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
         worker.join(timeout=1.0)
 
 
-def _line_blocks(path: Path, offset: int) -> Iterator[bytes]:
-    """Blocks of whole lines from `offset` (in decompressed bytes) on; a last unfinished line is held back."""
+def _line_blocks(path: Path, offset: int) -> Iterator[bytes | int]:
+    """Blocks of whole lines from `offset` (in decompressed bytes) on; a last unfinished line is held back.
+
+    A line longer than MAX_LINE_BYTES is never held whole: once it is past the limit only its
+    length is counted, and that length comes out in place of its bytes when the line ends.
+    """
     gz = path.name.endswith(".gz")
     try:
         handle = path.open("rb")
@@ -160,16 +166,26 @@ def _line_blocks(path: Path, offset: int) -> Iterator[bytes]:
             handle.seek(offset)
             offset = 0
         carry = b""
+        oversized = 0  # bytes of an over-long line passed over so far
         for raw in _read_ahead(_raw_blocks(handle, gz)) if gz else _raw_blocks(handle, gz):
             if offset:
                 skip = min(offset, len(raw))
                 raw, offset = raw[skip:], offset - skip
+            if oversized:
+                end = raw.find(b"\n")
+                if end < 0:
+                    oversized += len(raw)
+                    continue
+                yield oversized + end + 1
+                oversized, raw = 0, raw[end + 1:]
             cut = raw.rfind(b"\n") + 1
-            if not cut:
+            if cut:
+                yield carry + raw[:cut]
+                carry = raw[cut:]
+            else:
                 carry += raw
-                continue
-            yield carry + raw[:cut]
-            carry = raw[cut:]
+            if len(carry) > MAX_LINE_BYTES:
+                oversized, carry = len(carry), b""
 
 
 @dataclass(slots=True)
@@ -187,15 +203,26 @@ def read_blocks(path: Path, offset: int = 0, line_no: int = 0) -> Iterator[Recor
     """The records past `offset`, a block of lines at a time (see `read_records`)."""
     try:
         for block in _line_blocks(path, offset):
+            if isinstance(block, int):
+                line_no, offset = line_no + 1, offset + block
+                problem = f"line of {block:,} bytes is over the {MAX_LINE_BYTES:,} byte limit"
+                yield RecordBlock([line_no], [offset], [Skipped(f"{path.name}:{line_no}", problem)], plain=False)
+                continue
             ends = (np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + (offset + 1)).tolist()
-            posts = decode_plain_lines(block)
+            longest = max(end - start for start, end in zip([offset, *ends[:-1]], ends, strict=True))
+            posts = decode_plain_lines(block) if longest <= MAX_LINE_BYTES else None
             if posts is not None:
                 yield RecordBlock(range(line_no + 1, line_no + 1 + len(ends)), ends, posts, plain=True)
             else:
                 numbers, kept_ends, records = [], [], []
                 for index, (start, end) in enumerate(zip([offset, *ends[:-1]], ends, strict=True)):
                     raw = block[start - offset:end - offset]
-                    if raw.strip():
+                    if len(raw) > MAX_LINE_BYTES:
+                        numbers.append(line_no + index + 1)
+                        kept_ends.append(end)
+                        records.append(Skipped(f"{path.name}:{line_no + index + 1}",
+                                               f"line of {len(raw):,} bytes is over the {MAX_LINE_BYTES:,} byte limit"))
+                    elif raw.strip():
                         numbers.append(line_no + index + 1)
                         kept_ends.append(end)
                         records.append(_parse_line(raw, path, line_no + index + 1))

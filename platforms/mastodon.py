@@ -170,9 +170,7 @@ class MastodonSource(FeedSource):
             if not self._enrich:
                 return None
             try:
-                body, _ = self.client.json(
-                    "GET", f"/api/v1/admin/accounts/{quote(account_id, safe='')}", scope=ENRICH_SCOPE
-                )
+                body, _ = self.client.json("GET", _admin_path(account_id), scope=ENRICH_SCOPE)
             except AuthError as error:
                 self._enrich = False
                 self.notice(f"{error}. Accounts are no longer enriched from the admin API.")
@@ -193,6 +191,10 @@ class MastodonSource(FeedSource):
         return {"url": url, "sha256": sha256, "phash": phash, "blurhash": item.get("blurhash")}
 
 
+def _admin_path(account_id: str) -> str:
+    return f"/api/v1/admin/accounts/{quote(account_id, safe='')}"
+
+
 class MastodonEnforcer:
     """Suspends (type=suspend) or disables logins (type=disable) through the admin API, and undoes them."""
 
@@ -204,8 +206,22 @@ class MastodonEnforcer:
         """Carry out `action`; remote accounts get a clear unsupported result for disable/enable."""
         return attempt(action, account_id, lambda: self._send(action, account_id, reason))
 
+    def in_effect(self, action: Action, account_id: str) -> bool | None:
+        """Read the admin account: `suspended` and `disabled` say whether an action already holds."""
+        try:
+            account, _ = self.client.json("GET", _admin_path(account_id), scope=ENRICH_SCOPE)
+        except PlatformError as error:
+            log.warning("mastodon: cannot read the state of account %s (%s); it will be acted on again", account_id,
+                        error)
+            return None
+        flag = "suspended" if action in (Action.SUSPEND, Action.UNSUSPEND) else "disabled"
+        state = account.get(flag) if isinstance(account, dict) else None
+        if not isinstance(state, bool):
+            return None
+        return state if action in (Action.SUSPEND, Action.REQUIRE_VERIFICATION) else not state
+
     def _send(self, action: Action, account_id: str, reason: str) -> str:
-        path = f"/api/v1/admin/accounts/{quote(account_id, safe='')}"
+        path = _admin_path(account_id)
         if action in (Action.REQUIRE_VERIFICATION, Action.LIFT_VERIFICATION):
             self._require_local(path, action)
         if action in (Action.SUSPEND, Action.REQUIRE_VERIFICATION):

@@ -16,7 +16,7 @@ from typing import Any
 
 from chorus.models import Post
 from chorus.records import RecordError, parse_time
-from platforms.base import FetchResult, Skipped
+from platforms.base import MALFORMED_RECORD, FetchResult, Skipped, skipped_record
 from platforms.http import AuthError, PlatformError, RateLimited
 
 log = logging.getLogger(__name__)
@@ -132,8 +132,8 @@ class FeedSource:
         for record in records:
             try:
                 posts.append(self.to_post(record))
-            except RecordError as error:
-                skipped.append(Skipped(f"{self.name} record {record.get('id')!r}", str(error)))
+            except MALFORMED_RECORD as error:
+                skipped.append(skipped_record(f"{self.name} record {record.get('id')!r}", error))
         return FetchResult(posts, state.encode(), skipped, exhausted, self._take_notices())
 
     def _take_notices(self) -> list[str]:

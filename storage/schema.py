@@ -94,8 +94,39 @@ def _v4_one_active_decision(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v5_crash_recovery(db: sqlite_utils.Database) -> None:
+    """What a restart needs to finish interrupted work without repeating it.
+
+    `decisions.undoes` links an undo to the decision it reverses, so an interrupted undo resumes.
+    `clusters.card_version` counts changes to what a card shows (bumped by triggers on decisions
+    and actions, so no write path can forget it) and `card_shown_version` what Slack last showed:
+    a card behind its version is updated on restart. `clusters.announcing_since` and
+    `digests.started_at` mark a post to Slack under way, so a restart looks for it before posting again.
+    """
+    db["decisions"].add_column("undoes", int)
+    db["decisions"].create_index(["undoes"])
+    db["clusters"].add_column("card_version", int, not_null_default=0)
+    db["clusters"].add_column("card_shown_version", int, not_null_default=0)
+    db["clusters"].add_column("announcing_since", str)
+    db["digests"].add_column("started_at", str)
+    bump = "UPDATE clusters SET card_version = card_version + 1 WHERE id = {cluster}"
+    of_action = "(SELECT cluster_id FROM decisions WHERE id = NEW.decision_id)"
+    db.executescript(
+        f"""
+        CREATE TRIGGER card_changes_on_new_decision AFTER INSERT ON decisions
+        BEGIN {bump.format(cluster="NEW.cluster_id")}; END;
+        CREATE TRIGGER card_changes_on_decision_status AFTER UPDATE OF status, approved_by ON decisions
+        BEGIN {bump.format(cluster="NEW.cluster_id")}; END;
+        CREATE TRIGGER card_changes_on_new_action AFTER INSERT ON actions
+        BEGIN {bump.format(cluster=of_action)}; END;
+        CREATE TRIGGER card_changes_on_action_status AFTER UPDATE OF status, detail ON actions
+        BEGIN {bump.format(cluster=of_action)}; END;
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1_core_tables, _v2_post_search, _v3_digests, _v4_one_active_decision,
+    _v1_core_tables, _v2_post_search, _v3_digests, _v4_one_active_decision, _v5_crash_recovery,
 ]
 """Append only: migration N (1-based) takes a database from version N-1 to N."""
 

@@ -73,20 +73,24 @@ def _retry_while_locked(step: Callable[[], object], seconds: float = 30.0) -> No
 class Store:
     """The Chorus database. Open with `Store.open(path)`; tests pass a clock they control."""
 
-    def __init__(self, path: Path, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, path: Path, clock: Callable[[], datetime] = utcnow, lock_timeout: float = 30.0) -> None:
         self.path = path
         self.clock = clock
+        self.lock_timeout = lock_timeout
         self._local = threading.local()
         self._open: weakref.WeakSet[sqlite_utils.Database] = weakref.WeakSet()
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: str | Path, clock: Callable[[], datetime] = utcnow) -> Store:
-        """Open (creating if needed) and migrate the database at `path`, in WAL mode."""
+    def open(cls, path: str | Path, clock: Callable[[], datetime] = utcnow, lock_timeout: float = 30.0) -> Store:
+        """Open (creating if needed) and migrate the database at `path`, in WAL mode.
+
+        A writer waits up to `lock_timeout` seconds for another to finish before "database is locked".
+        """
         path = Path(path)
         if not path.parent.exists():
             raise StorageError(f"cannot open database {path}: folder {path.parent} does not exist")
-        store = cls(path, clock)
+        store = cls(path, clock, lock_timeout)
         try:
             _retry_while_locked(store.db.enable_wal)
             migrate(store.db)
@@ -99,13 +103,14 @@ class Store:
     def db(self) -> sqlite_utils.Database:
         """This thread's connection: the poller, scheduled jobs and Slack listeners each get their own.
 
-        SQLite in WAL mode lets them read concurrently while one writes; a writer waits up to 30 s.
+        SQLite in WAL mode lets them read concurrently while one writes; a writer waits `lock_timeout`.
         A connection is held only by its thread, so one that ends (an HTTP request's) frees it.
         """
         db = getattr(self._local, "db", None)
         if db is None:
             try:
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(self.path, timeout=self.lock_timeout, isolation_level=None,
+                                       check_same_thread=False)
             except sqlite3.DatabaseError as error:
                 raise StorageError(f"cannot open database {self.path}: {error}") from None
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -139,11 +144,13 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self.db.execute("COMMIT")
         except BaseException:
+            # a COMMIT that fails (disk full, I/O error) can leave the transaction open: every later
+            # write on this connection would then nest inside it, never commit, and hold the lock
             if self.db.conn.in_transaction:
                 self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     def now(self) -> str:
         """The store's clock as database text."""
@@ -286,8 +293,8 @@ class Store:
     def unnotified(self) -> list[ClusterChange]:
         """Clusters whose newest members no notification has covered yet: the notifier's outbox."""
         changes = []
-        for cluster_id, message_ts in self.db.execute(
-            "SELECT id, message_ts FROM clusters WHERE id IN "
+        for cluster_id, message_ts, announcing_since in self.db.execute(
+            "SELECT id, message_ts, announcing_since FROM clusters WHERE id IN "
             "(SELECT DISTINCT cluster_id FROM cluster_members WHERE notified = 0) ORDER BY flagged_at, id"
         ).fetchall():
             added_accounts = [row[0] for row in self.db.execute(
@@ -301,20 +308,47 @@ class Store:
             first = message_ts is None and not self.db.execute(
                 "SELECT 1 FROM cluster_members WHERE cluster_id = ? AND notified = 1 LIMIT 1", [cluster_id]
             ).fetchone()
-            changes.append(ClusterChange(cluster_id, "new" if first else "grown", added_accounts, added_posts))
+            changes.append(ClusterChange(cluster_id, "new" if first else "grown", added_accounts, added_posts,
+                                         from_db_time(announcing_since)))
         return changes
 
-    def mark_notified(self, cluster_id: str, channel: str | None = None, message_ts: str | None = None) -> None:
-        """Record that the cluster's current members were announced (and where the card lives)."""
+    def begin_announcement(self, cluster_id: str) -> None:
+        """Note that announcing the cluster's change to Slack has begun (kept from the first attempt).
+
+        If the process dies before `mark_notified`, the next attempt knows the card or reply may
+        already be in the channel and looks for it before posting again.
+        """
+        with self.atomic():
+            self.db.execute("UPDATE clusters SET announcing_since = coalesce(announcing_since, ?) WHERE id = ?",
+                            [self.now(), cluster_id])
+
+    def mark_notified(self, cluster_id: str, channel: str | None = None, message_ts: str | None = None,
+                      shown_version: int | None = None) -> None:
+        """Record that the cluster's current members were announced (where the card lives, which version it shows)."""
         with self.atomic():
             self.db.execute("UPDATE cluster_members SET notified = 1 WHERE cluster_id = ?", [cluster_id])
             accounts = self.db.execute(
                 "SELECT count(DISTINCT account_id) FROM cluster_members WHERE cluster_id = ?", [cluster_id]
             ).fetchone()[0]
-            update: dict[str, Any] = {"notified_accounts": accounts}
+            update: dict[str, Any] = {"notified_accounts": accounts, "announcing_since": None}
             if message_ts is not None:
                 update |= {"channel": channel, "message_ts": message_ts}
             self.db["clusters"].update(cluster_id, update)
+            if shown_version is not None:
+                self.mark_card_shown(cluster_id, shown_version)
+
+    def mark_card_shown(self, cluster_id: str, version: int) -> None:
+        """Record that Slack shows the card as of `version` (a later change keeps it stale)."""
+        with self.atomic():
+            self.db.execute("UPDATE clusters SET card_shown_version = max(card_shown_version, ?) WHERE id = ?",
+                            [version, cluster_id])
+
+    def stale_cards(self) -> list[str]:
+        """Clusters whose posted card shows an older state than storage holds (an update was lost or failed)."""
+        return [row[0] for row in self.db.execute(
+            "SELECT id FROM clusters WHERE message_ts IS NOT NULL AND card_shown_version < card_version "
+            "ORDER BY updated_at, id"
+        )]
 
     def cluster_view(self, cluster_id: str) -> ClusterView | None:
         """The card model of one cluster, or None if there is no such cluster."""
@@ -349,7 +383,7 @@ class Store:
             first_seen=from_db_time(row["first_seen"]), last_seen=from_db_time(row["last_seen"]),
             flagged_at=from_db_time(row["flagged_at"]), reasons=orjson.loads(row["reasons"]),
             media=orjson.loads(row["media"]), decisions=self.decisions_for(cluster_id),
-            channel=row["channel"], message_ts=row["message_ts"],
+            channel=row["channel"], message_ts=row["message_ts"], card_version=row["card_version"],
         )
 
     def clusters_by_status(self, status: str) -> list[str]:
@@ -367,17 +401,18 @@ class Store:
 
     def record_decision(
         self, cluster_id: str, action: str, accounts: Sequence[str], moderator: str,
-        reason: str = "", policy: str = "", status: str = "approved",
+        reason: str = "", policy: str = "", status: str = "approved", undoes: int | None = None,
     ) -> int:
-        """Record a moderator's decision and audit it; returns the decision id."""
+        """Record a moderator's decision (or the undo of decision `undoes`) and audit it; returns its id."""
         with self.atomic():
             decision_id = self.db["decisions"].insert({
                 "cluster_id": cluster_id, "action": action, "accounts": orjson.dumps(list(accounts)).decode(),
                 "moderator": moderator, "reason": reason, "policy": policy, "status": status,
-                "created_at": self.now(),
+                "created_at": self.now(), "undoes": undoes,
             }).last_pk
             self.audit("decision_recorded", moderator, cluster_id=cluster_id, decision_id=decision_id,
-                       action=action, accounts=len(accounts), reason=reason, policy=policy, status=status)
+                       action=action, accounts=len(accounts), reason=reason, policy=policy, status=status,
+                       undoes=undoes)
         return int(decision_id)
 
     def set_decision_status(self, decision_id: int, status: str, actor: str = "chorus") -> None:
@@ -410,6 +445,26 @@ class Store:
         """One decision, or None."""
         rows = list(self.db.query("SELECT * FROM decisions WHERE id = ?", [decision_id]))
         return self._decision_view(rows[0]) if rows else None
+
+    def decisions_in_status(self, statuses: Sequence[str]) -> list[DecisionView]:
+        """Decisions in any of `statuses`, oldest first (after a crash: the ones left half done)."""
+        return [self._decision_view(row) for row in self.db.query(
+            "SELECT * FROM decisions WHERE status IN (SELECT value FROM json_each(?)) ORDER BY id",
+            [_json_list(statuses)],
+        )]
+
+    def undo_of(self, decision_id: int) -> int | None:
+        """The decision that undoes `decision_id`, if one was recorded."""
+        row = self.db.execute("SELECT id FROM decisions WHERE undoes = ? ORDER BY id DESC LIMIT 1",
+                              [decision_id]).fetchone()
+        return row[0] if row else None
+
+    def unsettled_accounts(self, decision_id: int, accounts: Sequence[str]) -> list[str]:
+        """Those of `accounts` whose action in this decision has no recorded outcome (never tried, or cut short)."""
+        settled = {row[0] for row in self.db.execute(
+            "SELECT account_id FROM actions WHERE decision_id = ? AND status IN ('ok', 'failed')", [decision_id]
+        )}
+        return [account for account in accounts if account not in settled]
 
     def decision_cluster(self, decision_id: int) -> str | None:
         """The cluster a decision was taken on, or None for an unknown decision."""
@@ -499,12 +554,16 @@ class Store:
             [decision_id],
         )]
 
-    def claim_action(self, key: str, decision_id: int, account_id: str, action: str) -> bool:
-        """Mark an action as under way; False if it already succeeded, so it is never repeated."""
+    def claim_action(self, key: str, decision_id: int, account_id: str, action: str) -> str | None:
+        """Mark an action as under way; None if it already succeeded, so it is never repeated.
+
+        Otherwise returns how the earlier attempt ended: "new" (there was none), "failed", or
+        "pending" (cut short: the platform may or may not have carried it out).
+        """
         with self.atomic():
             row = self.db.execute("SELECT status FROM actions WHERE idempotency_key = ?", [key]).fetchone()
             if row and row[0] == "ok":
-                return False
+                return None
             self.db.execute(
                 """INSERT INTO actions (idempotency_key, decision_id, account_id, action, status, detail, attempts,
                    updated_at) VALUES (?, ?, ?, ?, 'pending', '', 1, ?)
@@ -512,7 +571,7 @@ class Store:
                    updated_at = excluded.updated_at""",
                 [key, decision_id, account_id, action, self.now()],
             )
-        return True
+        return row[0] if row else "new"
 
     def finish_action(self, key: str, ok: bool, detail: str, actor: str = "chorus") -> None:
         """Record how a platform call went, in the actions table and the audit log together."""
@@ -578,8 +637,12 @@ class Store:
     def search_posts(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
         """Recent posts matching `text` by full-text search, each with its author's handle and its clusters.
 
-        The query is quoted, so FTS syntax in what a moderator types is searched for, not interpreted.
+        The query is quoted, so FTS syntax in what a moderator types is searched for, not interpreted;
+        control and format characters (a NUL ends FTS's string early) are dropped first.
         """
+        text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+        if not text:
+            return []
         posts = list(self.db["posts"].search(text, columns=["id", "created_at", "author_id", "text"],
                                              order_by="created_at desc", limit=limit, quote=True))
         for post in posts:
@@ -593,17 +656,27 @@ class Store:
 
     # -- reporting and housekeeping -----------------------------------------------------------
 
-    def claim_digest(self, kind: str, period_end: datetime) -> bool:
-        """Record that the digest of a period is being posted; False if it already was (never post twice)."""
+    def start_digest(self, kind: str, period_end: datetime) -> bool:
+        """Record that the digest of a period is being posted; False if it was posted already (never twice).
+
+        An attempt that failed or was cut short leaves the digest unposted, so it is tried again.
+        """
         with self.atomic():
-            before = self.db["digests"].count
-            self.db["digests"].insert({"kind": kind, "period_end": to_db_time(period_end), "posted_at": self.now()},
+            if self.digest_posted(kind, period_end):
+                return False
+            self.db["digests"].insert({"kind": kind, "period_end": to_db_time(period_end), "started_at": self.now()},
                                       pk=("kind", "period_end"), ignore=True)
-            return self.db["digests"].count > before
+            return True
+
+    def finish_digest(self, kind: str, period_end: datetime) -> None:
+        """Record that the digest of a period reached the channel."""
+        with self.atomic():
+            self.db.execute("UPDATE digests SET posted_at = ? WHERE kind = ? AND period_end = ?",
+                            [self.now(), kind, to_db_time(period_end)])
 
     def digest_posted(self, kind: str, period_end: datetime) -> bool:
         """Whether the digest of this period was posted."""
-        return bool(self.db.execute("SELECT 1 FROM digests WHERE kind = ? AND period_end = ?",
+        return bool(self.db.execute("SELECT 1 FROM digests WHERE kind = ? AND period_end = ? AND posted_at IS NOT NULL",
                                     [kind, to_db_time(period_end)]).fetchone())
 
     def purge_posts(self, before: datetime) -> int:

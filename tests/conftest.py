@@ -1,8 +1,12 @@
 """Shared fixtures: post records and feeds on disk, the CLI run as a user would, a database with clusters,
-the fake Slack, and the bot's Slack runtime over real HTTP."""
+the fake Slack, the bot's Slack runtime over real HTTP, and the whole bot as a killable subprocess."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -22,7 +26,7 @@ from handlers.app import SlackRuntime
 from platforms.base import Enforcer
 from platforms.jsonl import JsonlOutbox
 from storage import Store
-from tests.slack_fakes import FakeSlack, SlackClient
+from tests.slack_fakes import FakeSlack, SlackClient, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,9 +132,10 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 
 @contextmanager
-def running_bot(tmp_path: Path, fake_slack: FakeSlack, enforcer: Enforcer | None = None) -> Iterator[Harness]:
-    """The bot's Slack runtime serving HTTP on a free port, against the fake Slack."""
-    config = slack_config(tmp_path, fake_slack.url)
+def running_bot(tmp_path: Path, fake_slack: FakeSlack, enforcer: Enforcer | None = None,
+                **slack: object) -> Iterator[Harness]:
+    """The bot's Slack runtime serving HTTP on a free port, against the fake Slack; `slack` overrides settings."""
+    config = slack_config(tmp_path, fake_slack.url, **slack)
     store = Store.open(config.storage.path)
     runtime = SlackRuntime(config, store, enforcer or JsonlOutbox(config.source.outbox))
     runtime.start(port=0, host="127.0.0.1")
@@ -145,3 +150,108 @@ def running_bot(tmp_path: Path, fake_slack: FakeSlack, enforcer: Enforcer | None
 def harness(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Harness]:
     with running_bot(tmp_path, fake_slack) as bot:
         yield bot
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _toml(sections: dict[str, dict[str, Any]]) -> str:
+    """The few TOML shapes a test config needs: tables of strings, numbers, booleans and string lists."""
+    lines = []
+    for name, values in sections.items():
+        lines.append(f"[{name}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class BotProcess:
+    """`bot.py run` in Slack mode against the fake Slack and a fake Mastodon, as a subprocess a test can kill."""
+
+    workdir: Path
+    env: dict[str, str]
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+    runs: int = 0
+
+    def start(self) -> BotProcess:
+        """Start the bot (again): its log goes to bot-N.log in the work folder."""
+        self.runs += 1
+        with (self.workdir / f"bot-{self.runs}.log").open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(ROOT / "bot.py"), "run", "--config", str(self.workdir / "chorus.toml")],
+                cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind, as a power cut or the OOM killer."""
+        assert self.process is not None and self.process.poll() is None, "the bot died before the test killed it"
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def freeze(self) -> None:
+        """SIGSTOP: stop the bot where it is, so a test can look at its database before killing it."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def stop(self) -> int:
+        """SIGTERM once the bot is polling (its handler is installed by then) and wait; returns the exit code."""
+        assert self.process is not None
+        current = self.workdir / f"bot-{self.runs}.log"
+        wait_for(lambda: self.process.poll() is not None or "polling " in current.read_text(errors="replace"),
+                 timeout=30)
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+    def log(self) -> str:
+        """Everything every run of the bot wrote."""
+        return "".join((self.workdir / f"bot-{run}.log").read_text(errors="replace")
+                       for run in range(1, self.runs + 1))
+
+    @property
+    def slack(self) -> SlackClient:
+        """Signed requests to the bot, as Slack sends them."""
+        return SlackClient(f"http://127.0.0.1:{self.port}/slack/events", SIGNING_SECRET)
+
+    def store(self) -> Store:
+        """The bot's database, opened beside it (close it when done)."""
+        return Store.open(self.workdir / "chorus.db")
+
+    def card(self, fake: FakeSlack, phrase: str, timeout: float = 30.0) -> tuple[str, str]:
+        """Wait for the card whose text holds `phrase` to be posted and recorded; its cluster id and ts."""
+        def posted() -> dict[str, Any] | None:
+            return next((m for m in fake.channel_messages("CMOD") if phrase in json.dumps(m["blocks"])), None)
+
+        message = wait_for(posted, timeout=timeout)
+        marker = message["metadata"]["event_payload"]["marker"]
+        cluster_id = marker.removeprefix("card:")
+        store = self.store()
+        try:
+            wait_for(lambda: store.cluster_view(cluster_id).message_ts, timeout=timeout)
+        finally:
+            store.close()
+        return cluster_id, message["ts"]
+
+
+def slack_bot(workdir: Path, fake: FakeSlack, mastodon_url: str, **sections: dict[str, Any]) -> BotProcess:
+    """A `BotProcess` polling a fake Mastodon every 0.2 s and posting to the fake Slack; `sections` override."""
+    port = free_port()
+    settings: dict[str, dict[str, Any]] = {
+        "storage": {"path": "chorus.db"},
+        "source": {"kind": "mastodon", "poll_seconds": 0.2},
+        "mastodon": {"base_url": mastodon_url, "hash_media": False},
+        "slack": {"channel": "CMOD", "moderators": MODERATORS, "port": port, "send_interval_seconds": 0.0,
+                  "retry_backoff_seconds": 0.05, "timeout_seconds": 2},
+        "http": {"timeout_seconds": 2, "retries": 1, "backoff_seconds": 0.05},
+        "digest": {"daily": ""},
+    }
+    for name, values in sections.items():
+        settings[name] = {**settings.get(name, {}), **values}
+    (workdir / "chorus.toml").write_text(_toml(settings))
+    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-crash", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": fake.url, "MASTODON_ACCESS_TOKEN": "mastodon-crash-token"}
+    return BotProcess(workdir, env, port)

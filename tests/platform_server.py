@@ -1,7 +1,9 @@
 """A fake platform for adapter tests: a real HTTP server on 127.0.0.1 that records every request.
 
 Routes answer with queued replies (the last one repeats), so a test can script a 500 then a 200,
-or a 429 with its rate-limit headers, and then assert on exactly what the adapter sent.
+or a 429 with its rate-limit headers, and then assert on exactly what the adapter sent. Gates hold
+a request to mark the bot as inside a step (tests/gates.py); `MastodonAdmin` keeps the moderation
+state of accounts as a real instance does, and `campaign_timeline` serves real statuses with a campaign.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 from platforms.mastodon import TIMELINE
+from tests.gates import Gate, Gates
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "mastodon"
 """The recorded Mastodon responses in shared/, which sits beside the repository's folder."""
@@ -68,6 +72,7 @@ class FakePlatform:
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self._routes: dict[tuple[str, str], list[Reply] | Responder] = {}
+        self.gates = Gates()
         platform = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -82,7 +87,14 @@ class FakePlatform:
                     self.rfile.read(length) if length else b"",
                 )
                 platform.requests.append(request)
-                reply = platform._answer(request)
+                gate = platform.gates.take(f"{request.method} {request.path}", request)
+                if gate is not None and not gate.after:
+                    gate.hold()
+                    reply = Reply(503, {"error": "the request never reached the platform"})
+                else:
+                    reply = platform._answer(request)
+                    if gate is not None:
+                        gate.hold()
                 if reply.delay:
                     time.sleep(reply.delay)
                 body = reply.encoded()
@@ -120,6 +132,10 @@ class FakePlatform:
         else:
             self._routes[(method, path)] = list(replies)  # type: ignore[arg-type]
 
+    def hold(self, method: str, path: str, after: bool = False, seconds: float = 60.0) -> Gate:
+        """Hold the next `method path` request: dropped unanswered, or (`after`) carried out first."""
+        return self.gates.arm(f"{method} {path}", Gate(after=after, seconds=seconds))
+
     def sent(self, method: str, path: str) -> list[Request]:
         """The requests received for `method path`."""
         return [r for r in self.requests if r.method == method and r.path == path]
@@ -134,6 +150,7 @@ class FakePlatform:
 
     def close(self) -> None:
         """Stop the server."""
+        self.gates.release_all()
         self._server.shutdown()
         self._server.server_close()
 
@@ -219,3 +236,81 @@ class Timeline:
                 f'<{base}?max_id={chosen[-1]["id"]}>; rel="next", <{base}?min_id={chosen[0]["id"]}>; rel="prev"'
             )
         return Reply(200, chosen, headers)
+
+
+ADMIN = "/api/v1/admin/accounts/"
+
+
+class MastodonAdmin:
+    """The admin accounts API of one instance: each account's `suspended`/`disabled` changes as actions land.
+
+    `carried_out` lists every action that took effect, so a test can count what happened to whom.
+    """
+
+    def __init__(self, platform: FakePlatform, account_ids: list[str]) -> None:
+        _, _, body = recorded("test_admin_moderation.yaml", "GET", f"{ADMIN}117020566092212359")
+        self.entity = json.loads(body)
+        self.state = {account: {"suspended": False, "disabled": False} for account in account_ids}
+        self.carried_out: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        for account in account_ids:
+            platform.route("GET", f"{ADMIN}{account}", self.account)
+            for verb in ("action", "unsuspend", "enable"):
+                platform.route("POST", f"{ADMIN}{account}/{verb}", self.act)
+
+    def account(self, request: Request) -> Reply:
+        """GET /api/v1/admin/accounts/:id with the account's current state."""
+        account_id = request.path.removeprefix(ADMIN)
+        with self._lock:
+            return Reply(200, {**self.entity, "id": account_id, "username": f"voter{account_id}", "domain": None,
+                               **self.state[account_id]})
+
+    def act(self, request: Request) -> Reply:
+        """POST .../action (type=suspend|disable), .../unsuspend, .../enable."""
+        account_id, _, verb = request.path.removeprefix(ADMIN).partition("/")
+        kind = request.form().get("type") if verb == "action" else verb
+        change = {"suspend": ("suspended", True), "disable": ("disabled", True), "unsuspend": ("suspended", False),
+                  "enable": ("disabled", False)}[kind]
+        with self._lock:
+            self.state[account_id][change[0]] = change[1]
+            self.carried_out.append((account_id, kind))
+        return Reply(200, {})
+
+    def times(self, account_id: str, kind: str) -> int:
+        """How many times `kind` took effect on an account."""
+        with self._lock:
+            return self.carried_out.count((account_id, kind))
+
+
+CAMPAIGN_TEXT = "<p>Candidate X is the ONLY one who will fix healthcare. Vote X on March 3! {tag}</p>"
+
+
+def campaign_timeline(now: datetime, accounts: int = 6, organic: int = 0) -> list[dict]:
+    """The recorded real statuses re-dated into the last hour, `organic` more with texts of their own,
+    and `accounts` new accounts (ids 90000...) posting one text; newest first."""
+    real = recorded_statuses()
+    for minutes, status in enumerate(real):
+        status["created_at"] = (now - timedelta(minutes=55 - minutes)).isoformat().replace("+00:00", "Z")
+    top = int(real[0]["id"])
+    extra = []
+    for index in range(organic):
+        status = copy.deepcopy(real[index % len(real)])
+        status["account"] = {**status["account"], "id": f"7{index:06d}", "acct": f"chatter{index}"}
+        status.update(id=str(top + 1 + index), content=f"<p>note {index} about topic {index * 7919 % 104729}</p>",
+                      created_at=(now - timedelta(minutes=50, seconds=-index)).isoformat().replace("+00:00", "Z"),
+                      media_attachments=[], reblog=None)
+        extra.append(status)
+    top += organic
+    campaign = []
+    for index in range(accounts):
+        status = copy.deepcopy(real[-1])
+        account = status["account"]
+        account.update(id=f"9000{index}", username=f"voter{index}", acct=f"voter{index}", followers_count=1,
+                       created_at=(now - timedelta(days=2)).strftime("%Y-%m-%dT00:00:00.000Z"),
+                       avatar="https://mastodon.example/avatars/original/missing.png",
+                       url=f"https://mastodon.example/@voter{index}")
+        status.update(id=str(top + 1 + index), content=CAMPAIGN_TEXT.format(tag=["#VoteX", "", "!!"][index % 3]),
+                      created_at=(now - timedelta(minutes=20 - index)).isoformat().replace("+00:00", "Z"),
+                      media_attachments=[], reblog=None)
+        campaign.append(status)
+    return sorted(real + extra + campaign, key=lambda s: int(s["id"]), reverse=True)

@@ -1,4 +1,9 @@
-"""A fake Slack Web API on 127.0.0.1 and a signed-request client, for offline tests that speak the protocol."""
+"""A fake Slack Web API on 127.0.0.1 and a signed-request client, for offline tests that speak the protocol.
+
+The fake keeps the messages posted to each channel (with their metadata and threads), so
+`conversations.history` and `conversations.replies` answer as Slack would, and its gates can
+hold a call to mark the bot as inside a step (see tests/gates.py).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
+
+from tests.gates import Gate, Gates
 
 
 @dataclass
@@ -36,7 +43,9 @@ class FakeSlack(ThreadingHTTPServer):
         self.scripted: dict[str, deque[tuple[int, dict[str, str], dict[str, Any] | str]]] = {}
         self.groups: dict[str, list[str]] = {}
         self.uploads: dict[str, bytes] = {}
-        self._ts = 1700000000
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.gates = Gates()
+        self._last_ts = 0.0
         self.lock = threading.Lock()
         threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
@@ -49,18 +58,52 @@ class FakeSlack(ThreadingHTTPServer):
         """Answer the next call of `method` this way instead of the default."""
         self.scripted.setdefault(method, deque()).append((status, headers or {}, body))
 
+    def hold(self, method: str, after: bool = False, when=lambda params: True, seconds: float = 60.0) -> Gate:
+        """Hold the next call of `method` matching `when`: dropped unanswered, or (`after`) carried out first."""
+        return self.gates.arm(method, Gate(after=after, when=when, seconds=seconds))
+
+    def channel_messages(self, channel: str) -> list[dict[str, Any]]:
+        """The top-level messages in a channel, oldest first."""
+        with self.lock:
+            return [m for m in self.messages.get(channel, []) if m.get("thread_ts") in (None, m["ts"])]
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The replies in a message's thread, oldest first."""
+        with self.lock:
+            return [m for m in self.messages.get(channel, []) if m.get("thread_ts") == ts and m["ts"] != ts]
+
     def of(self, method: str) -> list[Call]:
         """The calls of one method so far."""
         with self.lock:
             return [call for call in self.calls if call.method == method]
 
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any] | str]:
+        gate = self.gates.take(method, params)
+        if gate is not None and not gate.after:
+            gate.hold()
+            return 503, {}, "<html>the request never reached Slack</html>"
+        reply = self._answer(method, params)
+        if gate is not None:
+            gate.hold()
+        return reply
+
+    def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any] | str]:
         with self.lock:
             self.calls.append(Call(method, params, time.monotonic()))
             if self.scripted.get(method):
                 return self.scripted[method].popleft()
-            self._ts += 1
-            ts = f"{self._ts}.000100"
+            self._last_ts = max(time.time(), self._last_ts + 0.001)  # Slack's ts: its clock, unique per channel
+            ts = f"{self._last_ts:.6f}"
+            if method == "chat.postMessage":
+                self.messages.setdefault(params.get("channel", ""), []).append({
+                    "type": "message", "ts": ts, "text": params.get("text", ""), "blocks": params.get("blocks"),
+                    "thread_ts": params.get("thread_ts"), "metadata": params.get("metadata")})
+            if method == "chat.update":
+                for message in self.messages.get(params.get("channel", ""), []):
+                    if message["ts"] == params.get("ts"):
+                        message.update(text=params.get("text", ""), blocks=params.get("blocks"))
+        if method in ("conversations.history", "conversations.replies"):
+            return 200, {}, self._history(method, params)
         if method == "auth.test":
             return 200, {}, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Mods",
                              "user": "chorus", "url": "https://mods.slack.com/"}
@@ -84,6 +127,25 @@ class FakeSlack(ThreadingHTTPServer):
             return 200, {}, {"ok": True, "users": users} if users is not None else {"ok": False,
                                                                                     "error": "no_such_subteam"}
         return 200, {}, {"ok": False, "error": "unknown_method"}
+
+    def _history(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A channel's messages (or a thread's) after `oldest`, newest first, paged by `limit` and `cursor`."""
+        channel = params.get("channel", "")
+        if method == "conversations.history":
+            found = self.channel_messages(channel)
+        else:
+            with self.lock:
+                found = [m for m in self.messages.get(channel, []) if m["ts"] == params.get("ts")]
+            found += self.thread(channel, params.get("ts", ""))
+        oldest = float(params.get("oldest") or 0)
+        found = [m for m in reversed(found) if float(m["ts"]) > oldest]
+        start, limit = int(params.get("cursor") or 0), int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        page = [{k: v for k, v in m.items() if v is not None and (k != "metadata" or with_metadata)}
+                for m in found[start:start + limit]]
+        more = start + limit < len(found)
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -109,13 +171,16 @@ class _Handler(BaseHTTPRequestHandler):
             params |= json.loads(raw) if "json" in (self.headers.get("Content-Type") or "") else dict(parse_qsl(raw))
         status, headers, body = self.server.answer(parts.path.removeprefix("/api/"), params)
         data = (json.dumps(body) if isinstance(body, dict) else body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json" if isinstance(body, dict) else "text/html")
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json" if isinstance(body, dict) else "text/html")
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the bot was killed, or timed out, while the reply was held
 
     do_GET = _handle
     do_POST = _handle
@@ -146,7 +211,7 @@ class SlackClient:
             "channel": {"id": channel, "name": "moderation"}, "message": {"ts": message_ts, "type": "message"},
             "response_url": "https://hooks.slack.invalid/actions/1",
             "actions": [{"type": "button", "action_id": action_id, "block_id": "decide", "value": value,
-                         "action_ts": "1700000000.1"}],
+                         "action_ts": f"{time.time():.6f}"}],  # each real click has its own
         }
         return urlencode({"payload": json.dumps(payload)})
 

@@ -3,59 +3,28 @@ fake Slack, and a moderator's signed Suspend click reaches Mastodon's admin API,
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from handlers import ids
 from storage import Store
-from tests.conftest import ROOT, SIGNING_SECRET
-from tests.platform_server import FakePlatform, Reply, Timeline, recorded_statuses
+from tests.conftest import ROOT, SIGNING_SECRET, free_port
+from tests.platform_server import FakePlatform, Reply, Timeline, campaign_timeline
 from tests.slack_fakes import SlackClient, wait_for
-
-CAMPAIGN = "<p>Candidate X is the ONLY one who will fix healthcare. Vote X on March 3! {tag}</p>"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _timeline(now: datetime) -> list[dict]:
-    """The recorded real statuses re-dated into the last hour, plus six new accounts posting one text."""
-    organic = recorded_statuses()
-    for minutes, status in enumerate(organic):
-        status["created_at"] = (now - timedelta(minutes=55 - minutes)).isoformat().replace("+00:00", "Z")
-    top = int(organic[0]["id"])
-    campaign = []
-    for index in range(6):
-        status = copy.deepcopy(organic[-1])
-        account = status["account"]
-        account.update(id=f"9000{index}", username=f"voter{index}", acct=f"voter{index}", followers_count=1,
-                       created_at=(now - timedelta(days=2)).strftime("%Y-%m-%dT00:00:00.000Z"),
-                       avatar="https://mastodon.example/avatars/original/missing.png",
-                       url=f"https://mastodon.example/@voter{index}")
-        status.update(id=str(top + 1 + index), content=CAMPAIGN.format(tag=["#VoteX", "", "!!"][index % 3]),
-                      created_at=(now - timedelta(minutes=20 - index)).isoformat().replace("+00:00", "Z"),
-                      media_attachments=[], reblog=None)
-        campaign.append(status)
-    return sorted(organic + campaign, key=lambda s: int(s["id"]), reverse=True)
 
 
 @pytest.fixture
 def mastodon() -> Iterator[FakePlatform]:
     platform = FakePlatform()
-    platform.route("GET", "/api/v1/timelines/public", Timeline(_timeline(datetime.now(UTC)), page_size=10))
+    platform.route("GET", "/api/v1/timelines/public", Timeline(campaign_timeline(datetime.now(UTC)), page_size=10))
     for index in range(6):
         platform.route("POST", f"/api/v1/admin/accounts/9000{index}/action", Reply(200, {}))
     yield platform
@@ -63,7 +32,7 @@ def mastodon() -> Iterator[FakePlatform]:
 
 
 def test_a_mastodon_campaign_is_carded_in_slack_and_suspended_on_mastodon(tmp_path: Path, mastodon, fake_slack):
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "chorus.toml"
     config.write_text(
         f'[storage]\npath = "chorus.db"\n[source]\nkind = "mastodon"\npoll_seconds = 0.5\n'

@@ -1,0 +1,104 @@
+"""The database locked by another writer, or full: the poll fails without losing or half-writing anything,
+the bot keeps running, a click is answered with what happened, and everything catches up once it clears."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from chorus.poller import Poller
+from chorus.sample_feed import sample_posts
+from detectors import WindowIndex
+from handlers import ids
+from platforms.jsonl import JsonlSource
+from storage import Store
+from tests.conftest import running_bot, seed_cluster, write_jsonl
+from tests.slack_fakes import wait_for
+
+
+class Cards:
+    """The notifier side of these tests: a console-free record of what would be announced."""
+
+    def __init__(self) -> None:
+        self.published: list[str] = []
+        self.notices: list[str] = []
+
+    def publish(self, view, change):
+        self.published.append(view.id)
+        return None, None
+
+    def digest(self, digest) -> None:
+        pass
+
+    def notice(self, text: str) -> None:
+        self.notices.append(text)
+
+
+def _poller(tmp_path: Path, store: Store, batch_size: int = 40) -> tuple[Poller, Cards, list[str]]:
+    records = sample_posts()
+    write_jsonl(tmp_path / "feed.jsonl", records)
+    cards = Cards()
+    return Poller(store, JsonlSource(tmp_path / "feed.jsonl"), WindowIndex(), cards, batch_size), cards, \
+        [r["id"] for r in records]
+
+
+def _drained(poller: Poller, store: Store, feed_ids: list[str]) -> None:
+    poller.drain()
+    assert sorted(row[0] for row in store.db.execute("SELECT id FROM posts")) == sorted(feed_ids)
+    assert store.db["cursors"].get("jsonl")["posts_total"] == len(feed_ids)
+    assert store.unnotified() == []
+    clusters = {row[0] for row in store.db.execute("SELECT id FROM clusters")}
+    assert clusters and set(poller.notifier.published) == clusters
+    flagged = [e["cluster_id"] for e in store.audit_entries() if e["event"] == "cluster_flagged"]
+    assert sorted(flagged) == sorted(clusters)
+
+
+def test_a_locked_database_fails_the_poll_and_the_next_one_catches_up(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "chorus.db", lock_timeout=0.2)
+    poller, _, feed_ids = _poller(tmp_path, store)
+    poller.poll_once()
+    other = sqlite3.connect(tmp_path / "chorus.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process (a backup, a second bot) holds the write lock
+    before = store.count("posts")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        poller.poll_once()
+    assert store.count("posts") == before and not store.db.conn.in_transaction
+    other.execute("ROLLBACK")
+    other.close()
+    _drained(poller, store, feed_ids)
+
+
+def test_a_full_database_fails_the_poll_leaves_no_open_transaction_and_catches_up(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "chorus.db")
+    poller, _, feed_ids = _poller(tmp_path, store, batch_size=400)
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages + 2}")  # the disk is all but full
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        poller.poll_once()
+    assert store.count("posts") == 0 and store.cursor("jsonl") is None
+    assert not store.db.conn.in_transaction  # a failed write must not leave the connection inside a transaction
+    store.db.execute("PRAGMA max_page_count = 1073741823")  # space is freed
+    _drained(poller, store, feed_ids)
+
+
+def test_a_click_while_the_database_is_locked_is_answered_and_nothing_is_half_done(tmp_path: Path, fake_slack):
+    with running_bot(tmp_path, fake_slack) as bot:
+        bot.store.lock_timeout = 0.2
+        cid = seed_cluster(bot.store, "l", 3)
+        bot.announce()
+        ts = bot.card_ts(cid)
+        bot.store.close()  # listener threads open their connections anew, with the short lock timeout
+        other = sqlite3.connect(tmp_path / "chorus.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        assert bot.slack.click(ids.SUSPEND_ALL, cid, "UMOD1", ts).status_code == 200
+        [note] = wait_for(lambda: fake_slack.of("chat.postEphemeral"))
+        assert "could not finish this (OperationalError)" in note.params["text"]
+        other.execute("ROLLBACK")
+        other.close()
+        assert bot.store.decisions_for(cid) == [] and bot.outbox_lines() == []
+        bot.slack.click(ids.SUSPEND_ALL, cid, "UMOD1", ts)  # once the lock is gone, the same click works
+        wait_for(lambda: bot.store.decisions_for(cid) and bot.store.decisions_for(cid)[0].status == "done")
+        assert len(bot.outbox_lines()) == 3
+
