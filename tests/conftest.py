@@ -26,6 +26,7 @@ from handlers.app import SlackRuntime
 from platforms.base import Enforcer
 from platforms.jsonl import JsonlOutbox
 from storage import Store
+from tests.platform_server import FakePlatform
 from tests.slack_fakes import FakeSlack, SlackClient, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,6 +121,14 @@ def slack_config(tmp_path: Path, api_url: str, **slack: object) -> Config:
                   digest=DigestConfig(channel="CLEADS"),
                   secrets=Secrets(slack_bot_token=Secret("xoxb-test"), slack_signing_secret=Secret(SIGNING_SECRET),
                                   slack_api_url=api_url))
+
+
+@pytest.fixture
+def server() -> Iterator[FakePlatform]:
+    """A fake platform on 127.0.0.1 (see tests/platform_server.py), closed after the test."""
+    platform = FakePlatform()
+    yield platform
+    platform.close()
 
 
 @pytest.fixture

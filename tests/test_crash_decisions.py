@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from handlers import ids
+from platforms.mastodon import TIMELINE
 from tests.conftest import slack_bot
 from tests.platform_server import ADMIN, FakePlatform, MastodonAdmin, Timeline, campaign_timeline
 from tests.slack_fakes import wait_for
@@ -25,7 +26,7 @@ VOTERS = [f"9000{i}" for i in range(6)]
 @pytest.fixture
 def mastodon():
     platform = FakePlatform()
-    platform.route("GET", "/api/v1/timelines/public", Timeline(campaign_timeline(datetime.now(UTC)), page_size=40))
+    platform.route("GET", TIMELINE, Timeline(campaign_timeline(datetime.now(UTC)), page_size=40))
     admin = MastodonAdmin(platform, VOTERS)
     yield platform, admin
     platform.close()

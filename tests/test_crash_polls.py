@@ -16,18 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from platforms.mastodon import TIMELINE
 from tests.conftest import slack_bot
 from tests.platform_server import FakePlatform, Timeline, campaign_timeline
 from tests.slack_fakes import wait_for
-
-TIMELINE = "/api/v1/timelines/public"
-
-
-@pytest.fixture
-def mastodon():
-    platform = FakePlatform()
-    yield platform
-    platform.close()
 
 
 def _serve(platform: FakePlatform, organic: int = 0) -> list[str]:
@@ -58,10 +50,10 @@ def _assert_nothing_lost_or_repeated(bot, fake_slack, status_ids: list[str]) -> 
     assert sorted(markers) == sorted(f"card:{cluster}" for cluster in clusters)  # each card once
 
 
-def test_killed_while_fetching_nothing_is_stored_and_the_restart_reads_it_all(tmp_path: Path, fake_slack, mastodon):
-    status_ids = _serve(mastodon)
-    bot = slack_bot(tmp_path, fake_slack, mastodon.url).start()
-    gate = mastodon.hold("GET", TIMELINE, after=True)
+def test_killed_while_fetching_nothing_is_stored_and_the_restart_reads_it_all(tmp_path: Path, fake_slack, server):
+    status_ids = _serve(server)
+    bot = slack_bot(tmp_path, fake_slack, server.url).start()
+    gate = server.hold("GET", TIMELINE, after=True)
     gate.wait()
     bot.kill()
     gate.release()
@@ -74,9 +66,9 @@ def test_killed_while_fetching_nothing_is_stored_and_the_restart_reads_it_all(tm
 
 
 def test_killed_after_storing_before_detection_the_restart_detects_the_stored_window(tmp_path: Path, fake_slack,
-                                                                                     mastodon):
-    status_ids = _serve(mastodon, organic=1500)
-    bot = slack_bot(tmp_path, fake_slack, mastodon.url, mastodon={"enrich_accounts": False}).start()
+                                                                                     server):
+    status_ids = _serve(server, organic=1500)
+    bot = slack_bot(tmp_path, fake_slack, server.url, mastodon={"enrich_accounts": False}).start()
     database = tmp_path / "chorus.db"
     wait_for(database.exists, timeout=30)
     watcher = sqlite3.connect(database, timeout=5)
@@ -103,10 +95,10 @@ def test_killed_after_storing_before_detection_the_restart_detects_the_stored_wi
 
 
 @pytest.mark.parametrize("slack_posted", [False, True], ids=["before-slack-posted-it", "after-slack-posted-it"])
-def test_killed_while_posting_the_card_it_is_in_the_channel_once(tmp_path: Path, fake_slack, mastodon, slack_posted):
-    status_ids = _serve(mastodon)
+def test_killed_while_posting_the_card_it_is_in_the_channel_once(tmp_path: Path, fake_slack, server, slack_posted):
+    status_ids = _serve(server)
     gate = fake_slack.hold("chat.postMessage", after=slack_posted, when=_is_card("Candidate X"))
-    bot = slack_bot(tmp_path, fake_slack, mastodon.url).start()
+    bot = slack_bot(tmp_path, fake_slack, server.url).start()
     gate.wait()  # detection is recorded; the card is on its way to Slack
     bot.kill()
     gate.release()

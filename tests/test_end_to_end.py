@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from handlers import ids
+from platforms.mastodon import TIMELINE
 from storage import Store
 from tests.conftest import ROOT, SIGNING_SECRET, free_port
 from tests.platform_server import FakePlatform, Reply, Timeline, campaign_timeline
@@ -24,7 +25,7 @@ from tests.slack_fakes import SlackClient, wait_for
 @pytest.fixture
 def mastodon() -> Iterator[FakePlatform]:
     platform = FakePlatform()
-    platform.route("GET", "/api/v1/timelines/public", Timeline(campaign_timeline(datetime.now(UTC)), page_size=10))
+    platform.route("GET", TIMELINE, Timeline(campaign_timeline(datetime.now(UTC)), page_size=10))
     for index in range(6):
         platform.route("POST", f"/api/v1/admin/accounts/9000{index}/action", Reply(200, {}))
     yield platform

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from platforms.base import Action
 from platforms.discourse import DiscourseEnforcer, DiscourseSource, headers
 from platforms.enforcing import OnceOnly
@@ -49,13 +47,6 @@ class Forum:
     def __call__(self, request: Request) -> Reply:
         before = int(request.query.get("before", 10**9))
         return Reply(200, {"latest_posts": [p for p in self.posts if p["id"] < before][:5]})
-
-
-@pytest.fixture
-def server():
-    platform = FakePlatform()
-    yield platform
-    platform.close()
 
 
 def client(server: FakePlatform, clock: FakeClock | None = None) -> HttpClient:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from chorus.config import HttpJsonConfig
 from platforms.base import Action
 from platforms.enforcing import OnceOnly
@@ -20,13 +18,6 @@ def item(n: int) -> dict:
 
 
 ITEMS = [item(n) for n in range(1, 24)]
-
-
-@pytest.fixture
-def server():
-    platform = FakePlatform()
-    yield platform
-    platform.close()
 
 
 def source(server: FakePlatform, **settings) -> HttpJsonSource:

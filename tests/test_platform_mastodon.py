@@ -28,13 +28,6 @@ NOW = datetime(2026, 8, 2, 8, 0, tzinfo=UTC)
 ADMIN_ID = "117020565693913441"
 
 
-@pytest.fixture
-def server():
-    platform = FakePlatform()
-    yield platform
-    platform.close()
-
-
 def client(server: FakePlatform, clock: FakeClock | None = None, budget: RequestBudget | None = None) -> HttpClient:
     clock = clock or FakeClock()
     return HttpClient(

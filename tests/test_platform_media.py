@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from PIL import Image, ImageDraw
 
 from platforms.http import HttpSettings
 from platforms.media import MediaHasher
-from tests.platform_server import FakePlatform, Reply
+from tests.platform_server import Reply
 
 
 def picture(variant: int = 0) -> Image.Image:
@@ -31,13 +30,6 @@ def encoded(image: Image.Image, kind: str = "PNG") -> bytes:
 
 def png(size: int = 120) -> bytes:
     return encoded(picture().resize((size, size)))
-
-
-@pytest.fixture
-def server():
-    platform = FakePlatform()
-    yield platform
-    platform.close()
 
 
 def distance(a: str, b: str) -> int:
