@@ -1,4 +1,4 @@
-"""An append-only, log-structured table of LSH band keys held in sorted numpy segments.
+"""A log-structured table of LSH band keys held in sorted numpy segments.
 
 A million texts x 16 bands would cost >1 GB as Python dict entries; sorted uint64 arrays cost
 16 bytes an entry, and `searchsorted` finds each new key's earliest holder in microseconds. A new
@@ -48,10 +48,22 @@ class BandTable:
         nodes = nodes.astype(np.int32)
         found = [self._add_band(segments, np.ascontiguousarray(keys[:, band]), nodes, alive)
                  for band, segments in enumerate(self._bands)]
-        pairs = np.concatenate(found).astype(np.int64)
-        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-        distinct = np.unique((pairs[:, 0] << 32) | pairs[:, 1])
-        return np.column_stack([distinct >> 32, distinct & 0xFFFFFFFF])
+        return _distinct(found)
+
+    def compact(self, renumber: np.ndarray) -> np.ndarray:
+        """Renumber nodes (`renumber[old]`, -1 for a dropped node) into one segment a band; return
+        every (holder, first holder of its key) pair, the candidates of indexing the kept texts anew."""
+        found = []
+        for segments in self._bands:
+            nodes = renumber[np.concatenate([seg_nodes for _, seg_nodes in segments])]
+            keep = nodes >= 0
+            keys = np.concatenate([seg_keys for seg_keys, _ in segments])[keep]
+            order = np.argsort(keys, kind="stable")  # sorted runs, oldest first: older holders stay first
+            keys, nodes = keys[order], nodes[keep][order].astype(np.int32)
+            first, holder = _first_holders(keys, nodes)
+            found.append(np.column_stack([nodes[~first], holder[~first]]))
+            segments[:] = [(keys, nodes)]
+        return _distinct(found) if found else np.zeros((0, 2), dtype=np.int64)
 
     @staticmethod
     def _add_band(
@@ -62,9 +74,7 @@ class BandTable:
         packed = np.sort((keys & _KEY) | np.arange(len(keys), dtype=np.uint64))
         flat_keys, flat_nodes = packed & _KEY, nodes[(packed & _POSITION).astype(np.intp)]
         del packed
-        first = np.ones(len(flat_keys), dtype=bool)
-        first[1:] = flat_keys[1:] != flat_keys[:-1]
-        holder = flat_nodes[np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))]
+        first, holder = _first_holders(flat_keys, flat_nodes)
         pairs = [np.column_stack([flat_nodes[~first], holder[~first]])]
         lead_keys, lead_nodes = flat_keys[first], flat_nodes[first]
         for seg_keys, seg_nodes in segments:
@@ -76,6 +86,21 @@ class BandTable:
         while len(segments) > 1 and 2 * len(segments[-1][0]) >= len(segments[-2][0]):
             _merge_last(segments, alive)
         return np.concatenate(pairs)
+
+
+def _first_holders(keys: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For sorted `keys`: whether each entry is the first of its key, and the node of that first entry."""
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    return first, nodes[np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))]
+
+
+def _distinct(found: list[np.ndarray]) -> np.ndarray:
+    """The distinct pairs of nodes (n, 2) among `found`, each joining two different nodes."""
+    pairs = np.concatenate(found).astype(np.int64)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    distinct = np.unique((pairs[:, 0] << 32) | pairs[:, 1])
+    return np.column_stack([distinct >> 32, distinct & 0xFFFFFFFF])
 
 
 def _merge_last(segments: list[tuple[np.ndarray, np.ndarray]], alive: Callable[[np.ndarray], np.ndarray]) -> None:

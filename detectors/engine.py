@@ -19,8 +19,10 @@ from detectors.coposting import CoPosting
 from detectors.index import ContentIndex, digest
 from detectors.scoring import score_group
 
-REBUILD_MIN_EXPIRED = 10000
-"""The window index considers a rebuild once this many posts (and a window's worth) have expired."""
+COMPACT_DEAD_SHARE = 0.25
+"""The window index is compacted once this share of its content nodes has no live post left."""
+CHECK_MIN_EXPIRED = 1000
+"""Dead nodes are counted after this many expirations, or a sixteenth of the window if more."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,12 @@ class _Detector:
         self._coposting = CoPosting(settings.min_accounts)
         self._trims: dict[tuple[int, frozenset[str]], tuple[Cluster, Cluster | None]] = {}
         """Trimmed clusters of the last call, by (candidate identity, accounts kept); see `clusters`."""
+
+    def compact(self) -> None:
+        """Compact the index; its components are renumbered, so every group is judged afresh."""
+        self.index.compact()
+        self._groups, self._scored, self._merged, self._trims = {}, {}, {}, {}
+        self._coposting = CoPosting(self.settings.min_accounts)
 
     def _refresh(self) -> None:
         """Re-read the groups whose components changed; keep co-posting links and caches in step."""
@@ -197,15 +205,15 @@ class WindowIndex:
 
     Time is the newest post's time, not the wall clock, so replays and backfills behave alike.
     Adding a batch indexes only the new posts and re-judges only the groups they touch. Once a
-    window's worth of posts has expired and most content nodes are dead, the index is rebuilt from
-    the live posts, which returns their memory and undoes joins made only through expired posts.
+    quarter of the content nodes have no live post, the index is compacted in place: memory stays
+    proportional to the window, and joins made only through expired posts are undone.
     """
 
     def __init__(self, settings: DetectionSettings | None = None) -> None:
         self.settings = settings or DetectionSettings()
         self._detector = _Detector(self.settings)
         self._expiry: list[tuple[datetime, str]] = []
-        self._expired_since_rebuild = 0
+        self._expired_since_check = 0
         self.newest: datetime | None = None
 
     def __len__(self) -> int:
@@ -226,14 +234,13 @@ class WindowIndex:
             expired = []
             while self._expiry and self._expiry[0][0] < horizon:
                 expired.append(heapq.heappop(self._expiry)[1])
-            self._detector.index.remove(expired)
-            self._expired_since_rebuild += len(expired)
-            if self._expired_since_rebuild > max(len(self), REBUILD_MIN_EXPIRED):
-                self._expired_since_rebuild = 0
-                index = self._detector.index
-                if 2 * index.dead_nodes > len(index.node_key):
-                    self._detector = _Detector(self.settings)
-                    self._detector.index.add(sorted(index.posts.values(), key=lambda p: (p.created_at, p.id)))
+            index = self._detector.index
+            index.remove(expired)
+            self._expired_since_check += len(expired)
+            if self._expired_since_check >= max(len(self) // 16, CHECK_MIN_EXPIRED):
+                self._expired_since_check = 0
+                if index.dead_nodes > COMPACT_DEAD_SHARE * len(index.node_key):
+                    self._detector.compact()
 
     def clusters(self) -> list[Cluster]:
         """Clusters among the posts now in the window."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from itertools import compress
 from operator import add, attrgetter
 
 import numpy as np
@@ -45,8 +46,8 @@ def digest(value: str) -> str:
 class ContentIndex:
     """Nodes, their posts, and a union-find over nodes; components only grow until the index is rebuilt.
 
-    A node's post list may still hold posts that left the window (removal is O(1)); readers keep
-    only the live ones, and a list is compacted when most of it is dead.
+    A node's post list may still hold posts that left the window, never more than its live ones
+    (removal is amortised O(1)); readers keep only the live ones. `compact` drops dead nodes.
     """
 
     def __init__(self) -> None:
@@ -72,7 +73,7 @@ class ContentIndex:
 
     @property
     def dead_nodes(self) -> int:
-        """Nodes whose posts all left the window: memory a rebuild would give back."""
+        """Nodes whose posts all left the window: memory `compact` gives back."""
         return int((self.live_counts() == 0).sum())
 
     def find(self, node: int) -> int:
@@ -155,10 +156,14 @@ class ContentIndex:
         nodes = self._nodes_for(keys)
         del self.key_node[""]
         text_of_node = dict(zip(nodes, texts, strict=True))
+        # a text back after all its posts expired lost its band keys in a merge: it is banded again
+        revived = [node for node in text_of_node if 0 <= node < first and self._fuzzy[node]
+                   and not self.node_posts[node]] if first else []
+        new_nodes.extend(revived)
         new_nodes.extend(node for node in range(first, len(self.node_key))
                          if len(text_of_node[node]) >= MIN_FUZZY_CHARS)
         new_texts.extend(map(text_of_node.__getitem__, new_nodes))
-        for node in new_nodes:
+        for node in new_nodes[len(revived):]:
             self._fuzzy[node] = 1
         return nodes
 
@@ -182,10 +187,14 @@ class ContentIndex:
                 if fresh:
                     self._media.add(node)
                     new_phash.append(node)
+        self._join_post_nodes(nodes)
+        return nodes
+
+    def _join_post_nodes(self, nodes: Iterable[int]) -> None:
+        """One post's text and images are one message: join its nodes (a short text keyed with links stays apart)."""
         joinable = [node for node in nodes if self.is_fuzzy(node) or node in self._media]
         for other in joinable[1:]:
             self.union(joinable[0], other)
-        return nodes
 
     def add(self, posts: Iterable[Post]) -> int:
         """Index posts not seen before (by id); return how many were new.
@@ -215,7 +224,7 @@ class ContentIndex:
         touched = set(text_nodes)
         for post, node in zip(fresh, text_nodes, strict=True):
             if post.media or post.urls:
-                nodes = tuple(self._nodes_with_extras(post, node, new_phash))
+                nodes = tuple(dict.fromkeys(self._nodes_with_extras(post, node, new_phash)))
                 self.post_nodes[post.id] = nodes
                 touched.update(nodes)
                 for extra in nodes:
@@ -244,8 +253,11 @@ class ContentIndex:
         pairs = self._bands.add(keys, np.asarray(nodes, dtype=np.int64), alive)
         ends = np.unique(pairs)
         at = np.minimum(np.searchsorted(nodes, ends), len(nodes) - 1)
-        text_of = {end: texts[where] if nodes[where] == end else self.text_of(end)
-                   for end, where in zip(ends.tolist(), at.tolist(), strict=True)}
+        self._join_near_copies(pairs, {end: texts[where] if nodes[where] == end else self.text_of(end)
+                                       for end, where in zip(ends.tolist(), at.tolist(), strict=True)})
+
+    def _join_near_copies(self, pairs: np.ndarray, text_of: dict[int, str | None]) -> None:
+        """Join the candidate pairs of text nodes (n, 2) that verify as near-copies; skip dead or joined ones."""
         pairs = [(a, b) for a, b in pairs.tolist() if text_of[b] is not None and self.find(a) != self.find(b)]
         if not pairs:
             return
@@ -259,13 +271,18 @@ class ContentIndex:
         Split into MAX_PHASH_DISTANCE + 1 bands, two hashes that close agree on a band
         (pigeonhole); per band, each new hash meets the equal-band hashes by a sorted search.
         """
-        if not nodes:
-            return
         self._phash_nodes.extend(nodes)
         self._phash_values.extend(int(self.node_key[node][2:], 16) for node in nodes)
+        self._join_phashes(len(nodes))
+
+    def _join_phashes(self, newest: int) -> None:
+        """Join each of the last `newest` pHash nodes to every pHash node within MAX_PHASH_DISTANCE bits."""
+        if not newest:
+            return
         every = np.array(self._phash_values, dtype=np.uint64)
         owners = np.array(self._phash_nodes, dtype=np.int64)
-        new = every[-len(nodes):]
+        new = every[-newest:]
+        nodes = owners[-newest:].tolist()
         width = -(-64 // PHASH_BANDS)
         found = []
         for band in range(PHASH_BANDS):
@@ -280,29 +297,67 @@ class ContentIndex:
             target = order[np.repeat(low - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())]
             close = np.bitwise_count(new[source] ^ every[target]) <= MAX_PHASH_DISTANCE
             found.append(np.column_stack([source[close], target[close]]))
-        first = len(every) - len(nodes)
+        first = len(every) - newest
         for a, b in np.concatenate(found).tolist():
             if first + a != b:
                 self.union(nodes[a], int(owners[b]))
 
     def remove(self, post_ids: Iterable[str]) -> None:
-        """Take posts out (they left the window); their components are re-judged."""
+        """Take posts out (they left the window); their components are re-judged.
+
+        A node's list lets go of its expired posts as soon as they are most of it (so a node whose
+        posts all expired holds none), which keeps removal amortised O(1) and frees the posts.
+        """
+        posts, node_posts, node_dead = self.posts, self.node_posts, self.node_dead
         for post_id in post_ids:
-            if self.posts.pop(post_id, None) is None:
+            if posts.pop(post_id, None) is None:
                 continue
             nodes = self.nodes_of_post(post_id)
             del self.post_nodes[post_id]
             for node in nodes:
-                self.node_dead[node] = self.node_dead.get(node, 0) + 1
+                dead = node_dead.pop(node, 0) + 1
+                held = node_posts[node]
+                if 2 * dead > len(held):
+                    node_posts[node] = [post for post in held if posts.get(post.id) is post]
+                else:
+                    node_dead[node] = dead
                 self.dirty.add(self.find(node))
 
-    def _live_posts(self, node: int) -> list[Post]:
-        held = self.node_posts[node]
-        if 2 * self.node_dead.get(node, 0) > len(held):
-            posts = self.posts
-            held = self.node_posts[node] = [post for post in held if posts.get(post.id) is post]
-            del self.node_dead[node]
-        return held
+    def compact(self) -> None:
+        """Drop the nodes whose posts all left the window and join what is left afresh.
+
+        Gives back the memory of expired content and undoes joins made only through it, as
+        indexing the live posts anew would, without normalising or MinHashing anything again:
+        nodes keep their order and band keys, and components are re-derived from live evidence
+        (a post's own text and images, verified near-copies, close pHashes). Every component
+        is dirty afterwards.
+        """
+        posts = self.posts
+        for node in self.node_dead:
+            self.node_posts[node] = [post for post in self.node_posts[node] if posts.get(post.id) is post]
+        self.node_dead.clear()
+        live = np.fromiter(map(bool, self.node_posts), dtype=bool, count=len(self.node_posts))
+        renumber = np.where(live, np.cumsum(live) - 1, -1)
+        mapping = [*renumber.tolist(), -1]  # the last entry maps "no node" (-1) to itself
+        self.node_key = list(compress(self.node_key, live))
+        self.node_posts = list(compress(self.node_posts, live))
+        self._fuzzy = bytearray(np.frombuffer(self._fuzzy, dtype=np.uint8)[live].tobytes())
+        self.key_node = dict(zip(self.node_key, range(len(self.node_key)), strict=True))
+        self.post_nodes = {post_id: mapping[nodes] if type(nodes) is int else tuple(map(mapping.__getitem__, nodes))
+                           for post_id, nodes in self.post_nodes.items()}
+        self._media = {mapping[node] for node in self._media if live[node]}
+        kept = [(mapping[node], value) for node, value in zip(self._phash_nodes, self._phash_values, strict=True)
+                if live[node]]
+        self._phash_nodes, self._phash_values = [node for node, _ in kept], [value for _, value in kept]
+        self.parent = list(range(len(self.node_key)))
+        self.members = {}
+        for nodes in self.post_nodes.values():
+            if type(nodes) is tuple:
+                self._join_post_nodes(nodes)
+        pairs = self._bands.compact(renumber)
+        self._join_near_copies(pairs, {end: self.text_of(end) for end in np.unique(pairs).tolist()})
+        self._join_phashes(len(self._phash_nodes))
+        self.dirty = {node for node, up in enumerate(self.parent) if node == up}
 
     def potential_posts(self, root: int) -> int:
         """Live posts of a component counted per node (a post with text and image counts twice)."""
@@ -322,7 +377,7 @@ class ContentIndex:
         posts = self.posts
         found: dict[str, Post] = {}
         for node in self.nodes_of(root):
-            for post in self._live_posts(node):
+            for post in self.node_posts[node]:
                 if posts.get(post.id) is post:
                     found[post.id] = post
         return list(found.values())

@@ -153,10 +153,14 @@ def test_the_same_posts_give_the_same_clusters_whatever_the_hash_seed() -> None:
     assert len(runs) == 1
 
 
-def test_a_window_that_expires_and_rebuilds_finds_what_detect_finds_on_the_posts_left(monkeypatch) -> None:
+def test_a_window_that_expires_and_compacts_finds_what_detect_finds_on_the_posts_left(monkeypatch) -> None:
     from detectors import engine
 
-    monkeypatch.setattr(engine, "REBUILD_MIN_EXPIRED", 300)
+    monkeypatch.setattr(engine, "CHECK_MIN_EXPIRED", 300)
+    compactions = []
+    compact = engine._Detector.compact
+    monkeypatch.setattr(engine._Detector, "compact", lambda self: compactions.append(len(self.index.node_key))
+                        or compact(self))
     posts = sorted((parse_post(r) for r in generate(5000, seed=6)[0]), key=lambda p: (p.created_at, p.id))
     settings = DetectionSettings(window_hours=6)
     index = WindowIndex(settings)
@@ -171,3 +175,28 @@ def test_a_window_that_expires_and_rebuilds_finds_what_detect_finds_on_the_posts
         return {(frozenset(c.accounts), c.score) for c in clusters}
 
     assert found(index.clusters()) == found(detect(live, settings))
+    assert len(compactions) >= 2
+
+
+def test_compaction_drops_expired_content_and_the_joins_only_it_made(monkeypatch) -> None:
+    from detectors import engine
+
+    monkeypatch.setattr(engine, "CHECK_MIN_EXPIRED", 1)
+    image = (Media(sha256="cd" * 32),)
+    captions = ["lunch at the harbour today", "my dog in the snow again", "new bike day finally here",
+                "sunset from the roof tonight", "grandma's birthday cake recipe"]
+    index = WindowIndex(DetectionSettings(window_hours=1))
+    # one early post carries the message and the picture together; it expires with some chatter
+    index.add([post(0, MESSAGE, 0, new=True, media=image)]
+              + [post(50 + i, f"chatter number {i} about the weather and {i * 13} other things", 1, new=False)
+                 for i in range(8)])
+    index.add([post(1 + i, MESSAGE, 30 + i, new=True) for i in range(5)]
+              + [post(6 + i, caption, 40 + i, new=True, media=image) for i, caption in enumerate(captions)])
+    [joined] = index.clusters()
+    assert len(joined.accounts) == 11
+
+    index.add([post(99, "a new day and nothing else to report from the valley", 65, new=False)])
+    content = index._detector.index
+    assert len(content.node_key) == 1 + 5 + 1 + 1 and content.dead_nodes == 0  # message, captions, image, new day
+    assert {frozenset(cluster.accounts) for cluster in index.clusters()} == {
+        frozenset(f"a{i}" for i in range(1, 6)), frozenset(f"a{i}" for i in range(6, 11))}
