@@ -59,7 +59,7 @@ def web_client(config: Config) -> WebClient:
 def build_app(chorus: Chorus, client: WebClient, signing_secret: str, moderators: Moderators) -> App:
     """The Bolt app with every listener registered in one place, behind the replay guard."""
     app = App(client=client, signing_secret=signing_secret)
-    app.middleware(ReplayGuard())
+    app.middleware(ReplayGuard(chorus.store))
     for module in (actions, views, commands):
         module.register(app, chorus, moderators)
     return app

@@ -9,6 +9,7 @@ listener, `ReplayGuard` refuses a signed request seen before.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from handlers import ids
 from handlers.blocks import not_a_moderator
 from handlers.context import Chorus
+from storage import Store
 
 log = logging.getLogger("chorus.slack")
 
@@ -35,11 +37,14 @@ class ReplayGuard(Middleware):
     """Global middleware: a signed request is accepted once; the same signature again is refused with 401.
 
     Bolt checks the signature and refuses one older than five minutes, but within those minutes a
-    captured request (a Suspend click, an Approve) could be sent again. Each signature is kept
-    until its timestamp is older than Bolt accepts. Socket Mode requests carry no signature.
+    captured request (a Suspend click, an Approve) could be sent again. Each signature is kept until
+    its timestamp is older than Bolt accepts: in memory, and in the database so that a restart does
+    not forget it (a locked database leaves the memory check, so a click still gets its answer).
+    Socket Mode requests carry no signature.
     """
 
-    def __init__(self, now: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: Store, now: Callable[[], float] = time.time) -> None:
+        self.store = store
         self.now = now
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -49,19 +54,25 @@ class ReplayGuard(Middleware):
         signature = _header(req, "x-slack-signature")
         if not signature:
             return next()
+        now = self.now()
         try:
             stamp = float(_header(req, "x-slack-request-timestamp"))
         except ValueError:
-            stamp = self.now()
-        now = self.now()
+            stamp = now
+        expires = max(stamp, now) + SIGNATURE_MAX_AGE_SECONDS + CLOCK_SKEW_SECONDS
         with self._lock:
-            for seen, expires in list(self._seen.items()):
-                if expires < now:
+            for seen, until in list(self._seen.items()):
+                if until < now:
                     del self._seen[seen]
-            if signature in self._seen:
-                log.warning("refused a replayed Slack request (signature seen at %s)", stamp)
-                return BoltResponse(status=401, body="replayed request")
-            self._seen[signature] = max(stamp, now) + SIGNATURE_MAX_AGE_SECONDS + CLOCK_SKEW_SECONDS
+            fresh = signature not in self._seen
+            self._seen.setdefault(signature, expires)
+        try:
+            fresh = self.store.first_sighting(signature, expires, now) and fresh
+        except sqlite3.Error as error:
+            log.warning("replay guard: database unavailable (%s); checked against this process's memory only", error)
+        if not fresh:
+            log.warning("refused a replayed Slack request (signature seen at %s)", stamp)
+            return BoltResponse(status=401, body="replayed request")
         return next()
 
 

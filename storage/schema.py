@@ -125,8 +125,16 @@ def _v5_crash_recovery(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v6_seen_requests(db: sqlite_utils.Database) -> None:
+    """Signatures of Slack requests already accepted, until Slack's own age limit refuses them,
+    so a captured request replayed after a restart is refused too."""
+    db["seen_requests"].create({"signature": str, "expires": float}, pk="signature")
+    db["seen_requests"].create_index(["expires"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_core_tables, _v2_post_search, _v3_digests, _v4_one_active_decision, _v5_crash_recovery,
+    _v6_seen_requests,
 ]
 """Append only: migration N (1-based) takes a database from version N-1 to N."""
 

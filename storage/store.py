@@ -586,6 +586,17 @@ class Store:
         """Platform actions in a status ('pending' after a crash, 'failed' for the retry button)."""
         return list(self.db.query("SELECT * FROM actions WHERE status = ? ORDER BY updated_at", [status]))
 
+    def first_sighting(self, signature: str, expires: float, now: float) -> bool:
+        """Record a signed request's signature until `expires` (epoch seconds); False when it was seen before.
+
+        Signatures past their expiry are forgotten on the way, so the table holds minutes of requests.
+        """
+        with self.atomic():
+            self.db.execute("DELETE FROM seen_requests WHERE expires < ?", [now])
+            inserted = self.db.execute("INSERT OR IGNORE INTO seen_requests (signature, expires) VALUES (?, ?)",
+                                       [signature, expires])
+            return inserted.rowcount == 1
+
     def audit(self, event: str, actor: str, cluster_id: str | None = None, decision_id: int | None = None,
               account_id: str | None = None, **detail: Any) -> None:
         """Append one entry to the audit log (the table refuses updates and deletes)."""

@@ -15,7 +15,7 @@ import pytest
 from handlers import ids
 from platforms.http import HttpClient, HttpSettings, PlatformError
 from platforms.jsonl import MAX_LINE_BYTES, JsonlSource
-from tests.conftest import record, seed_cluster, write_jsonl
+from tests.conftest import record, running_bot, seed_cluster, write_jsonl
 from tests.platform_server import FakePlatform, Reply
 from tests.slack_fakes import wait_for
 
@@ -35,6 +35,20 @@ def test_missing_and_replayed_signatures_are_refused(harness):
     wait_for(lambda: harness.store.decisions_for(cid))
     time.sleep(0.2)
     assert len(harness.store.decisions_for(cid)) == 1
+
+
+def test_a_request_replayed_after_a_restart_is_still_refused(tmp_path, fake_slack):
+    with running_bot(tmp_path, fake_slack) as before:
+        cid = seed_cluster(before.store, "z", 3)
+        before.announce()
+        body = before.slack.click_body(ids.DISMISS, cid, "UMOD1", before.card_ts(cid))
+        stamp = int(time.time())
+        assert before.slack.signed(body, timestamp=stamp).status_code == 200
+        wait_for(lambda: before.store.decisions_for(cid))
+    with running_bot(tmp_path, fake_slack) as after:  # the same database, a new process's memory
+        assert after.slack.signed(body, timestamp=stamp).status_code == 401
+        assert after.slack.signed(body, timestamp=stamp + 1).status_code == 200  # a new signature goes through
+        assert after.store.db.execute("SELECT count(*) FROM seen_requests").fetchone()[0] == 2
 
 
 @pytest.mark.parametrize("value", ["c-x' OR '1'='1", "c-" + "f" * 5000, "c-ffffffffff:1; DROP TABLE decisions",
