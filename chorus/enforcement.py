@@ -5,14 +5,16 @@ before the platform call and finished after it. A crash in between leaves it `pe
 knows whether the platform acted. Before such an action (or a failed one) is sent again, the
 platform is asked whether it already holds (`platforms.base.Reconciling`), so an admin action
 without an idempotency key on the platform's side is still carried out once. A decision a crash
-left half done is finished by `Enforcement.resume` on the next start.
+left half done is finished by `Enforcement.resume` on the next start, and one a failed database
+write left half done while the bot ran is found by `Enforcement.stuck` and finished the same way.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from platforms.base import UNDO_OF, Action, ActionResult, Enforcer, in_effect
 from storage import Store
@@ -36,27 +38,38 @@ class Enforcement:
     def __init__(self, store: Store, enforcer: Enforcer) -> None:
         self.store = store
         self.enforcer = enforcer
-        self._running: set[int] = set()
+        self._busy: set[int] = set()
+        """Decisions being carried out or undone by this process right now."""
+        self._sighted: set[int] = set()
+        """Half-done decisions seen by the last `stuck` call."""
         self._lock = threading.Lock()
+
+    @contextmanager
+    def _claimed(self, decision_id: int) -> Iterator[bool]:
+        """Mark a decision busy for the block; yields False (and marks nothing) when it already is."""
+        with self._lock:
+            free = decision_id not in self._busy
+            self._busy.add(decision_id)
+        try:
+            yield free
+        finally:
+            if free:
+                with self._lock:
+                    self._busy.discard(decision_id)
 
     def carry_out(self, decision_id: int, accounts: Sequence[str], actor: str) -> list[ActionResult]:
         """Act on `accounts` for a decision, then mark it done, or failed if any of its accounts failed."""
         decision = self.store.decision(decision_id)
         if decision is None:
             return []
-        with self._lock:
-            if decision_id in self._running:
+        with self._claimed(decision_id) as free:
+            if not free:
                 return []  # already being carried out in this process; the claims would stop repeats anyway
-            self._running.add(decision_id)
-        try:
             self.store.set_decision_status(decision_id, "executing", actor)
             action = Action(decision.action)
             results = [self._act_once(decision_id, action, account, decision.reason, actor) for account in accounts]
             failed = self.store.decision(decision_id).failures  # earlier failures count too
             self.store.set_decision_status(decision_id, "failed" if failed else "done", actor)
-        finally:
-            with self._lock:
-                self._running.discard(decision_id)
         return results
 
     def _act_once(self, decision_id: int, action: Action, account_id: str, reason: str, actor: str) -> ActionResult:
@@ -79,6 +92,11 @@ class Enforcement:
 
     def undo(self, decision_id: int, actor: str) -> None:
         """Reverse a decision whose undo was claimed, and reopen its cluster; resumable after a crash."""
+        with self._claimed(decision_id) as free:
+            if free:
+                self._undo(decision_id, actor)
+
+    def _undo(self, decision_id: int, actor: str) -> None:
         store = self.store
         decision = store.decision(decision_id)
         cluster_id = store.decision_cluster(decision_id)
@@ -125,3 +143,12 @@ class Enforcement:
     def interrupted(self) -> list[int]:
         """Decisions left half done: only meaningful before this process has started any of its own."""
         return [d.id for d in self.store.decisions_in_status(INTERRUPTED)]
+
+    def stuck(self) -> list[int]:
+        """Decisions left half done while this process kept running (a database write failed mid-way):
+        half done at this call and the one before, and not being worked on by this process now."""
+        interrupted = set(self.interrupted())
+        with self._lock:
+            stuck = sorted((interrupted & self._sighted) - self._busy)
+            self._sighted = interrupted - self._busy
+        return stuck

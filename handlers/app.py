@@ -115,28 +115,31 @@ class SlackRuntime:
         The half-done decisions are read before any listener can start one of its own.
         """
         interrupted = self.chorus.enforcement.interrupted()
-        self._recovery = threading.Thread(target=self.recover, args=(interrupted,), name="slack-recovery",
-                                          daemon=True)
+        self._recovery = threading.Thread(target=self._recover_after_restart, args=(interrupted,),
+                                          name="slack-recovery", daemon=True)
         self._serve(port, host)
         self._recovery.start()
         return self
 
-    def recover(self, interrupted: list[int]) -> None:
-        """Finish the decisions a crash interrupted and bring every stale card up to date."""
-        enforcement = self.chorus.enforcement
+    def recover(self, half_done: list[int]) -> None:
+        """Finish half-done decisions (their cards are stamped) and bring every stale card up to date."""
+        for decision_id in self.chorus.enforcement.resume(half_done):
+            cluster_id = self.chorus.store.decision_cluster(decision_id)
+            if cluster_id:
+                refresh_card(self.chorus, cluster_id)
+        sync_stale_cards(self.chorus)
+
+    def _recover_after_restart(self, interrupted: list[int]) -> None:
         try:
-            for decision_id in enforcement.resume(interrupted):
-                cluster_id = self.chorus.store.decision_cluster(decision_id)
-                if cluster_id:
-                    refresh_card(self.chorus, cluster_id)
-            sync_stale_cards(self.chorus)
-        except Exception as error:  # the periodic card sync and the next start try again
+            self.recover(interrupted)
+        except Exception as error:  # the periodic recovery and the next start try again
             log.error("recovery after restart did not finish: %s: %s", type(error).__name__, error)
 
     def jobs(self, every_seconds: float) -> list[ScheduledJob]:
-        """The Slack side's periodic job: cards whose update failed are updated once Slack answers again."""
+        """The Slack side's periodic job: decisions stuck after a failed write are finished, and cards
+        whose update failed are updated once Slack answers again."""
         return [ScheduledJob("card-sync", IntervalTrigger(seconds=every_seconds),
-                             lambda: sync_stale_cards(self.chorus))]
+                             lambda: self.recover(self.chorus.enforcement.stuck()))]
 
     def _serve(self, port: int | None, host: str) -> None:
         if self.config.secrets.slack_app_token:

@@ -12,7 +12,7 @@ from chorus.poller import Poller
 from chorus.sample_feed import sample_posts
 from detectors import WindowIndex
 from handlers import ids
-from platforms.jsonl import JsonlSource
+from platforms.jsonl import JsonlOutbox, JsonlSource
 from storage import Store
 from tests.conftest import running_bot, seed_cluster, write_jsonl
 from tests.slack_fakes import wait_for
@@ -102,3 +102,45 @@ def test_a_click_while_the_database_is_locked_is_answered_and_nothing_is_half_do
         wait_for(lambda: bot.store.decisions_for(cid) and bot.store.decisions_for(cid)[0].status == "done")
         assert len(bot.outbox_lines()) == 3
 
+
+
+class LockingOutbox(JsonlOutbox):
+    """An outbox after whose `lock_after`-th action another writer takes the database and holds it."""
+
+    def __init__(self, path: Path, db_path: Path, lock_after: int) -> None:
+        super().__init__(path)
+        self.db_path, self.lock_after, self.acted = db_path, lock_after, 0
+        self.holder: sqlite3.Connection | None = None
+
+    def act(self, action, account_id, reason, idempotency_key):
+        result = super().act(action, account_id, reason, idempotency_key)
+        self.acted += 1
+        if self.acted == self.lock_after:
+            self.holder = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
+            self.holder.execute("BEGIN IMMEDIATE")
+        return result
+
+
+def test_a_decision_a_failed_write_left_half_done_is_finished_while_the_bot_runs(tmp_path: Path, fake_slack):
+    outbox = LockingOutbox(tmp_path / "actions.jsonl", tmp_path / "chorus.db", lock_after=3)
+    with running_bot(tmp_path, fake_slack, enforcer=outbox) as bot:
+        bot.store.lock_timeout = 0.2
+        cid = seed_cluster(bot.store, "h", 3)
+        bot.announce()
+        bot.store.close()  # listener threads open their connections anew, with the short lock timeout
+        assert bot.slack.click(ids.SUSPEND_ALL, cid, "UMOD1", bot.card_ts(cid)).status_code == 200
+        [note] = wait_for(lambda: fake_slack.of("chat.postEphemeral"))  # the third account's outcome was not written
+        assert "could not finish this (OperationalError)" in note.params["text"]
+        outbox.holder.execute("ROLLBACK")
+        [decision] = bot.store.decisions_for(cid)
+        assert decision.status == "executing"
+
+        [card_sync] = bot.runtime.jobs(60)
+        card_sync.run()  # seen once: it might be a click still being carried out
+        assert bot.store.decisions_for(cid)[0].status == "executing"
+        card_sync.run()  # seen again and nobody is working on it: finished now, not at the next start
+        assert bot.store.decisions_for(cid)[0].status == "done"
+        assert len(bot.outbox_lines()) == 3  # the platform was not asked twice
+        stamped = wait_for(lambda: [u for u in fake_slack.of("chat.update") if "Suspended 3 accounts" in str(u.params)])
+        assert stamped
+        assert "decision_resumed" in [entry["event"] for entry in bot.store.audit_entries()]
