@@ -351,6 +351,7 @@ class ContentIndex:
         self._phash_nodes, self._phash_values = [node for node, _ in kept], [value for _, value in kept]
         self.parent = list(range(len(self.node_key)))
         self.members = {}
+        self._words = minhash.WordHashes()  # words of expired posts too; a word is hashed again in ~1 µs
         for nodes in self.post_nodes.values():
             if type(nodes) is tuple:
                 self._join_post_nodes(nodes)
