@@ -44,7 +44,7 @@ def digest(value: str) -> str:
 
 
 class ContentIndex:
-    """Nodes, their posts, and a union-find over nodes; components only grow until the index is rebuilt.
+    """Nodes, their posts, and a union-find over nodes; components only grow until `compact`.
 
     A node's post list may still hold posts that left the window, never more than its live ones
     (removal is amortised O(1)); readers keep only the live ones. `compact` drops dead nodes.
