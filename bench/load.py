@@ -3,7 +3,8 @@
 Each day has `--posts` posts: `chorus.synthetic`'s campaigns (8 kinds, 8 per 5,000 generated posts) for
 `--campaigns` campaigns, padded with organic chatter by distinct old accounts, spread over the day.
 The feed is read by the real jsonl source in the batches `run` would take at `--poll-seconds`, and
-cards go through the real send queue and Slack notifier to the fake Slack of the test suite.
+cards go through the real send queue and Slack notifier to the fake Slack of the test suite, served
+from a child process so that its records are not counted as the bot's memory.
 Measured: each poll's latency against the interval, RSS after each poll, and the Slack writes each
 poll needs (at Slack's one message per second per channel they take that many seconds); the send
 queue's own pacing is measured separately at its real one-second interval.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
+import multiprocessing
 import random
 import statistics
 import sys
@@ -23,9 +25,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event
 from pathlib import Path
+from typing import Any
 
 import orjson
+from slack_sdk import WebClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,7 +45,7 @@ from storage import Store
 from tests.slack_fakes import FakeSlack
 
 KINDS = 8
-WRITES = ("chat.postMessage", "chat.update")
+WRITES = frozenset({"chat.postMessage", "chat.update"})
 
 
 def _day(posts: int, campaigns: int, seed: int, day: int) -> list[dict]:
@@ -119,12 +125,36 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-def replay(feed: Path, total: int, days: int, poll_seconds: float, workdir: Path, hours: float) -> list[Poll]:
-    """Poll the feed as `run` would, `poll_seconds` of simulated time per poll, for `hours`; measure every poll."""
+def _serve_fake_slack(urls: Connection, stop: Event) -> None:
     fake = FakeSlack()
-    from slack_sdk import WebClient
+    urls.send(fake.url)
+    stop.wait()
+    fake.shutdown()
 
-    sender = SendQueue(WebClient(base_url=fake.url), interval=0.0, backoff=0.01)
+
+class CountingClient(WebClient):
+    """A Web API client that counts the writes it makes (cards, updates, thread replies)."""
+
+    writes = 0
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:
+        if api_method in WRITES:
+            self.writes += 1
+        return super().api_call(api_method, **kwargs)
+
+
+def replay(feed: Path, total: int, days: int, poll_seconds: float, workdir: Path, hours: float) -> list[Poll]:
+    """Poll the feed as `run` would, `poll_seconds` of simulated time per poll, for `hours`; measure every poll.
+
+    The fake Slack runs in a child process: what it records of days of cards is not the bot's memory.
+    """
+    fork = multiprocessing.get_context("fork")
+    urls, child_end = fork.Pipe()
+    stop = fork.Event()
+    server = fork.Process(target=_serve_fake_slack, args=(child_end, stop), daemon=True)
+    server.start()
+    client = CountingClient(base_url=urls.recv())
+    sender = SendQueue(client, interval=0.0, backoff=0.01)
     polls_total = math.ceil(days * 86400 / poll_seconds)
     batch = math.ceil(total / polls_total)
     store = Store.open(workdir / "chorus.db")
@@ -143,11 +173,11 @@ def replay(feed: Path, total: int, days: int, poll_seconds: float, workdir: Path
         polls_total = math.ceil(hours * 3600 / poll_seconds)
     for number in range(polls_total):
         clock["now"] = START + timedelta(seconds=(number + 1) * poll_seconds)
-        writes_before = sum(len(fake.of(method)) for method in WRITES)
+        writes_before = client.writes
         started = time.perf_counter()
         stats = poller.poll_once()
         seconds = time.perf_counter() - started
-        writes = sum(len(fake.of(method)) for method in WRITES) - writes_before
+        writes = client.writes - writes_before
         measured.append(Poll(seconds, _rss_mb(), writes, stats.fetched if stats else 0, len(poller.index),
                              timer.take()))
         if number % 30 == 0:
@@ -156,7 +186,8 @@ def replay(feed: Path, total: int, days: int, poll_seconds: float, workdir: Path
         if stats is not None and stats.exhausted:
             break
     sender.close()
-    fake.shutdown()
+    stop.set()
+    server.join()
     store.close()
     return measured
 
@@ -164,8 +195,6 @@ def replay(feed: Path, total: int, days: int, poll_seconds: float, workdir: Path
 def pacing(messages: int = 8) -> list[float]:
     """Gaps between posts the send queue makes to one channel at its real one-second interval."""
     fake = FakeSlack()
-    from slack_sdk import WebClient
-
     sender = SendQueue(WebClient(base_url=fake.url), interval=1.0)
     for index in range(messages):
         sender.submit("chat.postMessage", channel="CMOD", text=f"card {index}")
