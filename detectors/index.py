@@ -14,7 +14,9 @@ MinHashed once, so campaign copies and organic repeats cost a dictionary lookup 
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Iterable
+from itertools import chain, compress, count, repeat
 from operator import add, attrgetter
 
 import numpy as np
@@ -34,7 +36,7 @@ MIN_SPECIFIC_WORDS = 4
 """Content words (not stopwords) a text needs to be a specific message rather than a stock phrase."""
 
 
-_ID, _TEXT = attrgetter("id"), attrgetter("text")
+_ID, _TEXT, _EXTRAS = attrgetter("id"), attrgetter("text"), attrgetter("media", "urls")
 
 
 def digest(value: str) -> str:
@@ -104,7 +106,9 @@ class ContentIndex:
     def _nodes_for(self, keys: list[str]) -> list[int]:
         """The node of each key, creating the missing ones in bulk (C-level list and dict growth)."""
         key_node = self.key_node
-        missing = [key for key in dict.fromkeys(keys) if key not in key_node]
+        missing = dict.fromkeys(keys)
+        for key in missing.keys() & key_node.keys():  # C-level: the smaller side is walked
+            del missing[key]
         first = len(self.node_key)
         created = range(first, first + len(missing))
         key_node.update(zip(missing, created, strict=True))
@@ -147,20 +151,20 @@ class ContentIndex:
         held = self.node_posts[node]
         return normalize_text(held[0].text) if held else None
 
-    def _text_nodes(self, texts: list[str], new_nodes: list[int], new_texts: list[str]) -> list[int]:
-        """Nodes of normalised texts (-1 for an empty one); new ones long enough to vary are queued for LSH."""
+    def _text_nodes(self, texts: list[str]) -> tuple[list[int], list[int], list[int]]:
+        """Nodes of normalised texts (-1 for an empty one); then the new nodes long enough to vary (for LSH),
+        and where in `texts` the text of each of those is (the last one with its key)."""
         keys = list(map(squash, texts))
         first = len(self.node_key)
         self.key_node[""] = -1  # the empty text has no node: known, so never made
         nodes = self._nodes_for(keys)
         del self.key_node[""]
-        text_of_node = dict(zip(nodes, texts, strict=True))
-        new_nodes.extend(node for node in range(first, len(self.node_key))
-                         if len(text_of_node[node]) >= MIN_FUZZY_CHARS)
-        new_texts.extend(map(text_of_node.__getitem__, new_nodes))
-        for node in new_nodes:
-            self._fuzzy[node] = 1
-        return nodes
+        last = dict(zip(nodes, range(len(texts)), strict=True))
+        created = range(first, len(self.node_key))
+        at = list(map(last.__getitem__, created))
+        fuzzy = bytes(map(MIN_FUZZY_CHARS.__le__, map(len, map(texts.__getitem__, at))))
+        self._fuzzy[first:] = fuzzy
+        return nodes, list(compress(created, fuzzy)), list(compress(at, fuzzy))
 
     def _nodes_with_extras(self, post: Post, text_node: int, new_phash: list[int]) -> list[int]:
         """Nodes of a post with links or images: a short text keyed with its links, plus image nodes."""
@@ -191,7 +195,8 @@ class ContentIndex:
         """Index posts not seen before (by id); return how many were new.
 
         Each distinct raw text is normalised and keyed once, nodes are made in bulk, and posts
-        are filed with C-level dict updates; only posts with images or links take a slower path.
+        are filed with C-level dict updates and list appends; only posts with images or links
+        take a Python step each, to find their other nodes.
         """
         posts, known = list(posts), self.posts
         fresh = list({post.id: post for post in posts if post.id not in known}.values()) if known else posts
@@ -204,24 +209,23 @@ class ContentIndex:
         post_texts = list(map(_TEXT, fresh))
         raw_texts = list(dict.fromkeys(post_texts))  # input order: the same nodes every run
         texts = split_map(lambda part: list(map(normalize_text, part)), raw_texts, add)
-        new_nodes: list[int] = []
-        new_texts: list[str] = []
-        new_phash: list[int] = []
-        node_of_text = dict(zip(raw_texts, self._text_nodes(texts, new_nodes, new_texts), strict=True))
+        nodes, new_nodes, new_at = self._text_nodes(texts)
+        new_texts = list(map(texts.__getitem__, new_at))
         del texts
+        node_of_text = dict(zip(raw_texts, nodes, strict=True))
         text_nodes = list(map(node_of_text.__getitem__, post_texts))
         self.post_nodes.update(zip(ids, text_nodes, strict=True))
-        node_posts = self.node_posts
         touched = set(text_nodes)
-        for post, node in zip(fresh, text_nodes, strict=True):
-            if post.media or post.urls:
-                nodes = tuple(self._nodes_with_extras(post, node, new_phash))
-                self.post_nodes[post.id] = nodes
-                touched.update(nodes)
-                for extra in nodes:
-                    node_posts[extra].append(post)
-            elif node >= 0:
-                node_posts[node].append(post)
+        filed = list(zip(text_nodes))  # the nodes each post is filed under: its text's, or those below
+        new_phash: list[int] = []
+        for at in compress(count(), map(any, map(_EXTRAS, fresh))):  # posts with images or links
+            post = fresh[at]
+            filed[at] = held = tuple(self._nodes_with_extras(post, text_nodes[at], new_phash))
+            self.post_nodes[post.id] = held
+            touched.update(held)
+        lists = [*self.node_posts, []]  # the last list, thrown away, takes the posts of empty texts (node -1)
+        deque(map(list.append, map(lists.__getitem__, chain.from_iterable(filed)),
+                  chain.from_iterable(map(repeat, fresh, map(len, filed)))), maxlen=0)
         touched.discard(-1)
         parent, find = self.parent, self.find
         self.dirty.update({node if parent[node] == node else find(node) for node in touched})
