@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -14,6 +14,7 @@ from chorus.bulk import gc_paused
 from chorus.models import Cluster, Post
 from detectors import DetectionSettings, detect
 from detectors.scoring import human_span
+from detectors.texts import PreparedTexts
 from platforms.base import Skipped
 from platforms.jsonl import post_files, read_blocks
 
@@ -41,17 +42,27 @@ class ScanResult:
         }
 
 
+_TEXT = attrgetter("text")
 PROGRESS_LINES = 10000
 """Progress is reported every this many lines."""
 
 
-def read_posts(path: Path, progress: Callable[[int, int], None] | None = None) -> tuple[list[Post], list[Skipped]]:
-    """All posts of a file or folder; bad lines and repeated ids are skipped and named."""
+def read_posts(
+    path: Path, progress: Callable[[int, int], None] | None = None,
+    texts_read: Callable[[Iterable[str]], None] | None = None,
+) -> tuple[list[Post], list[Skipped]]:
+    """All posts of a file or folder; bad lines and repeated ids are skipped and named.
+
+    `texts_read`, if given, is handed the texts of each block as soon as it is decoded.
+    """
     posts: dict[str, Post] = {}
     skipped: list[Skipped] = []
     with gc_paused():
         for file in post_files(path):
             for block in read_blocks(file):
+                if texts_read:
+                    texts_read(map(_TEXT, block.records) if block.plain
+                               else [record.text for record in block.records if type(record) is not Skipped])
                 fresh = dict(zip([post.id for post in block.records], block.records, strict=True)) \
                     if block.plain else {}
                 if len(fresh) == len(block.records) and posts.keys().isdisjoint(fresh):
@@ -75,10 +86,14 @@ def read_posts(path: Path, progress: Callable[[int, int], None] | None = None) -
 
 
 def scan(path: Path, settings: DetectionSettings, progress: Callable[[int, int], None] | None = None) -> ScanResult:
-    """Read `path` and detect clusters at `settings`."""
+    """Read `path` and detect clusters at `settings`.
+
+    The texts are normalised and MinHashed on the second core while the file is still being read.
+    """
     started = time.perf_counter()
-    posts, skipped = read_posts(path, progress)
-    clusters = detect(posts, settings)
+    with PreparedTexts() as prepared:
+        posts, skipped = read_posts(path, progress, prepared.add)
+        clusters = detect(posts, settings, prepared)
     accounts = len(set(map(attrgetter("author.id"), posts)))
     return ScanResult(clusters, len(posts), accounts, skipped, time.perf_counter() - started)
 

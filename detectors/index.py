@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from itertools import chain, compress, count, repeat
 from operator import add, attrgetter
 
@@ -29,6 +30,7 @@ from detectors.media import MAX_PHASH_DISTANCE, PHASH_BANDS, parse_phash
 from detectors.normalize import normalize_text, squash
 from detectors.parallel import split_map
 from detectors.similarity import near_copies
+from detectors.texts import PreparedTexts, TextRows
 
 MIN_FUZZY_CHARS = 20
 """Shorter texts ('good morning!!') group only when exactly equal: fuzzy matches chain them."""
@@ -191,12 +193,13 @@ class ContentIndex:
             self.union(joinable[0], other)
         return nodes
 
-    def add(self, posts: Iterable[Post]) -> int:
+    def add(self, posts: Iterable[Post], prepared: PreparedTexts | None = None) -> int:
         """Index posts not seen before (by id); return how many were new.
 
         Each distinct raw text is normalised and keyed once, nodes are made in bulk, and posts
         are filed with C-level dict updates and list appends; only posts with images or links
-        take a Python step each, to find their other nodes.
+        take a Python step each, to find their other nodes. `prepared` may hold every text's
+        normalised form and band keys, computed ahead of time (see `detectors.texts`).
         """
         posts, known = list(posts), self.posts
         fresh = list({post.id: post for post in posts if post.id not in known}.values()) if known else posts
@@ -207,13 +210,18 @@ class ContentIndex:
             fresh = list({post.id: post for post in fresh}.values())
             ids = list(map(_ID, fresh))
         post_texts = list(map(_TEXT, fresh))
-        raw_texts = list(dict.fromkeys(post_texts))  # input order: the same nodes every run
-        texts = split_map(lambda part: list(map(normalize_text, part)), raw_texts, add)
+        ahead = prepared.normalized(post_texts) if prepared else None
+        if ahead is None:  # rows number distinct texts in input order: the same nodes every run
+            rows, raw_texts = TextRows().add(post_texts)
+            texts = split_map(lambda part: list(map(normalize_text, part)), raw_texts, add)
+        else:
+            rows, texts = ahead
         nodes, new_nodes, new_at = self._text_nodes(texts)
         new_texts = list(map(texts.__getitem__, new_at))
-        del texts
-        node_of_text = dict(zip(raw_texts, nodes, strict=True))
-        text_nodes = list(map(node_of_text.__getitem__, post_texts))
+        band_keys = (partial(prepared.band_keys, new_at) if prepared and ahead is not None
+                     else partial(minhash.text_band_keys, new_texts, self._words))
+        del post_texts, texts, ahead
+        text_nodes = np.asarray(nodes)[rows].tolist()
         self.post_nodes.update(zip(ids, text_nodes, strict=True))
         touched = set(text_nodes)
         filed = list(zip(text_nodes))  # the nodes each post is filed under: its text's, or those below
@@ -226,18 +234,20 @@ class ContentIndex:
         lists = [*self.node_posts, []]  # the last list, thrown away, takes the posts of empty texts (node -1)
         deque(map(list.append, map(lists.__getitem__, chain.from_iterable(filed)),
                   chain.from_iterable(map(repeat, fresh, map(len, filed)))), maxlen=0)
+        del filed, lists
         touched.discard(-1)
         parent, find = self.parent, self.find
         self.dirty.update({node if parent[node] == node else find(node) for node in touched})
-        self._link_texts(new_nodes, new_texts)
+        del touched, text_nodes, rows  # a million entries each: not held while linking
+        self._link_texts(new_nodes, new_texts, band_keys)
         self._link_phashes(new_phash)
         return len(fresh)
 
-    def _link_texts(self, nodes: list[int], texts: list[str]) -> None:
-        """Pair new texts (ascending nodes) with earlier holders of their band keys; join the pairs that verify."""
+    def _link_texts(self, nodes: list[int], texts: list[str], band_keys: Callable[[], np.ndarray]) -> None:
+        """Pair new texts (ascending nodes) with earlier holders of their band keys (from `band_keys`, computed
+        or prepared ahead); join the pairs that verify."""
         if not nodes:
             return
-        keys = minhash.text_band_keys(texts, self._words)
         live: list[np.ndarray] = []
 
         def alive(candidates: np.ndarray) -> np.ndarray:
@@ -245,7 +255,7 @@ class ContentIndex:
                 live.append(self.live_counts() > 0)
             return live[0][candidates]
 
-        pairs = self._bands.add(keys, np.asarray(nodes, dtype=np.int64), alive)
+        pairs = self._bands.add(band_keys(), np.asarray(nodes, dtype=np.int64), alive)
         ends = np.unique(pairs)
         at = np.minimum(np.searchsorted(nodes, ends), len(nodes) - 1)
         text_of = {end: texts[where] if nodes[where] == end else self.text_of(end)

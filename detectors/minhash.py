@@ -95,7 +95,7 @@ def signatures(texts: Sequence[str], words: WordHashes) -> np.ndarray:
     return _densify(rows.reshape(len(texts), BINS))
 
 
-def _chunked_band_keys(texts: Sequence[str], words: WordHashes) -> np.ndarray:
+def chunked_band_keys(texts: Sequence[str], words: WordHashes) -> np.ndarray:
     """Band keys of many texts, a chunk at a time so no (texts x bins) array is ever whole."""
     out = np.empty((len(texts), BANDS), dtype=np.uint64)
     for begin in range(0, len(texts), CHUNK_TEXTS):
@@ -106,7 +106,7 @@ def _chunked_band_keys(texts: Sequence[str], words: WordHashes) -> np.ndarray:
 
 def text_band_keys(texts: Sequence[str], words: WordHashes) -> np.ndarray:
     """Band keys of many texts; a large batch is shared with a second process."""
-    return split_map(lambda part: _chunked_band_keys(part, words), texts, lambda a, b: np.concatenate([a, b]))
+    return split_map(lambda part: chunked_band_keys(part, words), texts, lambda a, b: np.concatenate([a, b]))
 
 
 def _densify(rows: np.ndarray) -> np.ndarray:
