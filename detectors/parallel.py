@@ -81,8 +81,11 @@ class Background(Generic[Item, Result]):
         self._child = 0
         self._to_child: IO[bytes] | None = None
         self._from_child: IO[bytes] | None = None
+        self._sigpipe: Callable[[int, Any], Any] | int | None = None
         if not hasattr(os, "fork") or threading.active_count() > 1:
             return
+        # a child gone must show as an error on write, not end this process (`bot.py` restores SIGPIPE)
+        self._sigpipe = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         child_reads, parent_writes = os.pipe()
         parent_reads, child_writes = os.pipe()
         with suppress(OSError):
@@ -139,6 +142,10 @@ class Background(Generic[Item, Result]):
                 os.kill(self._child, signal.SIGKILL)
             os.waitpid(self._child, 0)
             self._child = 0
+        if self._sigpipe is not None:
+            with suppress(ValueError):  # only the main thread may set it back
+                signal.signal(signal.SIGPIPE, self._sigpipe)
+            self._sigpipe = None
 
 
 def _serve(work: Callable[[Iterable[list[Item]]], Iterator[Result]], reads: int, writes: int) -> None:

@@ -1,6 +1,7 @@
 """Texts prepared ahead by a forked child: the same clusters as computing them in place, whatever happens to it."""
 
 import os
+import signal
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -67,6 +68,26 @@ def test_a_background_child_that_dies_has_its_work_done_here() -> None:
     work.send([3])
     assert (work.receive(), work.receive()) == (3, 6)
     work.close()
+
+
+def _gone(parts: Iterable[list[str]]) -> Iterator[int]:
+    """A forked child ends at once; here, the count of items."""
+    if os.getpid() != PARENT:
+        os._exit(1)
+    yield sum(map(len, parts))
+
+
+def test_parts_sent_to_a_child_that_is_gone_are_worked_here_even_with_sigpipe_fatal() -> None:
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as `bot.py` runs
+    try:
+        work = Background(_gone)
+        for part in range(20):  # 2 MB, well past the pipe's buffer
+            work.send([f"{part}-{item}".ljust(1000, "x") for item in range(100)])
+        assert work.receive() == 2000
+        work.close()
+        assert signal.getsignal(signal.SIGPIPE) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGPIPE, previous)
 
 
 def test_a_background_child_hands_results_back_in_order() -> None:
