@@ -36,6 +36,8 @@ MIN_FUZZY_CHARS = 20
 """Shorter texts ('good morning!!') group only when exactly equal: fuzzy matches chain them."""
 MIN_SPECIFIC_WORDS = 4
 """Content words (not stopwords) a text needs to be a specific message rather than a stock phrase."""
+PHASH_CHUNK = 16384
+"""New pHashes matched per step: bounds the candidate pairs held at once (a band's can run to millions)."""
 
 
 _ID, _TEXT, _EXTRAS = attrgetter("id"), attrgetter("text"), attrgetter("media", "urls")
@@ -271,7 +273,8 @@ class ContentIndex:
         """Join new pHash nodes to all pHash nodes within MAX_PHASH_DISTANCE bits.
 
         Split into MAX_PHASH_DISTANCE + 1 bands, two hashes that close agree on a band
-        (pigeonhole); per band, each new hash meets the equal-band hashes by a sorted search.
+        (pigeonhole); per band, each new hash meets the equal-band hashes by a sorted search,
+        PHASH_CHUNK new hashes at a time so the candidate pairs never take more than tens of MB.
         """
         if not nodes:
             return
@@ -287,13 +290,14 @@ class ContentIndex:
             keys = (every >> shift) & mask
             order = np.argsort(keys, kind="stable")
             ranked = keys[order]
-            wanted = (new >> shift) & mask
-            low, high = np.searchsorted(ranked, wanted, "left"), np.searchsorted(ranked, wanted, "right")
-            counts = high - low
-            source = np.repeat(np.arange(len(new)), counts)
-            target = order[np.repeat(low - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())]
-            close = np.bitwise_count(new[source] ^ every[target]) <= MAX_PHASH_DISTANCE
-            found.append(np.column_stack([source[close], target[close]]))
+            for begin in range(0, len(new), PHASH_CHUNK):
+                wanted = (new[begin:begin + PHASH_CHUNK] >> shift) & mask
+                low, high = np.searchsorted(ranked, wanted, "left"), np.searchsorted(ranked, wanted, "right")
+                counts = high - low
+                source = np.repeat(np.arange(begin, begin + len(wanted)), counts)
+                target = order[np.repeat(low - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())]
+                close = np.bitwise_count(new[source] ^ every[target]) <= MAX_PHASH_DISTANCE
+                found.append(np.column_stack([source[close], target[close]]))
         first = len(every) - len(nodes)
         for a, b in np.concatenate(found).tolist():
             if first + a != b:
