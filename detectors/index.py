@@ -227,16 +227,17 @@ class ContentIndex:
         self.post_nodes.update(zip(ids, text_nodes, strict=True))
         touched = set(text_nodes)
         filed = list(zip(text_nodes))  # the nodes each post is filed under: its text's, or those below
+        for at in compress(count(), map((-1).__eq__, text_nodes)):  # an empty text has no node
+            filed[at] = ()
         new_phash: list[int] = []
         for at in compress(count(), map(any, map(_EXTRAS, fresh))):  # posts with images or links
             post = fresh[at]
             filed[at] = held = tuple(self._nodes_with_extras(post, text_nodes[at], new_phash))
             self.post_nodes[post.id] = held
             touched.update(held)
-        lists = [*self.node_posts, []]  # the last list, thrown away, takes the posts of empty texts (node -1)
-        deque(map(list.append, map(lists.__getitem__, chain.from_iterable(filed)),
+        deque(map(list.append, map(self.node_posts.__getitem__, chain.from_iterable(filed)),
                   chain.from_iterable(map(repeat, fresh, map(len, filed)))), maxlen=0)
-        del filed, lists
+        del filed
         touched.discard(-1)
         parent, find = self.parent, self.find
         self.dirty.update({node if parent[node] == node else find(node) for node in touched})
