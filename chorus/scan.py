@@ -42,7 +42,7 @@ class ScanResult:
         }
 
 
-_TEXT = attrgetter("text")
+_ID, _TEXT = attrgetter("id"), attrgetter("text")
 PROGRESS_LINES = 10000
 """Progress is reported every this many lines."""
 
@@ -53,18 +53,15 @@ def read_posts(
 ) -> tuple[list[Post], list[Skipped]]:
     """All posts of a file or folder; bad lines and repeated ids are skipped and named.
 
-    `texts_read`, if given, is handed the texts of each block as soon as it is decoded.
+    `texts_read`, if given, is handed the texts of each block's posts as soon as they are kept, so
+    over the whole read it sees the texts of the posts returned, in their order.
     """
     posts: dict[str, Post] = {}
     skipped: list[Skipped] = []
     with gc_paused():
         for file in post_files(path):
             for block in read_blocks(file):
-                if texts_read:
-                    texts_read(map(_TEXT, block.records) if block.plain
-                               else [record.text for record in block.records if type(record) is not Skipped])
-                fresh = dict(zip([post.id for post in block.records], block.records, strict=True)) \
-                    if block.plain else {}
+                fresh = dict(zip(map(_ID, block.records), block.records, strict=True)) if block.plain else {}
                 if len(fresh) == len(block.records) and posts.keys().isdisjoint(fresh):
                     if progress:  # one post a line: the count at every 10,000th line is known
                         first = block.line_numbers[0]
@@ -72,7 +69,10 @@ def read_posts(
                                              PROGRESS_LINES):
                             progress(len(posts) + line_no - first + 1, len(skipped))
                     posts.update(fresh)  # the common case: a block of new, distinct posts
+                    if texts_read:
+                        texts_read(map(_TEXT, block.records))
                     continue
+                kept = []
                 for line_no, record in zip(block.line_numbers, block.records, strict=True):
                     if type(record) is Skipped:
                         skipped.append(record)
@@ -80,8 +80,11 @@ def read_posts(
                         skipped.append(Skipped(f"{file.name}:{line_no}", f"repeats post id {record.id!r}"))
                     else:
                         posts[record.id] = record
+                        kept.append(record.text)
                     if progress and line_no % PROGRESS_LINES == 0:
                         progress(len(posts), len(skipped))
+                if texts_read:
+                    texts_read(kept)
     return list(posts.values()), skipped
 
 

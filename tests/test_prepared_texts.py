@@ -96,3 +96,16 @@ def test_a_background_child_hands_results_back_in_order() -> None:
     work.send([3])
     assert work.receive().tolist() == [1, 2, 3] and work.receive() == "end"
     work.close()
+
+
+def test_a_file_with_bad_lines_and_repeated_ids_still_uses_the_prepared_texts(tmp_path: Path, monkeypatch) -> None:
+    records, _ = generate(600, seed=5)
+    lines = [*records[:300], "{broken", records[10], *records[300:]]  # a bad line and a repeated id
+    feed = write_jsonl(tmp_path / "feed.jsonl", lines)
+    expected = detect(read_posts(feed)[0])
+    normalised_here: list[int] = []
+    monkeypatch.setattr("detectors.index.split_map", lambda *args: normalised_here.append(1))
+    result = scan(feed, DetectionSettings())
+    assert len(result.skipped) == 2 and result.posts == len(records)
+    assert normalised_here == []  # the index took the prepared texts
+    assert [c.key for c in result.clusters] == [c.key for c in expected]
