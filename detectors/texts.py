@@ -1,9 +1,10 @@
 """Texts prepared for the content index ahead of time, while the posts that carry them are still being read.
 
 Normalising texts and computing their LSH band keys depend on the texts alone and are most of the
-cost of indexing. A scan hands each block's texts over as soon as it is decoded; a forked child
-(see `parallel.Background`) numbers the distinct ones and normalises them meanwhile, then computes
-their band keys while this process files the posts. Results are the same as computing them here.
+cost of indexing. A scan hands the texts of each block's posts over as soon as they are kept; a
+forked child (see `parallel.Background`) numbers the distinct ones and normalises them meanwhile,
+then computes their band keys while this process files the posts. Results are the same as
+computing them here.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ class PreparedTexts:
         return self._normalized
 
     def band_keys(self, rows: list[int]) -> np.ndarray:
-        """The band keys of the normalised texts of `rows` (see `minhash.band_keys`), handed over once."""
+        """The band keys of the normalised texts of `rows` (see `minhash.band_keys`): the last of the work,
+        after which the texts are let go (the index holds those it needs)."""
         keys = self._work.receive()[rows]  # type: ignore[index]
         self._work.close()
+        self._added, self._normalized = [], None
         return keys
