@@ -1,6 +1,10 @@
 """The records every part of Chorus passes around: posts, their authors and media, clusters.
 
-Plain frozen dataclasses so `detectors/` can stay free of I/O and every layer agrees on one shape.
+Plain frozen records so `detectors/` can stay free of I/O and every layer agrees on one shape. Posts,
+authors and media are frozen msgspec Structs: a scan decodes a million of them straight from JSON,
+nearly three times faster than into dataclasses, and they hold no cycles, so the collector skips them.
+The length bounds on their fields are checked by msgspec as it decodes a record, not on construction:
+a record outside them takes `chorus.records.parse_post`, which cuts, refuses and names the problem.
 """
 
 from __future__ import annotations
@@ -8,14 +12,26 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+MAX_TEXT_CHARS = 20_000
+"""Longer post text is cut here: detection, storage and cards need no more, and a hostile post gets no more."""
+MAX_ITEMS = 100
+"""Media and links kept per post."""
+MAX_FIELD_CHARS = 2_000
+"""Ids, handles, names and URLs longer than this are refused: no platform issues them."""
+
+_Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_FIELD_CHARS)]
+_Field = Annotated[str, msgspec.Meta(max_length=MAX_FIELD_CHARS)]
 
 
-@dataclass(frozen=True, slots=True)
-class Author:
+class Author(msgspec.Struct, frozen=True, gc=False):
     """An account as the platform describes it at the time a post was read."""
 
-    id: str
-    handle: str = ""
+    id: _Id
+    handle: _Field = ""
     display_name: str = ""
     created_at: datetime | None = None
     posts_count: int | None = None
@@ -25,8 +41,7 @@ class Author:
     url: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Media:
+class Media(msgspec.Struct, frozen=True, gc=False):
     """An attached image; `sha256` and `phash` (hex) are what detection compares."""
 
     url: str = ""
@@ -35,16 +50,15 @@ class Media:
     blurhash: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Post:
+class Post(msgspec.Struct, frozen=True, gc=False):
     """One post in the record format of DESIGN.md; timestamps are timezone-aware UTC."""
 
-    id: str
+    id: _Id
     created_at: datetime
-    text: str
+    text: Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)]
     author: Author
-    media: tuple[Media, ...] = ()
-    urls: tuple[str, ...] = ()
+    media: Annotated[tuple[Media, ...], msgspec.Meta(max_length=MAX_ITEMS)] = ()
+    urls: Annotated[tuple[_Field, ...], msgspec.Meta(max_length=MAX_ITEMS)] = ()
     repost_of: str | None = None
     reply_to: str | None = None
     url: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -14,6 +14,7 @@ from chorus.bulk import gc_paused
 from chorus.models import Cluster, Post
 from detectors import DetectionSettings, detect
 from detectors.scoring import human_span
+from detectors.texts import PreparedTexts
 from platforms.base import Skipped
 from platforms.jsonl import post_files, read_blocks
 
@@ -41,19 +42,26 @@ class ScanResult:
         }
 
 
+_ID, _TEXT = attrgetter("id"), attrgetter("text")
 PROGRESS_LINES = 10000
 """Progress is reported every this many lines."""
 
 
-def read_posts(path: Path, progress: Callable[[int, int], None] | None = None) -> tuple[list[Post], list[Skipped]]:
-    """All posts of a file or folder; bad lines and repeated ids are skipped and named."""
+def read_posts(
+    path: Path, progress: Callable[[int, int], None] | None = None,
+    texts_read: Callable[[Iterable[str]], None] | None = None,
+) -> tuple[list[Post], list[Skipped]]:
+    """All posts of a file or folder; bad lines and repeated ids are skipped and named.
+
+    `texts_read`, if given, is handed the texts of each block's posts as soon as they are kept, so
+    over the whole read it sees the texts of the posts returned, in their order.
+    """
     posts: dict[str, Post] = {}
     skipped: list[Skipped] = []
     with gc_paused():
         for file in post_files(path):
             for block in read_blocks(file):
-                fresh = dict(zip([post.id for post in block.records], block.records, strict=True)) \
-                    if block.plain else {}
+                fresh = dict(zip(map(_ID, block.records), block.records, strict=True)) if block.plain else {}
                 if len(fresh) == len(block.records) and posts.keys().isdisjoint(fresh):
                     if progress:  # one post a line: the count at every 10,000th line is known
                         first = block.line_numbers[0]
@@ -61,7 +69,10 @@ def read_posts(path: Path, progress: Callable[[int, int], None] | None = None) -
                                              PROGRESS_LINES):
                             progress(len(posts) + line_no - first + 1, len(skipped))
                     posts.update(fresh)  # the common case: a block of new, distinct posts
+                    if texts_read:
+                        texts_read(map(_TEXT, block.records))
                     continue
+                kept = []
                 for line_no, record in zip(block.line_numbers, block.records, strict=True):
                     if type(record) is Skipped:
                         skipped.append(record)
@@ -69,16 +80,23 @@ def read_posts(path: Path, progress: Callable[[int, int], None] | None = None) -
                         skipped.append(Skipped(f"{file.name}:{line_no}", f"repeats post id {record.id!r}"))
                     else:
                         posts[record.id] = record
+                        kept.append(record.text)
                     if progress and line_no % PROGRESS_LINES == 0:
                         progress(len(posts), len(skipped))
+                if texts_read:
+                    texts_read(kept)
     return list(posts.values()), skipped
 
 
 def scan(path: Path, settings: DetectionSettings, progress: Callable[[int, int], None] | None = None) -> ScanResult:
-    """Read `path` and detect clusters at `settings`."""
+    """Read `path` and detect clusters at `settings`.
+
+    The texts are normalised and MinHashed on the second core while the file is still being read.
+    """
     started = time.perf_counter()
-    posts, skipped = read_posts(path, progress)
-    clusters = detect(posts, settings)
+    with PreparedTexts() as prepared:
+        posts, skipped = read_posts(path, progress, prepared.add)
+        clusters = detect(posts, settings, prepared)
     accounts = len(set(map(attrgetter("author.id"), posts)))
     return ScanResult(clusters, len(posts), accounts, skipped, time.perf_counter() - started)
 

@@ -18,6 +18,7 @@ from detectors.accounts import account_signals
 from detectors.coposting import CoPosting
 from detectors.index import ContentIndex, digest
 from detectors.scoring import score_group
+from detectors.texts import PreparedTexts
 
 COMPACT_DEAD_SHARE = 0.25
 """The window index is compacted once this share of its content nodes has no live post left."""
@@ -189,14 +190,17 @@ class _Detector:
         return trimmed if trimmed.score >= self.settings.min_score else None
 
 
-def detect(posts: Sequence[Post], settings: DetectionSettings | None = None) -> list[Cluster]:
+def detect(
+    posts: Sequence[Post], settings: DetectionSettings | None = None, prepared: PreparedTexts | None = None
+) -> list[Cluster]:
     """Find clusters worth a moderator's look, highest score first.
 
-    Each account stands in at most one cluster: the highest-scoring one it belongs to.
+    Each account stands in at most one cluster: the highest-scoring one it belongs to. `prepared`
+    may hold the posts' texts normalised and MinHashed ahead of time (see `detectors.texts`).
     """
     detector = _Detector(settings or DetectionSettings())
     with gc_paused():
-        detector.index.add(posts)
+        detector.index.add(posts, prepared)
         return detector.clusters()
 
 

@@ -14,8 +14,10 @@ MinHashed once, so campaign copies and organic repeats cost a dictionary lookup 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from itertools import compress
+from collections import deque
+from collections.abc import Callable, Iterable
+from functools import partial
+from itertools import chain, compress, count, repeat
 from operator import add, attrgetter
 
 import numpy as np
@@ -28,14 +30,17 @@ from detectors.media import MAX_PHASH_DISTANCE, PHASH_BANDS, parse_phash
 from detectors.normalize import normalize_text, squash
 from detectors.parallel import split_map
 from detectors.similarity import near_copies
+from detectors.texts import PreparedTexts, TextRows
 
 MIN_FUZZY_CHARS = 20
 """Shorter texts ('good morning!!') group only when exactly equal: fuzzy matches chain them."""
 MIN_SPECIFIC_WORDS = 4
 """Content words (not stopwords) a text needs to be a specific message rather than a stock phrase."""
+PHASH_CHUNK = 16384
+"""New pHashes matched per step: bounds the candidate pairs held at once (a band's can run to millions)."""
 
 
-_ID, _TEXT = attrgetter("id"), attrgetter("text")
+_ID, _TEXT, _EXTRAS = attrgetter("id"), attrgetter("text"), attrgetter("media", "urls")
 
 
 def digest(value: str) -> str:
@@ -105,7 +110,9 @@ class ContentIndex:
     def _nodes_for(self, keys: list[str]) -> list[int]:
         """The node of each key, creating the missing ones in bulk (C-level list and dict growth)."""
         key_node = self.key_node
-        missing = [key for key in dict.fromkeys(keys) if key not in key_node]
+        missing = dict.fromkeys(keys)
+        for key in missing.keys() & key_node.keys():  # C-level: the smaller side is walked
+            del missing[key]
         first = len(self.node_key)
         created = range(first, first + len(missing))
         key_node.update(zip(missing, created, strict=True))
@@ -148,24 +155,25 @@ class ContentIndex:
         held = self.node_posts[node]
         return normalize_text(held[0].text) if held else None
 
-    def _text_nodes(self, texts: list[str], new_nodes: list[int], new_texts: list[str]) -> list[int]:
-        """Nodes of normalised texts (-1 for an empty one); new ones long enough to vary are queued for LSH."""
+    def _text_nodes(self, texts: list[str]) -> tuple[list[int], list[int], list[int]]:
+        """Nodes of normalised texts (-1 for an empty one); then the nodes to band for LSH (new ones long enough
+        to vary, and those back after all their posts expired),
+        and where in `texts` the text of each of those is (the last one with its key)."""
         keys = list(map(squash, texts))
         first = len(self.node_key)
         self.key_node[""] = -1  # the empty text has no node: known, so never made
         nodes = self._nodes_for(keys)
         del self.key_node[""]
-        text_of_node = dict(zip(nodes, texts, strict=True))
+        last = dict(zip(nodes, range(len(texts)), strict=True))
+        created = range(first, len(self.node_key))
+        at = list(map(last.__getitem__, created))
+        fuzzy = bytes(map(MIN_FUZZY_CHARS.__le__, map(len, map(texts.__getitem__, at))))
+        self._fuzzy[first:] = fuzzy
         # a text back after all its posts expired lost its band keys in a merge: it is banded again
-        revived = [node for node in text_of_node if 0 <= node < first and self._fuzzy[node]
-                   and not self.node_posts[node]] if first else []
-        new_nodes.extend(revived)
-        new_nodes.extend(node for node in range(first, len(self.node_key))
-                         if len(text_of_node[node]) >= MIN_FUZZY_CHARS)
-        new_texts.extend(map(text_of_node.__getitem__, new_nodes))
-        for node in new_nodes[len(revived):]:
-            self._fuzzy[node] = 1
-        return nodes
+        revived = sorted(node for node in last if 0 <= node < first and self._fuzzy[node]
+                         and not self.node_posts[node]) if first else []
+        return (nodes, [*revived, *compress(created, fuzzy)],
+                [*map(last.__getitem__, revived), *compress(at, fuzzy)])
 
     def _nodes_with_extras(self, post: Post, text_node: int, new_phash: list[int]) -> list[int]:
         """Nodes of a post with links or images: a short text keyed with its links, plus image nodes."""
@@ -196,11 +204,13 @@ class ContentIndex:
         for other in joinable[1:]:
             self.union(joinable[0], other)
 
-    def add(self, posts: Iterable[Post]) -> int:
+    def add(self, posts: Iterable[Post], prepared: PreparedTexts | None = None) -> int:
         """Index posts not seen before (by id); return how many were new.
 
         Each distinct raw text is normalised and keyed once, nodes are made in bulk, and posts
-        are filed with C-level dict updates; only posts with images or links take a slower path.
+        are filed with C-level dict updates and list appends; only posts with images or links
+        take a Python step each, to find their other nodes. `prepared` may hold every text's
+        normalised form and band keys, computed ahead of time (see `detectors.texts`).
         """
         posts, known = list(posts), self.posts
         fresh = list({post.id: post for post in posts if post.id not in known}.values()) if known else posts
@@ -211,38 +221,45 @@ class ContentIndex:
             fresh = list({post.id: post for post in fresh}.values())
             ids = list(map(_ID, fresh))
         post_texts = list(map(_TEXT, fresh))
-        raw_texts = list(dict.fromkeys(post_texts))  # input order: the same nodes every run
-        texts = split_map(lambda part: list(map(normalize_text, part)), raw_texts, add)
-        new_nodes: list[int] = []
-        new_texts: list[str] = []
-        new_phash: list[int] = []
-        node_of_text = dict(zip(raw_texts, self._text_nodes(texts, new_nodes, new_texts), strict=True))
-        del texts
-        text_nodes = list(map(node_of_text.__getitem__, post_texts))
+        ahead = prepared.normalized(post_texts) if prepared else None
+        if ahead is None:  # rows number distinct texts in input order: the same nodes every run
+            rows, raw_texts = TextRows().add(post_texts)
+            texts = split_map(lambda part: list(map(normalize_text, part)), raw_texts, add)
+        else:
+            rows, texts = ahead
+        nodes, new_nodes, new_at = self._text_nodes(texts)
+        new_texts = list(map(texts.__getitem__, new_at))
+        band_keys = (partial(prepared.band_keys, new_at) if prepared and ahead is not None
+                     else partial(minhash.text_band_keys, new_texts, self._words))
+        del post_texts, texts, ahead
+        text_nodes = np.asarray(nodes)[rows].tolist()
         self.post_nodes.update(zip(ids, text_nodes, strict=True))
-        node_posts = self.node_posts
         touched = set(text_nodes)
-        for post, node in zip(fresh, text_nodes, strict=True):
-            if post.media or post.urls:
-                nodes = tuple(dict.fromkeys(self._nodes_with_extras(post, node, new_phash)))
-                self.post_nodes[post.id] = nodes
-                touched.update(nodes)
-                for extra in nodes:
-                    node_posts[extra].append(post)
-            elif node >= 0:
-                node_posts[node].append(post)
+        filed = list(zip(text_nodes))  # the nodes each post is filed under: its text's, or those below
+        for at in compress(count(), map((-1).__eq__, text_nodes)):  # an empty text has no node
+            filed[at] = ()
+        new_phash: list[int] = []
+        for at in compress(count(), map(any, map(_EXTRAS, fresh))):  # posts with images or links
+            post = fresh[at]
+            filed[at] = held = tuple(dict.fromkeys(self._nodes_with_extras(post, text_nodes[at], new_phash)))
+            self.post_nodes[post.id] = held
+            touched.update(held)
+        deque(map(list.append, map(self.node_posts.__getitem__, chain.from_iterable(filed)),
+                  chain.from_iterable(map(repeat, fresh, map(len, filed)))), maxlen=0)
+        del filed
         touched.discard(-1)
         parent, find = self.parent, self.find
         self.dirty.update({node if parent[node] == node else find(node) for node in touched})
-        self._link_texts(new_nodes, new_texts)
+        del touched, text_nodes, rows  # a million entries each: not held while linking
+        self._link_texts(new_nodes, new_texts, band_keys)
         self._link_phashes(new_phash)
         return len(fresh)
 
-    def _link_texts(self, nodes: list[int], texts: list[str]) -> None:
-        """Pair new texts (ascending nodes) with earlier holders of their band keys; join the pairs that verify."""
+    def _link_texts(self, nodes: list[int], texts: list[str], band_keys: Callable[[], np.ndarray]) -> None:
+        """Pair new texts (ascending nodes) with earlier holders of their band keys (from `band_keys`, computed
+        or prepared ahead); join the pairs that verify."""
         if not nodes:
             return
-        keys = minhash.text_band_keys(texts, self._words)
         live: list[np.ndarray] = []
 
         def alive(candidates: np.ndarray) -> np.ndarray:
@@ -250,7 +267,7 @@ class ContentIndex:
                 live.append(self.live_counts() > 0)
             return live[0][candidates]
 
-        pairs = self._bands.add(keys, np.asarray(nodes, dtype=np.int64), alive)
+        pairs = self._bands.add(band_keys(), np.asarray(nodes, dtype=np.int64), alive)
         ends = np.unique(pairs)
         at = np.minimum(np.searchsorted(nodes, ends), len(nodes) - 1)
         self._join_near_copies(pairs, {end: texts[where] if nodes[where] == end else self.text_of(end)
@@ -269,7 +286,8 @@ class ContentIndex:
         """Join new pHash nodes to all pHash nodes within MAX_PHASH_DISTANCE bits.
 
         Split into MAX_PHASH_DISTANCE + 1 bands, two hashes that close agree on a band
-        (pigeonhole); per band, each new hash meets the equal-band hashes by a sorted search.
+        (pigeonhole); per band, each new hash meets the equal-band hashes by a sorted search,
+        PHASH_CHUNK new hashes at a time so the candidate pairs never take more than tens of MB.
         """
         self._phash_nodes.extend(nodes)
         self._phash_values.extend(int(self.node_key[node][2:], 16) for node in nodes)
@@ -290,13 +308,14 @@ class ContentIndex:
             keys = (every >> shift) & mask
             order = np.argsort(keys, kind="stable")
             ranked = keys[order]
-            wanted = (new >> shift) & mask
-            low, high = np.searchsorted(ranked, wanted, "left"), np.searchsorted(ranked, wanted, "right")
-            counts = high - low
-            source = np.repeat(np.arange(len(new)), counts)
-            target = order[np.repeat(low - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())]
-            close = np.bitwise_count(new[source] ^ every[target]) <= MAX_PHASH_DISTANCE
-            found.append(np.column_stack([source[close], target[close]]))
+            for begin in range(0, len(new), PHASH_CHUNK):
+                wanted = (new[begin:begin + PHASH_CHUNK] >> shift) & mask
+                low, high = np.searchsorted(ranked, wanted, "left"), np.searchsorted(ranked, wanted, "right")
+                counts = high - low
+                source = np.repeat(np.arange(begin, begin + len(wanted)), counts)
+                target = order[np.repeat(low - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())]
+                close = np.bitwise_count(new[source] ^ every[target]) <= MAX_PHASH_DISTANCE
+                found.append(np.column_stack([source[close], target[close]]))
         first = len(every) - newest
         for a, b in np.concatenate(found).tolist():
             if first + a != b:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from itertools import repeat
 
 import numpy as np
 
@@ -41,6 +42,8 @@ _U64 = np.uint64
 _BIGRAM_MUL = _U64(0x9E3779B97F4A7C15)
 _BAND_MUL = np.array([0xD6E8FEB86659FD93, 0xA0761D6478BD642F, 0xE7037ED1A0B428DB], dtype=np.uint64)
 _BORROW_STEP = np.uint32(0x9E3779B1)
+_COLUMN = np.arange(BINS, dtype=np.int16)
+_NO_COLUMN = np.int16(2 * BINS)
 
 
 def word_hash(word: str) -> int:
@@ -59,6 +62,24 @@ class WordHashes(dict[str, int]):
 
 
 _STOP_HASHES = np.array(sorted(word_hash(word) for word in STOPWORDS), dtype=np.uint64)
+_STOP_SLOTS = 4096
+_STOP_MASK = _U64(_STOP_SLOTS - 1)
+
+
+def _stop_table() -> tuple[np.uint64, np.ndarray]:
+    """A table with each stopword's hash at slot (hash >> shift) % 4096, for a shift that gives every
+    stopword its own slot; any other slot holds a value that belongs to another slot, so a hash is a
+    stopword's exactly when the table holds it at its slot (one gather instead of a set search)."""
+    for shift in range(64 - 12):
+        slots = ((_STOP_HASHES >> _U64(shift)) & _STOP_MASK).astype(np.intp)
+        if len(np.unique(slots)) == len(slots):
+            table = ((np.arange(_STOP_SLOTS, dtype=np.uint64) + _U64(1)) & _STOP_MASK) << _U64(shift)
+            table[slots] = _STOP_HASHES
+            return _U64(shift), table
+    raise AssertionError("no shift gives every stopword hash a slot of its own")
+
+
+_STOP_SHIFT, _STOP_TABLE = _stop_table()
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
@@ -76,11 +97,11 @@ def shingle_hashes(texts: Sequence[str], words: WordHashes) -> tuple[np.ndarray,
 
     Texts are normalised: words separated by single spaces, at least one word each.
     """
-    lengths = np.fromiter((text.count(" ") + 1 for text in texts), dtype=np.int64, count=len(texts))
+    lengths = np.fromiter(map(str.count, texts, repeat(" ")), dtype=np.int64, count=len(texts)) + 1
     tokens = " ".join(texts).split(" ")
     hashes = np.fromiter(map(words.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
     owner = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-    content = ~np.isin(hashes, _STOP_HASHES)
+    content = _STOP_TABLE[((hashes >> _STOP_SHIFT) & _STOP_MASK).astype(np.intp)] != hashes
     pair = owner[1:] == owner[:-1]
     bigrams = _mix(hashes[:-1][pair] * _BIGRAM_MUL + hashes[1:][pair])
     return np.concatenate([hashes[content], bigrams]), np.concatenate([owner[content], owner[:-1][pair]])
@@ -95,7 +116,7 @@ def signatures(texts: Sequence[str], words: WordHashes) -> np.ndarray:
     return _densify(rows.reshape(len(texts), BINS))
 
 
-def _chunked_band_keys(texts: Sequence[str], words: WordHashes) -> np.ndarray:
+def chunked_band_keys(texts: Sequence[str], words: WordHashes) -> np.ndarray:
     """Band keys of many texts, a chunk at a time so no (texts x bins) array is ever whole."""
     out = np.empty((len(texts), BANDS), dtype=np.uint64)
     for begin in range(0, len(texts), CHUNK_TEXTS):
@@ -106,30 +127,23 @@ def _chunked_band_keys(texts: Sequence[str], words: WordHashes) -> np.ndarray:
 
 def text_band_keys(texts: Sequence[str], words: WordHashes) -> np.ndarray:
     """Band keys of many texts; a large batch is shared with a second process."""
-    return split_map(lambda part: _chunked_band_keys(part, words), texts, lambda a, b: np.concatenate([a, b]))
+    return split_map(lambda part: chunked_band_keys(part, words), texts, lambda a, b: np.concatenate([a, b]))
 
 
 def _densify(rows: np.ndarray) -> np.ndarray:
     """Fill each empty bin from the next filled bin to its right (wrapping), offset by the distance.
 
-    Two right-to-left sweeps over the bins, vectorised across texts: the first finds what wraps
-    around to the last bins, the second writes; a text without shingles keeps its empty bins.
+    The nearest filled bin at or right of each bin is a running minimum of filled positions taken
+    from the right; past a row's last filled bin it wraps to its first, a lap further on. A text
+    without shingles keeps its empty bins.
     """
-    columns = np.ascontiguousarray(rows.T)
-    empty = columns == _EMPTY
-    if not empty.any():
+    filled = rows != _EMPTY
+    if filled.all():
         return rows
-    carry = np.full(len(rows), _EMPTY, dtype=np.uint32)
-    distance = np.zeros(len(rows), dtype=np.uint32)
-    for sweep in (0, 1):
-        for column in range(BINS - 1, -1, -1):
-            filled = ~empty[column]
-            np.copyto(carry, columns[column], where=filled)
-            distance += np.uint32(1)
-            distance[filled] = 0
-            if sweep:
-                np.copyto(columns[column], carry + distance * _BORROW_STEP, where=empty[column] & (carry != _EMPTY))
-    return columns.T
+    nearest = np.minimum.accumulate(np.where(filled, _COLUMN, _NO_COLUMN)[:, ::-1], axis=1)[:, ::-1]
+    lap = np.where(nearest < BINS, nearest, nearest[:, :1] + BINS)
+    borrowed = np.take_along_axis(rows, lap % BINS, axis=1) + (lap - _COLUMN).astype(np.uint32) * _BORROW_STEP
+    return np.where(nearest[:, :1] < BINS, borrowed, rows)
 
 
 def band_keys(signature_rows: np.ndarray) -> np.ndarray:
