@@ -4,6 +4,7 @@ the bot keeps running, a click is answered with what happened, and everything ca
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,34 @@ def test_a_decision_a_failed_write_left_half_done_is_finished_while_the_bot_runs
         stamped = wait_for(lambda: [u for u in fake_slack.of("chat.update") if "Suspended 3 accounts" in str(u.params)])
         assert stamped
         assert "decision_resumed" in [entry["event"] for entry in bot.store.audit_entries()]
+
+
+class SlowOutbox(JsonlOutbox):
+    """An outbox whose first action waits until the test lets it go: a platform call under way."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.started, self.go = threading.Event(), threading.Event()
+
+    def act(self, action, account_id, reason, idempotency_key):
+        self.started.set()
+        assert self.go.wait(30)
+        return super().act(action, account_id, reason, idempotency_key)
+
+
+def test_a_decision_still_being_carried_out_is_not_taken_for_stuck(tmp_path: Path, fake_slack):
+    outbox = SlowOutbox(tmp_path / "actions.jsonl")
+    with running_bot(tmp_path, fake_slack, enforcer=outbox) as bot:
+        cid = seed_cluster(bot.store, "s", 3)
+        bot.announce()
+        assert bot.slack.click(ids.SUSPEND_ALL, cid, "UMOD1", bot.card_ts(cid)).status_code == 200
+        try:
+            assert outbox.started.wait(10)
+            [card_sync] = bot.runtime.jobs(60)
+            card_sync.run()
+            card_sync.run()  # half done at two runs in a row, but this process is working on it
+            assert [e["event"] for e in bot.store.audit_entries()].count("decision_resumed") == 0
+        finally:
+            outbox.go.set()
+        wait_for(lambda: bot.store.decisions_for(cid)[0].status == "done")
+        assert len(bot.outbox_lines()) == 3
