@@ -62,7 +62,7 @@ class ContentIndex:
         self.node_key: list[str] = []
         self.node_posts: list[list[Post]] = []
         self.node_dead: dict[int, int] = {}
-        """Expired posts still in a node's list, by node (lists are compacted lazily)."""
+        """Expired posts still in a node's list, by node: never most of it (`remove` drops them then)."""
         self._fuzzy = bytearray()
         """1 for a text node long enough to match near-copies (its text is re-read from a post when needed)."""
         self.key_node: dict[str, int] = {}
