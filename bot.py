@@ -23,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from chorus.config import Config, ConfigError, SourceConfig, load_config
 from chorus.console import ConsoleNotifier
 from chorus.digests import catch_up, digest_plans, post_due_digest
-from chorus.evaluate import evaluate, format_report, read_labels
+from chorus.evaluate import evaluate, format_report, read_labels, read_truth
 from chorus.faults import FaultReporter
 from chorus.notify import Notifier
 from chorus.poller import Poller
@@ -151,7 +151,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if skipped:
         print(f"skipped {len(skipped):,} malformed or repeated lines (first: {skipped[0].where}: "
               f"{skipped[0].problem})", file=sys.stderr)
-    print(format_report(evaluate(posts, read_labels(Path(args.labels)), config.detection)))
+    labels = Path(args.labels)
+    print(format_report(evaluate(posts, read_labels(labels), config.detection, read_truth(labels))))
     return 0
 
 

@@ -1,7 +1,13 @@
-"""Account signals: how new the accounts were when they posted and how bunched their creation is."""
+"""Account facts of a group: how new the accounts were when they posted, how bunched their creation, how thin.
+
+Each is graded, never a cliff: an account days old is newer than one months old, which is newer
+than one years old, and the group's newness is the mean over its accounts. These facts raise a
+group's score; behaviour inside the group (`behaviour`) is what carries it.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,8 +16,19 @@ from statistics import median
 from chorus.models import Author, Post
 
 DAY = 86400.0
+FRESH_DAYS = 3.0
+"""Accounts this young or younger count as entirely new."""
+SETTLED_DAYS = 730.0
+"""Accounts this old or older do not count as new at all; between, newness falls on a log scale."""
 MIN_BUNCH = 3
 """Fewer accounts created close together are no batch: any two accounts may share a week."""
+BUNCH_SHARE = 0.8
+"""Creation is measured by the shortest span holding this share of the accounts' creation times."""
+LOOSE_BATCH, TIGHT_BATCH = 0.5, 0.005
+"""That span as a share of the accounts' median age: from the first, creation says nothing (accounts of
+all ages); at the second or below, the accounts were made in one batch (hours apart, months ago)."""
+BATCH_SCALE = 4.0
+"""Creation evidence grows with the accounts in the batch: 1 - exp(-(n - 2) / this)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,13 +36,22 @@ class AccountSignals:
     """What the accounts of a group look like, as fractions of those that report the field."""
 
     accounts: int
+    newness: float
+    """Mean over accounts of 1 (days old when posting) falling to 0 (two years old)."""
     new_fraction: float
+    """Share of accounts younger than `new_account_days` when they posted."""
     median_age_days: float | None
-    bunched: int
+    batch: CreationBatch | None
     default_avatar_fraction: float
     low_followers_fraction: float
     median_followers: float | None
-    concentrated: float
+
+
+def newness(age_days: float) -> float:
+    """1 for an account FRESH_DAYS old or younger, 0 from SETTLED_DAYS, log-linear between."""
+    if age_days <= FRESH_DAYS:
+        return 1.0
+    return max(0.0, 1.0 - math.log(age_days / FRESH_DAYS) / math.log(SETTLED_DAYS / FRESH_DAYS))
 
 
 def _first_posts(posts: Sequence[Post]) -> dict[str, tuple[Author, datetime]]:
@@ -37,45 +63,68 @@ def _first_posts(posts: Sequence[Post]) -> dict[str, tuple[Author, datetime]]:
     return first
 
 
-def _largest_bunch(created: list[datetime], days: float) -> int:
-    """Most creation dates that fit in one span of `days` (sliding window over sorted dates)."""
-    created.sort()
+@dataclass(frozen=True, slots=True)
+class CreationBatch:
+    """The BUNCH_SHARE of a group's accounts created closest together, and how strongly that says "one batch"."""
+
+    accounts: int
+    created_from: datetime
+    created_until: datetime
+    evidence: float
+    """0 (created at all sorts of times) to 1 (many accounts made within hours, long before they posted)."""
+
+    @property
+    def span_days(self) -> float:
+        """Days from the first to the last creation in the batch."""
+        return (self.created_until - self.created_from).total_seconds() / DAY
+
+
+def creation_batch(created: list[datetime], median_age_days: float) -> CreationBatch | None:
+    """The tightest batch of the accounts' creation times (None for fewer than MIN_BUNCH accounts).
+
+    Its span is judged against the accounts' age: a week apart is a batch for accounts a year old,
+    not for accounts a week old; the evidence is graded on a log scale and grows with the batch.
+    """
+    if len(created) < MIN_BUNCH:
+        return None
+    moments = sorted(created)
+    width = max(MIN_BUNCH, math.ceil(BUNCH_SHARE * len(moments))) - 1
+    start = min(range(len(moments) - width), key=lambda i: moments[i + width] - moments[i])
+    span = (moments[start + width] - moments[start]).total_seconds() / DAY
+    ratio = max(span, 1 / 24) / max(median_age_days, 1.0)
+    tight = min(1.0, max(0.0, math.log(LOOSE_BATCH / ratio) / math.log(LOOSE_BATCH / TIGHT_BATCH)))
+    return CreationBatch(width + 1, moments[start], moments[start + width],
+                         tight * (1 - math.exp(-(width - 1) / BATCH_SCALE)))
+
+
+def largest_bunch(moments: list[datetime], days: float) -> int:
+    """Most of `moments` that fit in one span of `days` (sliding window over the sorted moments)."""
+    moments = sorted(moments)
     best = start = 0
-    for end, moment in enumerate(created):
-        while (moment - created[start]).total_seconds() > days * DAY:
+    for end, moment in enumerate(moments):
+        while (moment - moments[start]).total_seconds() > days * DAY:
             start += 1
         best = max(best, end - start + 1)
     return best
 
 
-def _densest_share(first_posted: list[datetime], window_days: float) -> float:
-    """Share of accounts whose first post falls in the busiest span of `window_days`."""
-    return _largest_bunch(first_posted, window_days) / len(first_posted) if first_posted else 0.0
-
-
-def account_signals(
-    posts: Sequence[Post], new_account_days: float, bunch_days: float, low_followers: int,
-    window_days: float = 1.0,
-) -> AccountSignals:
+def account_signals(posts: Sequence[Post], new_account_days: float, low_followers: int) -> AccountSignals:
     """Summarise the authors of `posts`: age at posting time, creation bunching, thin profiles."""
     first = _first_posts(posts)
-    ages = [
-        (posted - author.created_at).total_seconds() / DAY
-        for author, posted in first.values()
-        if author.created_at is not None
-    ]
+    ages = [max(0.0, (posted - author.created_at).total_seconds() / DAY)
+            for author, posted in first.values() if author.created_at is not None]
     created = [author.created_at for author, _ in first.values() if author.created_at is not None]
     avatars = [author.default_avatar for author, _ in first.values() if author.default_avatar is not None]
     followers = [author.followers_count for author, _ in first.values() if author.followers_count is not None]
+    median_age = median(ages) if ages else None
     return AccountSignals(
         accounts=len(first),
+        newness=sum(map(newness, ages)) / len(ages) if ages else 0.0,
         new_fraction=sum(age <= new_account_days for age in ages) / len(ages) if ages else 0.0,
-        median_age_days=median(ages) if ages else None,
-        bunched=bunch if (bunch := _largest_bunch(created, bunch_days)) >= MIN_BUNCH else 0,
+        median_age_days=median_age,
+        batch=creation_batch(created, median_age or 0.0),
         default_avatar_fraction=sum(avatars) / len(avatars) if avatars else 0.0,
-        low_followers_fraction=(
-            sum(count <= low_followers for count in followers) / len(followers) if followers else 0.0
-        ),
+        low_followers_fraction=sum(count <= low_followers for count in followers) / len(followers) if followers
+        else 0.0,
         median_followers=median(followers) if followers else None,
-        concentrated=_densest_share([posted for _, posted in first.values()], window_days),
     )

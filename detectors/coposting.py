@@ -1,28 +1,57 @@
-"""Co-posting: the same accounts sharing several distinct messages, the trace of old accounts acting together.
+"""Co-posting: the same accounts turning up behind several distinct messages, the trace of acting together.
 
-One shared message proves little (people share headlines); the same set of accounts turning up
-together behind message after message does. Groups whose account sets overlap strongly are linked,
-and linked groups merge. The links are kept up to date group by group, so a poll re-counts the
-overlaps of the groups it changed, not of every group in the window.
+One shared message proves little (people share headlines); accounts turning up together behind
+message after message do. Campaigns hand each account a random few of a pool of messages, so two
+messages of one campaign may share only a few of their posters; what gives them away is that even
+a few shared posters are far more than chance would put behind two messages. Two message groups
+are linked when the accounts they share are that unlikely under chance (a Poisson tail on the
+overlap expected from their sizes and the accounts active in the window) and not a sliver of the
+larger group, and linked groups merge. Links are kept up to date group by group, so a poll
+re-counts the overlaps of the groups it changed, not of every group in the window.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 
-MIN_JACCARD = 0.5
-"""Two messages' account sets must overlap at least this much (shared / either) to merge."""
-MAX_GROUP_ACCOUNTS = 500
-"""Bigger groups are broad public sharing; overlap between them is chance, not coordination."""
+MIN_SHARED = 2
+"""Two messages must share at least this many posters to be linked: one is always coincidence."""
+MAX_CHANCE = 1e-5
+"""Two messages are linked when chance would give them their shared posters with at most this probability."""
+MIN_OVERLAP = 0.05
+"""...and at least this share of the larger group's posters: a handful of a big campaign's accounts behind a
+stock text (which other campaigns' accounts also posted) does not link that text to the campaign, so one
+popular text cannot chain two campaigns, or a campaign and its organic sources, into one."""
+MIN_POPULATION = 1000
+"""Chance overlap is judged against at least this many accounts: a quiet window (a small forum, the first
+minutes of a run) shows fewer accounts than could have posted, and would make every overlap look like chance."""
+MAX_GROUP_ACCOUNTS = 2000
+"""Bigger groups are broad public sharing; they are judged on their own, never linked."""
 MAX_GROUPS_PER_ACCOUNT = 50
 """An account in more groups than this is a prolific poster and says nothing about pairing."""
 
 
-class CoPosting:
-    """Account sets of the current message groups and the strong-overlap links between them."""
+def chance_of_overlap(shared: int, expected: float) -> float:
+    """P(X >= shared) for X ~ Poisson(expected): how often chance alone would give this many shared posters."""
+    if shared <= expected:
+        return 1.0
+    term = math.exp(-expected + shared * math.log(expected) - math.lgamma(shared + 1)) if expected > 0 else 0.0
+    total, k = term, shared
+    while term > total * 1e-12 and k < shared + 1000:
+        k += 1
+        term *= expected / k
+        total += term
+    return min(1.0, total)
 
-    def __init__(self, min_shared: int) -> None:
-        self.min_shared = min_shared
+
+class CoPosting:
+    """Account sets of the current message groups and the unlikely-overlap links between them."""
+
+    def __init__(self, population: Callable[[], int]) -> None:
+        self.population = population
+        """Accounts active in the window: the denominator of chance overlap."""
         self._accounts: dict[int, frozenset[str]] = {}
         self._by_account: dict[str, set[int]] = defaultdict(set)
         self._links: dict[int, set[int]] = defaultdict(set)
@@ -40,33 +69,42 @@ class CoPosting:
                 self._links[other].discard(group)
                 if not self._links[other]:
                     del self._links[other]
-        if accounts is None or not self.min_shared <= len(accounts) <= MAX_GROUP_ACCOUNTS:
+        if accounts is None or not MIN_SHARED <= len(accounts) <= MAX_GROUP_ACCOUNTS:
             return
         shared: Counter[int] = Counter()
         for account in accounts:
             holders = self._by_account.get(account, ())
             if len(holders) < MAX_GROUPS_PER_ACCOUNT:
                 shared.update(holders)
+        population = max(MIN_POPULATION, self.population())
         for other, count in shared.items():
-            union = len(accounts) + len(self._accounts[other]) - count
-            if count >= self.min_shared and count / union >= MIN_JACCARD:
+            sizes = len(accounts), len(self._accounts[other])
+            if (count >= max(MIN_SHARED, MIN_OVERLAP * max(sizes))
+                    and chance_of_overlap(count, sizes[0] * sizes[1] / population) <= MAX_CHANCE):
                 self._links[group].add(other)
                 self._links[other].add(group)
         self._accounts[group] = accounts
         for account in accounts:
             self._by_account[account].add(group)
 
-    def merged(self) -> list[list[int]]:
-        """Groups to merge: each list is one connected set of linked groups (two or more)."""
+    def merged(self, extra: Iterable[tuple[int, int]] = ()) -> list[list[int]]:
+        """Groups to merge: each list is one connected set of linked groups (two or more).
+
+        `extra` links more pairs of current groups (co-creation); they join components like co-posting links.
+        """
+        links: dict[int, set[int]] = defaultdict(set, {group: set(others) for group, others in self._links.items()})
+        for a, b in extra:
+            links[a].add(b)
+            links[b].add(a)
         seen: set[int] = set()
         found = []
-        for start in self._links:
+        for start in links:
             if start in seen:
                 continue
             seen.add(start)
             component, frontier = [start], [start]
             while frontier:
-                for other in self._links[frontier.pop()]:
+                for other in links[frontier.pop()]:
                     if other not in seen:
                         seen.add(other)
                         component.append(other)

@@ -2,9 +2,10 @@
 
 Each post hangs off the nodes of its content: its normalised text (a short one keyed together
 with its canonical links), its images' sha256 and pHash.
-Nodes are joined when texts verify as near-copies (MinHash LSH candidates, rapidfuzz check) or
-pHashes are within a few bits, and when one post carries both a text and an image. Connected
-components are the content groups that scoring then judges. Adding posts touches only their own
+Nodes are joined when texts verify as near-copies (MinHash LSH candidates, rapidfuzz check), when
+pHashes are within a few bits, and when they are one post's images. Connected components are the
+message groups (a text and its near-copies, or a picture and its re-encodings) that co-posting
+merges and scoring then judges. Adding posts touches only their own
 nodes and the components they join, so a poll costs what it adds, not what the window holds.
 
 Work is done once per distinct thing: a raw text is normalised once per batch, an exact text
@@ -199,8 +200,13 @@ class ContentIndex:
         return nodes
 
     def _join_post_nodes(self, nodes: Iterable[int]) -> None:
-        """One post's text and images are one message: join its nodes (a short text keyed with links stays apart)."""
-        joinable = [node for node in nodes if self.is_fuzzy(node) or node in self._media]
+        """One post's images (their sha256 and pHash nodes) are one picture message: join them.
+
+        Its text stays a message of its own: a campaign that posts copied captions under its image
+        must not be joined, caption by caption, to the organic authors it copied. Text and image
+        groups with the same accounts behind them are merged by co-posting instead.
+        """
+        joinable = [node for node in nodes if node in self._media]
         for other in joinable[1:]:
             self.union(joinable[0], other)
 

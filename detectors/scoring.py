@@ -1,32 +1,43 @@
-"""Fuse a group's signals into one 0-1 score and the plain-language reasons behind it.
+"""Fuse a group's evidence into one 0-1 score and the plain-language reasons behind it.
 
-Shared text alone cannot separate a campaign from a headline everyone shares, so content only
-makes a group a candidate; the score comes from evidence about the accounts (new when they
-posted, created together, thin profiles), repeated co-posting, and timing, fused as a noisy-OR:
-each piece of evidence can carry a group on its own only when it is strong. Newness counts only
-as far as the accounts acted together, shown by posting within one detection window of each other
-or by being created in one batch: new accounts saying "hi all" months apart are not acting
-together, a batch of accounts created in the same days and each posting the message in its first
-weeks is. Thin profiles count only for accounts active in one window. Co-posting by fewer
-accounts than a small campaign (SMALL_GROUP) counts for less: three accounts sharing a few
-messages is a coincidence far more often than ten are.
+Shared content only makes a group a candidate: people share headlines, quotes and memes. The
+score is led by behaviour inside the group, which holds for accounts of any age: how many
+accounts posted its messages more than once (several distinct messages each, or one again within
+hours), and how tightly in time against how shared content spreads organically. Account facts
+(newness graded from days to years, creation in one batch, thin profiles) raise the score but
+never gate it. The pieces are fused as a noisy-OR: each can carry a group only when strong, and
+together they add up. Account facts count as far as the accounts acted together: posting within
+one detection window, or created in one batch; new accounts saying "hi all" months apart are
+not a campaign.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chorus.models import Post
 from detectors.accounts import AccountSignals
+from detectors.behaviour import Behaviour
+from detectors.evasion import disguise_evidence
 
 HOUR = 3600.0
 
-EVIDENCE_WEIGHTS = {"accounts": 0.9, "coposting": 0.85, "burst": 0.25}
-"""How far each signal at full strength goes toward certainty; timing alone never passes 0.5."""
-ACCOUNT_PARTS = {"new_accounts": 0.5, "bunched_creation": 0.3, "thin_profiles": 0.2}
-SMALL_GROUP = 5
-"""Accounts of the smallest campaigns worth a card; co-posting by fewer is discounted."""
+EVIDENCE_WEIGHTS = {"behaviour": 0.92, "disguise": 0.85, "created_together": 0.85, "newness": 0.6,
+                    "thin_profiles": 0.3, "timing": 0.4}
+"""How far each piece of evidence at full strength goes toward certainty: behaviour, disguised copies and a
+creation batch can carry a group alone; newness, thin profiles and timing stay under 0.5 alone and add up."""
+REPEATERS_SCALE = 4.0
+"""Accounts posting more than once give behaviour evidence 1 - exp(-(n - 1) / this): 3 of them 0.39, 5 0.63,
+10 0.89. A few old accounts sharing two links in a day is coincidence far more often than ten are."""
+REPEAT_SHARE = (0.3, 0.8)
+"""Below the first share of repeaters a group behaves like organic sharing, from the second fully like a campaign."""
+TIMING_SCALE = 5.0
+STEADY_HOURS = (12.0, 36.0)
+"""Repeat posting over a core span up to the first counts fully; by the second it counts half: accounts
+repeating a template all day long (app posts, weather bots, fans) are less likely one campaign's."""
+"""Timing evidence grows with the accounts in the tight span: 1 - exp(-n / this)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,42 +58,70 @@ def human_span(seconds: float) -> str:
     return f"{round(seconds / (24 * HOUR))} days"
 
 
+def human_age(days: float) -> str:
+    """An account age as a moderator says it: '5 days', '3 months', '4 years'."""
+    if days < 60:
+        return f"{max(1, round(days))} day{'s' if round(days) != 1 else ''}"
+    if days < 730:
+        return f"{round(days / 30.4)} months"
+    return f"{round(days / 365.25)} years"
+
+
+def _ramp(value: float, low: float, high: float) -> float:
+    return min(1.0, max(0.0, (value - low) / (high - low)))
+
+
 def score_group(
-    posts: Sequence[Post], accounts: AccountSignals, *, messages: int, distinct_texts: int,
-    similarity: str, window_seconds: float, new_account_days: float, bunch_days: float, shared_media: int,
+    posts: Sequence[Post], accounts: AccountSignals, acting: Behaviour, *, messages: int, distinct_texts: int,
+    concentrated: float, shared_media: int, disguised: int,
 ) -> Scored:
-    """Score one group from its accounts, co-posted messages and timing; say why in plain words."""
+    """Score one group from behaviour, timing and account facts; say why in plain words.
+
+    `messages` counts the distinct message groups merged into this one (co-posting);
+    `concentrated` is the share of accounts that posted within one detection window; `disguised` counts
+    the posts whose text was disguised (see `evasion`).
+    """
     n = accounts.accounts
     span = (max(p.created_at for p in posts) - min(p.created_at for p in posts)).total_seconds()
     thin = (accounts.default_avatar_fraction + accounts.low_followers_fraction) / 2
     signals = {
-        "new_accounts": accounts.new_fraction,
-        "bunched_creation": accounts.bunched / n if n else 0.0,
-        "thin_profiles": thin,
-        "coposting": min(1.0, (messages - 1) / 2) * min(1.0, (n - 1) / (SMALL_GROUP - 1)),
-        "burst": max(0.0, 1.0 - span / window_seconds) if window_seconds else 0.0,
+        "repeat_share": acting.repeat_share,
+        "behaviour": (1 - math.exp(-max(0, acting.repeaters - 1) / REPEATERS_SCALE))
+        * _ramp(acting.repeat_share, *REPEAT_SHARE)
+        * (1 - 0.5 * _ramp(math.log(max(acting.core_seconds, 1) / HOUR), *map(math.log, STEADY_HOURS))),
+        "disguise": disguise_evidence(disguised, len(posts)),
+        "timing": acting.tightness * (1 - math.exp(-n / TIMING_SCALE)),
+        "created_together": accounts.batch.evidence if accounts.batch else 0.0,
+        "newness": accounts.newness * max(concentrated, accounts.batch.evidence if accounts.batch else 0.0),
+        "thin_profiles": thin * concentrated,
+        "concentrated": concentrated,
     }
-    signals["concentrated"] = accounts.concentrated
-    together = {"new_accounts": max(accounts.concentrated, signals["bunched_creation"]),
-                "bunched_creation": 1.0, "thin_profiles": accounts.concentrated}
-    signals["accounts"] = sum(weight * signals[name] * together[name] for name, weight in ACCOUNT_PARTS.items())
     doubt = 1.0
     for name, weight in EVIDENCE_WEIGHTS.items():
         doubt *= 1.0 - weight * signals[name]
+    similarity = "identical" if distinct_texts <= 1 else "near-identical"
     reasons = [f"{n} accounts posted {len(posts)} {similarity} posts ({distinct_texts} distinct "
                f"text{'s' if distinct_texts != 1 else ''}) within {human_span(span)}"]
+    if acting.repeaters >= 2:
+        reasons.append(f"{acting.repeaters} of the {n} accounts ({acting.repeat_share:.0%}) posted "
+                       f"{'several of these messages' if messages > 1 or distinct_texts > 1 else 'it repeatedly'}"
+                       f" ({acting.posts_per_account:.1f} posts per account)")
     if messages > 1:
-        reasons.append(f"the same accounts repeatedly co-posted {messages} different messages")
+        reasons.append(f"the same accounts co-posted {messages} different messages")
+    if signals["disguise"] >= 0.2:
+        reasons.append(f"{disguised} of the posts ({disguised / len(posts):.0%}) disguise their text "
+                       f"(look-alike letters, invisible characters, spaced-out letters)")
+    if acting.tightness >= 0.3 and len(posts) >= 3:
+        reasons.append(f"80% of the posts came within {human_span(acting.core_seconds)}")
     if shared_media:
         plural = "s" if shared_media > 1 else ""
         reasons.append(f"{shared_media} shared image{plural} (same or near-same picture)")
-    if accounts.new_fraction > 0 and accounts.median_age_days is not None:
-        reasons.append(
-            f"{accounts.new_fraction:.0%} of accounts were under {new_account_days:g} days old when "
-            f"they posted (median age {accounts.median_age_days:.0f} days)"
-        )
-    if accounts.bunched >= 3:
-        reasons.append(f"{accounts.bunched} accounts were created within {bunch_days:g} days of each other")
+    if accounts.median_age_days is not None and accounts.newness >= 0.2:
+        reasons.append(f"the accounts were young when they posted: median age {human_age(accounts.median_age_days)}"
+                       + (f", {accounts.new_fraction:.0%} under a month" if accounts.new_fraction >= 0.1 else ""))
+    if accounts.batch and accounts.batch.evidence >= 0.2:
+        reasons.append(f"{accounts.batch.accounts} accounts were created within "
+                       f"{human_span(accounts.batch.span_days * 86400)} of each other")
     if accounts.default_avatar_fraction >= 0.5:
         reasons.append(f"{accounts.default_avatar_fraction:.0%} use the default avatar")
     if accounts.low_followers_fraction >= 0.5 and accounts.median_followers is not None:

@@ -27,7 +27,7 @@ def test_text_rows_number_distinct_texts_in_order_of_first_appearance() -> None:
 
 @pytest.mark.parametrize("forked", [True, False])
 def test_scan_with_prepared_texts_finds_what_detect_finds(tmp_path: Path, monkeypatch, forked: bool) -> None:
-    records, _ = generate(3000, seed=3)
+    records = generate(3000, seed=3).posts
     feed = write_jsonl(tmp_path / "feed.jsonl", records)
     expected = detect(read_posts(feed)[0], DetectionSettings())
     if not forked:  # a process with other threads never forks: the child's work is done in place
@@ -99,7 +99,7 @@ def test_a_background_child_hands_results_back_in_order() -> None:
 
 
 def test_a_file_with_bad_lines_and_repeated_ids_still_uses_the_prepared_texts(tmp_path: Path, monkeypatch) -> None:
-    records, _ = generate(600, seed=5)
+    records = generate(600, seed=5).posts
     lines = [*records[:300], "{broken", records[10], *records[300:]]  # a bad line and a repeated id
     feed = write_jsonl(tmp_path / "feed.jsonl", lines)
     expected = detect(read_posts(feed)[0])
