@@ -1,4 +1,8 @@
-"""The demo's built-in feed: a small, deterministic day of posts with campaigns among organic chatter."""
+"""The demo's built-in feed: a small, deterministic day of posts with campaigns among organic chatter.
+
+The chatter is real: tweets of the honeypot study's legitimate users (`chorus.real_text`), one
+account each, so the demo's cards stand out from real language as they would on a platform.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +13,25 @@ from typing import Any
 
 import orjson
 
-START = datetime(2026, 2, 20, 6, 0, tzinfo=UTC)
+from chorus.real_text import real_users
 
-ORGANIC = [
-    "Anyone else watching the match tonight? {x}",
-    "Finally finished the {x} I started last spring",
-    "Coffee number {n} and it is not even noon",
-    "Our team shipped the {x} release today, proud of everyone",
-    "Rain again in {x}. Umbrella count: {n}",
-    "Reading about {x} and I cannot stop",
-    "Does anyone know a good {x} place near the station?",
-    "Just adopted a cat named {x}!",
-]
-WORDS = ["garden", "Lisbon", "sourdough", "quilt", "Rust", "jazz", "ramen", "Oslo", "bike", "vinyl", "Mochi",
-         "climbing", "tea", "Kyoto", "chess", "pottery"]
+START = datetime(2026, 2, 20, 6, 0, tzinfo=UTC)
 
 CAMPAIGNS: list[dict[str, Any]] = [
     {"text": "Candidate X is the ONLY one who will fix healthcare. Vote X on March 3! #VoteX",
-     "accounts": 14, "minutes": 40, "start": 3.0, "new": True, "variants": [" 🇺🇸", "!!", " #Healthcare", ""]},
+     "accounts": 14, "minutes": 40, "start": 3.0, "new": True, "variants": [" 🇺🇸", "!!", " #Healthcare", ""],
+     "batch": True},
     {"text": "Huge giveaway: claim your free gift card now before it runs out",
      "accounts": 9, "minutes": 25, "start": 7.5, "new": True, "variants": ["", " 🎁", " !!!"],
      "url": "https://promo.example/claim?utm_source=bot{n}"},
     {"text": "{x} — look at this", "accounts": 7, "minutes": 90, "start": 5.0, "new": True, "variants": [""],
+     "captions": ["garden", "Lisbon", "sourdough", "quilt", "jazz", "ramen", "Oslo", "bike", "vinyl", "Mochi"],
      "image": "9f2c1a7b3e4d5c6b7a8f9e0d1c2b3a4f5e6d7c8b9a0f1e2d3c4b5a6f7e8d9c0b1"},
 ]
 
 
-def _account(rng: random.Random, prefix: str, number: int, new: bool) -> dict[str, Any]:
-    age = timedelta(days=rng.uniform(1, 12) if new else rng.uniform(200, 3000))
+def _account(rng: random.Random, prefix: str, number: int, new: bool, age_days: float | None = None) -> dict[str, Any]:
+    age = timedelta(days=age_days if age_days is not None else rng.uniform(1, 12) if new else rng.uniform(200, 3000))
     return {
         "id": f"{prefix}{number}", "handle": f"{prefix}{number}", "display_name": f"{prefix.title()} {number}",
         "created_at": (START - age).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -55,18 +50,22 @@ def sample_posts(seed: int = 7) -> list[dict[str, Any]]:
         posts.append({"id": f"p{len(posts) + 1}", "created_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
                       "text": text, "author": author, **extra})
 
-    people = [_account(rng, "user", n, new=rng.random() < 0.05) for n in range(120)]
-    for _ in range(420):
-        template = rng.choice(ORGANIC)
-        add(rng.choice(people), START + timedelta(minutes=rng.uniform(0, 720)),
-            template.format(x=rng.choice(WORDS), n=rng.randint(2, 9)))
+    people = []
+    for number, user in enumerate(rng.sample(real_users(), 120)):
+        person = _account(rng, "user", number, new=rng.random() < 0.05)
+        people.append(person)
+        for text in user.texts[:4]:
+            add(person, START + timedelta(minutes=rng.uniform(0, 720)), text)
     for person in rng.sample(people, 10):  # organic copies: unrelated old accounts, spread over hours
         add(person, START + timedelta(minutes=rng.uniform(0, 300)), "Good morning everyone, have a great day!")
     for number, campaign in enumerate(CAMPAIGNS):
         begin = START + timedelta(hours=campaign["start"])
+        batch_age = rng.uniform(8, 12)  # a bot farm's accounts, made within the same hour
         for index in range(campaign["accounts"]):
-            author = _account(rng, f"c{number}x", index, new=campaign["new"])
-            text = campaign["text"].format(x=rng.choice(WORDS)) + rng.choice(campaign["variants"])
+            age = batch_age + rng.uniform(0, 1 / 24) if campaign.get("batch") else None
+            author = _account(rng, f"c{number}x", index, new=campaign["new"], age_days=age)
+            caption = rng.choice(campaign.get("captions", [""]))
+            text = campaign["text"].format(x=caption) + rng.choice(campaign["variants"])
             extra: dict[str, Any] = {}
             if "url" in campaign:
                 extra["urls"] = [campaign["url"].format(n=index)]

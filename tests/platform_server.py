@@ -314,3 +314,73 @@ def campaign_timeline(now: datetime, accounts: int = 6, organic: int = 0) -> lis
                       media_attachments=[], reblog=None)
         campaign.append(status)
     return sorted(real + extra + campaign, key=lambda s: int(s["id"]), reverse=True)
+
+
+POOL_MESSAGES = [
+    "Candidate X is the ONLY one who will fix healthcare. Vote X on March 3!",
+    "Nobody in this race has done more for nurses and teachers than Candidate X, and it is not close",
+    "Candidate X built the new clinic while everyone else just talked about it. Results, not promises",
+    "Tired of waiting rooms and surprise bills? Candidate X has a plan and the record to back it up",
+]
+"""The campaign's pre-written messages: each account posts a random few of them, lightly edited."""
+CAMPAIGN_IMAGE = "/media/flyer.png"
+"""Where the fake platform serves the campaign's picture (a real PNG, hashed by the bot)."""
+
+
+def flyer_png() -> bytes:
+    """A small real PNG with some structure, so its perceptual hash is a real one."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (96, 64), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((8, 8, 56, 40), fill="navy")
+    draw.ellipse((50, 20, 90, 60), fill="crimson")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def pool_campaign_timeline(now: datetime, base_url: str, accounts: int = 14, organic: int = 60,
+                           seed: int = 3) -> list[dict]:
+    """The recorded real statuses and `organic` old accounts posting real tweets over the last 3 hours, and
+    `accounts` accounts 20-80 days old (ids 9000...) each posting 2-3 of POOL_MESSAGES with light edits,
+    70 % with the campaign's picture, within the last 2 hours; newest first, ids rising with time."""
+    import html
+    import random
+
+    from chorus.real_text import real_users
+    from chorus.synthetic import light_edit
+
+    rng = random.Random(seed)
+    real = recorded_statuses()
+    first_id = int(real[-1]["id"])
+    for minutes, status in enumerate(real):
+        status["created_at"] = now - timedelta(minutes=170 - minutes)
+    statuses = list(real)
+    template = real[-1]
+
+    def account(number: str, name: str, followers: int, days: float) -> dict:
+        return {**template["account"], "id": number, "username": name, "acct": name, "followers_count": followers,
+                "url": f"https://mastodon.example/@{name}",
+                "created_at": (now - timedelta(days=days)).strftime("%Y-%m-%dT00:00:00.000Z")}
+
+    def status(author: dict, text: str, minutes_ago: float, media: list[dict]) -> dict:
+        return {**copy.deepcopy(template), "account": author, "reblog": None, "media_attachments": media,
+                "content": f"<p>{html.escape(text)}</p>", "created_at": now - timedelta(minutes=minutes_ago)}
+
+    for index, user in enumerate(rng.sample(real_users(), organic)):
+        reader = account(f"7{index:05d}", f"reader{index}", user.followers, rng.uniform(400, 3000))
+        statuses.extend(status(reader, text, rng.uniform(5, 175), []) for text in user.texts[:3])
+    flyer = [{"id": "1", "type": "image", "url": base_url + CAMPAIGN_IMAGE, "blurhash": None}]
+    for index in range(accounts):
+        voter = account(f"9000{index}", f"voter{index}", rng.randint(0, 40), rng.uniform(20, 80))
+        for message in rng.sample(POOL_MESSAGES, rng.randint(2, 3)):
+            media = flyer if rng.random() < 0.7 else []
+            statuses.append(status(voter, light_edit(rng, message), rng.uniform(5, 120), media))
+    statuses.sort(key=lambda s: s["created_at"])
+    for offset, each in enumerate(statuses):
+        each["id"] = str(first_id + offset)
+        each["created_at"] = each["created_at"].isoformat().replace("+00:00", "Z")
+    return statuses[::-1]
