@@ -1,7 +1,8 @@
 """Load benchmark: simulated days of posts replayed through the real poller, storage, detectors and Slack notifier.
 
-Each day has `--posts` posts: `chorus.synthetic`'s campaigns (8 kinds, 8 per 5,000 generated posts) for
-`--campaigns` campaigns, padded with organic chatter by distinct old accounts, spread over the day.
+Each day has `--posts` posts: the first 24 hours of `chorus.synthetic`'s randomised campaigns, organic
+look-alikes and real-text chatter (about `--campaigns` campaigns a day), padded with organic chatter by
+distinct old accounts, spread over the day.
 The feed is read by the real jsonl source in the batches `run` would take at `--poll-seconds`, and
 cards go through the real send queue and Slack notifier to the fake Slack of the test suite, served
 from a child process so that its records are not counted as the bot's memory.
@@ -36,7 +37,7 @@ from slack_sdk import WebClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from chorus.poller import Poller
-from chorus.synthetic import POSTS_PER_ROUND, START, generate
+from chorus.synthetic import HOURS, POSTS_PER_CAMPAIGN, START, generate
 from detectors import WindowIndex
 from handlers.notifier import SlackNotifier
 from handlers.send_queue import SendQueue
@@ -44,13 +45,14 @@ from platforms.jsonl import JsonlSource
 from storage import Store
 from tests.slack_fakes import FakeSlack
 
-KINDS = 8
 WRITES = frozenset({"chat.postMessage", "chat.update"})
 
 
 def _day(posts: int, campaigns: int, seed: int, day: int) -> list[dict]:
-    """One day: the generator's campaigns and hard negatives, then organic filler up to `posts`."""
-    generated, _ = generate(math.ceil(campaigns / KINDS) * POSTS_PER_ROUND, seed + day)
+    """One day: the first day of the generator's data (campaigns, look-alikes, chatter), then filler up to `posts`."""
+    first_day = _shifted(START.strftime("%Y-%m-%dT%H:%M:%SZ"), timedelta(days=1))
+    per_day = round(campaigns * HOURS / 24) * POSTS_PER_CAMPAIGN
+    generated = [r for r in generate(per_day, seed + day).posts if r["created_at"] < first_day]
     rng = random.Random(seed * 1000 + day)
     shift = timedelta(days=day)
     for record in generated:
