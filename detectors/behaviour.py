@@ -69,14 +69,14 @@ def _repeats(times_and_messages: list[tuple[float, Hashable]]) -> bool:
     return any(later - earlier <= REPEAT_HOURS * 3600 for earlier, later in pairwise(times))
 
 
-def behaviour(posts: Sequence[Post], message_of: Callable[[Post], Hashable]) -> Behaviour:
-    """Measure a group from its posts; `message_of` names the message a post carries (near-copies alike)."""
+def behaviour(posts: Sequence[Post], repeating: set[str]) -> Behaviour:
+    """Measure a group from its posts and the accounts among them that repeated (see `repeaters`)."""
     accounts = len({post.author.id for post in posts})
     times = sorted(post.created_at.timestamp() for post in posts)
     core = core_span(times)
     return Behaviour(
         accounts=accounts,
-        repeaters=len(repeaters(posts, message_of)),
+        repeaters=len(repeating),
         posts_per_account=len(posts) / accounts if accounts else 0.0,
         core_seconds=core,
         tightness=tightness(core),
@@ -92,20 +92,20 @@ def repeaters(posts: Sequence[Post], message_of: Callable[[Post], Hashable]) -> 
 
 
 def core_members(posts: Sequence[Post], message_of: Callable[[Post], Hashable], min_core: int,
-                 margin_share: float = 0.25, min_margin_hours: float = 1.0) -> list[Post]:
-    """The posts of the accounts that belong to the group's core.
+                 margin_share: float = 0.25, min_margin_hours: float = 1.0) -> tuple[list[Post], set[str]]:
+    """The posts of the accounts that belong to the group's core, and the accounts that repeated.
 
     When at least `min_core` accounts posted more than once, they define the group's time span;
-    an account that posted only once and outside that span (plus a margin) is not a member: it is
-    most likely the organic author whose words a campaign copied, or a passer-by who used a stock
-    phrase weeks apart. Without such a core every account stays.
+    an account that did not repeat and posted only outside that span (plus a margin) is not a
+    member: it is most likely the organic author whose words a campaign copied, or a passer-by
+    who used a stock phrase weeks apart. Without such a core every account stays.
     """
     core = repeaters(posts, message_of)
     if len(core) < min_core:
-        return list(posts)
+        return list(posts), core
     times = [post.created_at.timestamp() for post in posts if post.author.id in core]
     first, last = min(times), max(times)
     margin = max(min_margin_hours * 3600, margin_share * (last - first))
     inside = {post.author.id for post in posts
               if post.author.id in core or first - margin <= post.created_at.timestamp() <= last + margin}
-    return [post for post in posts if post.author.id in inside]
+    return [post for post in posts if post.author.id in inside], core

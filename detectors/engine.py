@@ -119,7 +119,7 @@ class _Detector:
     def _cluster(self, posts: list[Post], messages: int) -> Cluster | None:
         """The scored cluster of a group's core members, or None when fewer than min_accounts remain."""
         settings, index = self.settings, self.index
-        posts = core_members(posts, self._message_of, settings.min_accounts)
+        posts, repeating = core_members(posts, self._message_of, settings.min_accounts)
         accounts = list(dict.fromkeys(post.author.id for post in sorted(posts, key=_BY_TIME)))
         if len(accounts) < settings.min_accounts:
             return None
@@ -138,7 +138,7 @@ class _Detector:
         scored = score_group(
             posts,
             account_signals(posts, settings.new_account_days, settings.low_followers),
-            behaviour(posts, self._message_of),
+            behaviour(posts, repeating),
             messages=messages, distinct_texts=len(text_nodes),
             concentrated=largest_bunch(first_posted, settings.window_hours / 24) / len(accounts),
             shared_media=len(shared), disguised=sum(map(disguised, map(_TEXT, posts))),

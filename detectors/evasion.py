@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from functools import lru_cache
 
 from detectors.confusables import CONFUSABLES
 
@@ -44,8 +45,9 @@ def _mixed_script_word(text: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=65536)
 def disguised(text: str) -> bool:
-    """Whether a post's text carries a disguise (see the module docstring)."""
+    """Whether a post's text carries a disguise (see the module docstring); a campaign's copies are checked once."""
     if _SPACED_LETTERS.search(text):
         return True
     if text.isascii():

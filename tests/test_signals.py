@@ -50,7 +50,7 @@ def test_repeaters_post_two_messages_or_one_again_within_hours_not_a_daily_routi
              post(5, "daily", 0, "gm"), post(6, "daily", 24 * 60, "gm"),
              post(7, "once", 0, "a")]
     assert repeaters(posts, lambda p: p.text) == {"two-messages", "again"}
-    acting = behaviour(posts, lambda p: p.text)
+    acting = behaviour(posts, repeaters(posts, lambda p: p.text))
     assert acting.accounts == 4 and acting.repeaters == 2 and acting.repeat_share == 0.5
 
 
@@ -65,10 +65,11 @@ def test_the_organic_author_a_campaign_copied_is_not_a_member() -> None:
                 for k, text in enumerate(["copied words", "second message"])]
     source = post(999, "source", 0, "copied words")  # ten hours before the campaign
     passer_by = post(998, "late", 640, "copied words")  # inside the campaign's hours
-    kept = core_members([source, passer_by, *campaign], lambda p: p.text, min_core=3)
+    kept, repeating = core_members([source, passer_by, *campaign], lambda p: p.text, min_core=3)
     assert {p.author.id for p in kept} == {f"c{i}" for i in range(6)} | {"late"}
+    assert repeating == {f"c{i}" for i in range(6)}
     lone = [post(i, f"o{i}", 100 * i, "viral quote") for i in range(5)]
-    assert core_members(lone, lambda p: p.text, min_core=3) == lone  # no core: everyone stays
+    assert core_members(lone, lambda p: p.text, min_core=3) == (lone, set())  # no core: everyone stays
 
 
 def test_chance_overlap_is_a_poisson_tail() -> None:
