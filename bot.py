@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan_verb = verbs.add_parser("scan", parents=[common], help="detect clusters in a JSONL file, offline",
                                  description="Read posts from a .jsonl/.jsonl.gz file or folder and print the "
                                              "clusters that would be posted at these settings.")
-    scan_verb.add_argument("file", help="posts in the record format of DESIGN.md (.jsonl, .jsonl.gz or a folder)")
+    scan_verb.add_argument("file", help="posts in the record format of docs/formats.md (.jsonl, .jsonl.gz or a folder)")
     scan_verb.add_argument("--format", choices=["json", "text"], default="text",
                            help="json: the cluster report; text: a readable table (default)")
     scan_verb.set_defaults(handler=cmd_scan)

@@ -220,7 +220,7 @@ class Secret(str):
 
 @dataclass(frozen=True)
 class Secrets:
-    """Tokens and endpoints from the environment (DESIGN.md's names); never from the file."""
+    """Tokens and endpoints from the environment (docs/configuration.md names them); never from the file."""
 
     slack_bot_token: Secret = field(default_factory=Secret)
     slack_signing_secret: Secret = field(default_factory=Secret)

@@ -51,7 +51,7 @@ class Media(msgspec.Struct, frozen=True, gc=False):
 
 
 class Post(msgspec.Struct, frozen=True, gc=False):
-    """One post in the record format of DESIGN.md; timestamps are timezone-aware UTC."""
+    """One post in the record format of docs/formats.md; timestamps are timezone-aware UTC."""
 
     id: _Id
     created_at: datetime

@@ -1,4 +1,4 @@
-"""Turn post records (DESIGN.md's JSON shape) into `Post`s, naming the problem when one is bad.
+"""Turn post records (docs/formats.md) into `Post`s, naming the problem when one is bad.
 
 Most records are plain (string ids, UTC times, lists where lists belong): msgspec decodes those
 straight into `Post`s in C, several times faster than building dicts and checking them in Python.
@@ -179,7 +179,7 @@ def format_time(value: datetime | None) -> str | None:
 
 
 def post_to_record(post: Post) -> dict[str, Any]:
-    """The inverse of `parse_post`: a JSON-ready record in DESIGN.md's shape."""
+    """The inverse of `parse_post`: a JSON-ready record in the shape of docs/formats.md."""
     author = post.author
     return {
         "id": post.id,

@@ -29,7 +29,7 @@ POST_FIELDS = (
     "author.posts_count", "author.followers_count", "author.following_count", "author.default_avatar",
     "author.url", "media", "urls", "repost_of", "reply_to", "url", "lang",
 )  # fmt: skip
-"""Every field of DESIGN.md's post record; the field map says where each is found in a platform record."""
+"""Every field of the post record (docs/formats.md); the field map says where each is found in a platform record."""
 MEDIA_FIELDS = ("url", "sha256", "phash")
 TIME_FIELDS = {"created_at", "author.created_at"}
 
@@ -55,7 +55,7 @@ def _as_time(value: Any) -> Any:
 
 
 def to_record(raw: Any, fields: dict[str, str]) -> dict[str, Any]:
-    """Map one platform record onto DESIGN.md's post record; unmapped fields are read from the same name."""
+    """Map one platform record onto the post record of docs/formats.md; unmapped fields are read from the same name."""
     if not isinstance(raw, dict):
         raise RecordError(f"a record must be a JSON object, got {type(raw).__name__}")
     record: dict[str, Any] = {"author": {}}

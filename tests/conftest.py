@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def record(post_id: str, text: str, author: str, at: str = "2026-02-20T06:00:00Z", **extra: Any) -> dict[str, Any]:
-    """A valid post record in DESIGN.md's format."""
+    """A valid post record in the format of docs/formats.md."""
     return {"id": post_id, "created_at": at, "text": text,
             "author": {"id": author, "handle": author, "created_at": "2026-02-10T00:00:00Z"}, **extra}
 

@@ -25,8 +25,8 @@ import yaml
 from platforms.mastodon import TIMELINE
 from tests.gates import Gate, Gates
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "mastodon"
-"""The recorded Mastodon responses in shared/, which sits beside the repository's folder."""
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mastodon"
+"""The recorded Mastodon responses (a real server's, with their licence and source beside them)."""
 
 
 @dataclass
@@ -173,7 +173,7 @@ class FakeClock:
 
 
 def cassette(name: str) -> list[dict[str, Any]]:
-    """The interactions of a recorded vcrpy cassette in ../shared/fixtures/mastodon."""
+    """The interactions of a recorded vcrpy cassette in tests/fixtures/mastodon."""
     with (FIXTURES / name).open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)["interactions"]
 
