@@ -12,13 +12,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chorus.bulk import gc_paused
-from chorus.models import Cluster, Post
 from detectors.accounts import account_signals
+from detectors.bulk import gc_paused
 from detectors.coposting import CoPosting
 from detectors.index import ContentIndex, digest
 from detectors.scoring import score_group
 from detectors.texts import PreparedTexts
+from domain.models import Cluster, Post
 
 COMPACT_DEAD_SHARE = 0.25
 """The window index is compacted once this share of its content nodes has no live post left."""

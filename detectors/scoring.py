@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chorus.models import Post
 from detectors.accounts import AccountSignals
+from domain.models import Post
 
 HOUR = 3600.0
 

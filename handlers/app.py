@@ -21,9 +21,6 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from chorus.config import Config, ConfigError
-from chorus.enforcement import Enforcement
-from chorus.runner import ScheduledJob
 from handlers import actions, commands, views
 from handlers.context import Chorus
 from handlers.decisions import refresh_card, sync_stale_cards
@@ -31,6 +28,9 @@ from handlers.middleware import Moderators, ReplayGuard
 from handlers.notifier import SlackNotifier
 from handlers.send_queue import SendQueue
 from platforms.base import Enforcer
+from service.config import Config, ConfigError
+from service.enforcement import Enforcement
+from service.scheduler import ScheduledJob
 from storage import Store
 
 log = logging.getLogger("chorus.slack")

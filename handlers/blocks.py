@@ -1,6 +1,6 @@
 """Block Kit builders: cluster cards, growth replies, the review modal and ephemeral replies.
 
-Pure functions from the read models in `chorus.views` to Slack payloads, built with slack_sdk's
+Pure functions from the read models in `domain.views` to Slack payloads, built with slack_sdk's
 model classes so Slack's limits are checked here, not discovered as `invalid_blocks` at runtime.
 Listeners decide what to show; these functions only say how. Everything that came from the
 platform (post text, handles, reasons) is escaped, so a post containing `<!channel>` never pings.
@@ -33,10 +33,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from chorus.console import render_digest
-from chorus.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest
 from detectors.scoring import human_span
+from domain.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest
 from handlers import ids
+from service.digest_text import render_digest
 
 MAX_BLOCKS = 50
 SECTION_CHARS = 3000

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chorus.config import SlackConfig
-from chorus.enforcement import Enforcement
 from handlers.send_queue import SendQueue
+from service.config import SlackConfig
+from service.enforcement import Enforcement
 from storage import Store
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from slack_sdk import WebClient
 
-from chorus.views import ClusterView
+from domain.views import ClusterView
 from handlers.blocks import already_handled, cluster_card, undo_open
 from handlers.context import Chorus
 from platforms.base import Action

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chorus.views import DecisionView, PendingCluster
+from domain.views import DecisionView, PendingCluster
 from handlers.blocks import SECTION_CHARS, clip, decision_stamp, escape, listing, message, section, slack_datetime
 from storage.store import from_db_time
 

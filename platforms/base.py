@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from chorus.models import Post
-from chorus.records import RecordError
+from domain.models import Post
+from domain.records import RecordError
 
 MALFORMED_RECORD = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 """What turning one platform record into a post may raise when a field has the wrong type or shape

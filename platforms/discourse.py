@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urljoin
 
-from chorus.models import Post
-from chorus.records import RecordError, parse_post
+from domain.models import Post
+from domain.records import RecordError, parse_post
 from platforms.base import Action, ActionResult
 from platforms.enforcing import attempt
 from platforms.html_text import parse_html

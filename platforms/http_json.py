@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from chorus.config import HttpJsonConfig
-from chorus.models import Post
-from chorus.records import RecordError, parse_post, parse_time
+from domain.models import Post
+from domain.records import RecordError, parse_post, parse_time
 from platforms.base import MALFORMED_RECORD, Action, ActionResult, FetchResult, Skipped, skipped_record
 from platforms.enforcing import attempt
 from platforms.http import AuthError, HttpClient, PlatformError, RateLimited
 from platforms.media import MediaHasher
 from platforms.paging import id_order, newer
+from platforms.settings import HttpJsonConfig
 
 log = logging.getLogger(__name__)
 

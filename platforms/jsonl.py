@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 from zlib_ng import zlib_ng
 
-from chorus.records import RecordError, decode_plain_lines, decode_post
+from domain.records import RecordError, decode_plain_lines, decode_post
 from platforms.base import Action, ActionResult, FetchResult, Skipped
 
 SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json.gz")

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
-from chorus.models import Post
-from chorus.records import RecordError, parse_post
+from domain.models import Post
+from domain.records import RecordError, parse_post
 from platforms.base import Action, ActionResult
 from platforms.enforcing import Unsupported, attempt
 from platforms.html_text import parse_html

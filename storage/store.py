@@ -21,9 +21,9 @@ from typing import Any
 import orjson
 import sqlite_utils
 
-from chorus.models import Cluster, Post
-from chorus.records import parse_post, post_to_record
-from chorus.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest, PendingCluster
+from domain.models import Cluster, Post
+from domain.records import parse_post, post_to_record
+from domain.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest, PendingCluster
 from storage.schema import ACTIVE_STATUSES, PRIMARY_ACTIONS, SchemaTooNew, migrate
 
 CLUSTER_STATUS_AFTER = {"suspend": "suspended", "require_verification": "verification", "dismiss": "dismissed"}

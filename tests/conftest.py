@@ -19,12 +19,12 @@ from typing import Any
 import orjson
 import pytest
 
-from chorus.config import Config, DigestConfig, Secret, Secrets, SlackConfig, SourceConfig, StorageConfig
-from chorus.models import Author, Cluster, Post
-from chorus.poller import Poller
+from domain.models import Author, Cluster, Post
 from handlers.app import SlackRuntime
 from platforms.base import Enforcer
 from platforms.jsonl import JsonlOutbox
+from service.config import Config, DigestConfig, Secret, Secrets, SlackConfig, SourceConfig, StorageConfig
+from service.poller import Poller
 from storage import Store
 from tests.platform_server import FakePlatform
 from tests.slack_fakes import FakeSlack, SlackClient, wait_for

@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from chorus.sample_feed import sample_posts
+from cli.sample_feed import sample_posts
 from tests.conftest import ROOT, record, write_jsonl
 
 

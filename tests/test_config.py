@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chorus.config import ConfigError, load_config, parse_config
+from service.config import ConfigError, load_config, parse_config
 
 
 def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

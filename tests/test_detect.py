@@ -5,11 +5,11 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from chorus.evaluate import Label, score_clusters
-from chorus.models import Author, Media, Post
-from chorus.records import parse_post
-from chorus.synthetic import generate
+from cli.evaluate import Label, score_clusters
+from cli.synthetic import generate
 from detectors import DetectionSettings, WindowIndex, detect
+from domain.models import Author, Media, Post
+from domain.records import parse_post
 from tests.conftest import ROOT
 
 T0 = datetime(2026, 2, 20, 12, tzinfo=UTC)
@@ -144,7 +144,7 @@ def test_the_window_index_fed_in_polls_finds_what_batch_detect_finds() -> None:
 
 
 def test_the_same_posts_give_the_same_clusters_whatever_the_hash_seed() -> None:
-    script = ("from chorus.records import parse_post; from chorus.synthetic import generate; "
+    script = ("from domain.records import parse_post; from cli.synthetic import generate; "
               "from detectors import detect; "
               "print(sorted((c.key, c.score, sorted(c.accounts)) for c in "
               "detect([parse_post(r) for r in generate(5000, seed=8)[0]])))")

@@ -9,14 +9,14 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
-from chorus.chart import digest_chart
-from chorus.config import DigestConfig
-from chorus.console import render_digest
-from chorus.digests import catch_up, digest_plans, last_fire_time, post_digest, post_due_digest
-from chorus.models import Cluster
-from chorus.records import parse_post
-from chorus.retention import apply_retention
-from chorus.views import Digest
+from domain.models import Cluster
+from domain.records import parse_post
+from domain.views import Digest
+from handlers.chart import digest_chart
+from service.config import DigestConfig
+from service.digest_text import render_digest
+from service.digests import catch_up, digest_plans, last_fire_time, post_digest, post_due_digest
+from service.retention import apply_retention
 from storage import Store
 from tests.conftest import record
 

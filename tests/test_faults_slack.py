@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from chorus.poller import AnnounceError
 from handlers import ids
 from handlers.decisions import sync_stale_cards
+from service.poller import AnnounceError
 from tests.conftest import running_bot, seed_cluster
 from tests.slack_fakes import wait_for
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from chorus.poller import Poller
-from chorus.sample_feed import sample_posts
+from cli.sample_feed import sample_posts
 from detectors import WindowIndex
 from handlers import ids
 from platforms.jsonl import JsonlOutbox, JsonlSource
+from service.poller import Poller
 from storage import Store
 from tests.conftest import running_bot, seed_cluster, write_jsonl
 from tests.slack_fakes import wait_for

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from chorus.models import Post
+from domain.models import Post
 from platforms.base import Action
 from platforms.jsonl import JsonlOutbox, JsonlSource, SourceError
 from tests.conftest import record, write_jsonl
@@ -94,8 +94,8 @@ def test_outbox_writes_each_key_once_across_restarts(tmp_path: Path) -> None:
 
 
 def test_a_file_reads_the_same_posts_as_parsing_each_record_alone(tmp_path: Path) -> None:
-    from chorus.records import parse_post
-    from chorus.scan import read_posts
+    from cli.scan import read_posts
+    from domain.records import parse_post
 
     records = [record(f"p{i}", f"text {i}", f"u{i % 5}") for i in range(50)]
     records[3]["created_at"] = "2026-02-20T08:00:00+02:00"  # converted to UTC by the careful path

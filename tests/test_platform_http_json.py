@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from chorus.config import HttpJsonConfig
 from platforms.base import Action
 from platforms.enforcing import OnceOnly
 from platforms.http import HttpClient, HttpSettings
 from platforms.http_json import HttpJsonEnforcer, HttpJsonSource
+from platforms.settings import HttpJsonConfig
 from tests.platform_server import FakeClock, FakePlatform, Reply, Request
 
 FAST = HttpSettings(timeout_seconds=0.5, retries=1, backoff_seconds=0.01)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from chorus.config import ConfigError, parse_config
 from platforms.discourse import DiscourseSource
 from platforms.enforcing import OnceOnly
 from platforms.http_json import HttpJsonEnforcer, HttpJsonSource
 from platforms.mastodon import MastodonEnforcer, MastodonSource
-from platforms.registry import build_enforcer, build_source
+from service.config import ConfigError, parse_config
+from service.registry import build_enforcer, build_source
 
 ENV = {"MASTODON_BASE_URL": "https://m.example", "MASTODON_ACCESS_TOKEN": "t", "DISCOURSE_API_KEY": "k"}
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chorus.scan import read_posts, scan
-from chorus.synthetic import generate
+from cli.scan import read_posts, scan
+from cli.synthetic import generate
 from detectors import DetectionSettings, detect
 from detectors.normalize import normalize_text
 from detectors.parallel import Background

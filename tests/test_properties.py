@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chorus.models import Author, Post
-from chorus.records import parse_post
-from chorus.sample_feed import sample_posts
+from cli.sample_feed import sample_posts
 from detectors import detect
 from detectors.normalize import normalize_text
+from domain.models import Author, Post
+from domain.records import parse_post
 
 ANY_TEXT = st.text(alphabet=st.characters(codec=None), max_size=300)
 TOKENS = st.sampled_from(["rt", "RT", "via", "Agree!", "#tag", "@user", "a", "b", "x", "vote", "ᴠᴏᴛᴇ", "vоte", "!",

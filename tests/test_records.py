@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chorus.records import RecordError, parse_post, post_to_record
+from domain.records import RecordError, parse_post, post_to_record
 from tests.conftest import record
 
 

@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from chorus.records import parse_post
-from chorus.sample_feed import sample_posts
+from cli.sample_feed import sample_posts
 from detectors import detect
+from domain.records import parse_post
 from storage import Store
 from tests.conftest import ROOT, write_jsonl
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chorus.config import DigestConfig
-from chorus.digests import digest_plans, post_due_digest
+from service.config import DigestConfig
+from service.digests import digest_plans, post_due_digest
 from storage.store import utcnow
 from tests.conftest import seed_cluster
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import httpx
 
-from chorus.models import Author, Post
-from chorus.views import AccountView
+from domain.models import Author, Post
+from domain.views import AccountView
 from handlers import ids
 from handlers.blocks import MAX_BLOCKS, SECTION_CHARS, cluster_card
 from platforms.base import Action, ActionResult

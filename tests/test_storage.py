@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chorus.models import Cluster
-from chorus.records import parse_post
+from domain.models import Cluster
+from domain.records import parse_post
 from storage import StorageError, Store
 from storage.schema import MIGRATIONS, schema_version
 from tests.conftest import record

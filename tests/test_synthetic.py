@@ -2,7 +2,7 @@
 
 import time
 
-from chorus.synthetic import CAMPAIGN_KINDS, generate
+from cli.synthetic import CAMPAIGN_KINDS, generate
 
 
 def test_same_seed_same_data_and_every_author_labelled() -> None:

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
-from chorus.config import DigestConfig
-from chorus.notify import Notifier
+from service.config import DigestConfig
+from service.notify import Notifier
 from storage import Store
 
 log = logging.getLogger("chorus.digest")

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from chorus.models import MAX_FIELD_CHARS, MAX_ITEMS, MAX_TEXT_CHARS, Author, Media, Post
+from domain.models import MAX_FIELD_CHARS, MAX_ITEMS, MAX_TEXT_CHARS, Author, Media, Post
 
 _TYPED = msgspec.json.Decoder(Post)
 _TZ, _AUTHOR_CREATED = attrgetter("created_at.tzinfo"), attrgetter("author.created_at")

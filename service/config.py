@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from detectors import DetectionSettings
 from platforms.http import HttpSettings
+from platforms.settings import DiscourseConfig, HttpJsonConfig, MastodonConfig
 
 
 class ConfigError(ValueError):
@@ -66,55 +67,6 @@ class SlackConfig:
     retry_backoff_seconds: float = 1.0
     timeout_seconds: float = 30.0
     policies: list[str] = field(default_factory=lambda: list(DEFAULT_POLICIES))
-
-
-@dataclass(frozen=True)
-class MastodonConfig:
-    """Mastodon timeline choice and limits; base URL and token may also come from the environment."""
-
-    base_url: str = ""
-    timeline: str = "public"
-    backfill_pages: int = 50
-    budget_requests: int = 300
-    budget_window_seconds: float = 900.0
-    enrich_accounts: bool = True
-    hash_media: bool = True
-    notify_account: bool = True
-
-
-@dataclass(frozen=True)
-class DiscourseConfig:
-    """Discourse forum to poll and act on; the API key comes from DISCOURSE_API_KEY."""
-
-    base_url: str = ""
-    api_username: str = "system"
-    backfill_pages: int = 20
-    budget_requests: int = 60
-    budget_window_seconds: float = 60.0
-    enrich_users: bool = True
-    hash_media: bool = True
-    suspend_days: int = 36500
-
-
-@dataclass(frozen=True)
-class HttpJsonConfig:
-    """A generic JSON API: where posts are, how the cursor moves, the field map and the action requests."""
-
-    base_url: str = ""
-    posts_path: str = "/posts"
-    records_path: str = ""
-    cursor: str = "id"
-    cursor_param: str = "since_id"
-    cursor_field: str = ""
-    limit_param: str = "limit"
-    page_size: int = 100
-    fields: dict[str, str] = field(default_factory=dict)
-    actions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    auth_header: str = "Authorization"
-    auth_scheme: str = "Bearer"
-    budget_requests: int = 300
-    budget_window_seconds: float = 900.0
-    hash_media: bool = False
 
 
 @dataclass(frozen=True)

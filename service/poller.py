@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from chorus.notify import Notifier
 from detectors import WindowIndex
 from platforms.base import Source
+from service.notify import Notifier
 from storage import Store
 
 log = logging.getLogger("chorus.poll")

@@ -13,8 +13,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
-from chorus.faults import FaultReporter
-from chorus.poller import Poller, PollStats
+from service.faults import FaultReporter
+from service.poller import Poller, PollStats
 
 log = logging.getLogger("chorus.run")
 

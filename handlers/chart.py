@@ -8,7 +8,7 @@ import matplotlib.dates as mdates
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from chorus.views import Digest
+from domain.views import Digest
 
 
 def digest_chart(digest: Digest) -> bytes:

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chorus.models import Cluster, Post
 from detectors import DetectionSettings, detect
+from domain.models import Cluster, Post
 
 CAUGHT_SHARE = 0.8
 """A campaign counts as caught when at least this share of its accounts is flagged."""

@@ -4,7 +4,7 @@ Plain frozen records so `detectors/` can stay free of I/O and every layer agrees
 authors and media are frozen msgspec Structs: a scan decodes a million of them straight from JSON,
 nearly three times faster than into dataclasses, and they hold no cycles, so the collector skips them.
 The length bounds on their fields are checked by msgspec as it decodes a record, not on construction:
-a record outside them takes `chorus.records.parse_post`, which cuts, refuses and names the problem.
+a record outside them takes `domain.records.parse_post`, which cuts, refuses and names the problem.
 """
 
 from __future__ import annotations

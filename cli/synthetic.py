@@ -5,7 +5,7 @@ can be measured on data whose truth is known. Campaign names start with their ki
 (`identical-3`); hard-negative groups are organic accounts whose campaign column starts with
 `hard:` so evaluation can report each by kind.
 
-    python -m chorus.synthetic OUT_DIR --posts 100000 --seed 1
+    python -m cli.synthetic OUT_DIR --posts 100000 --seed 1
 """
 
 from __future__ import annotations

@@ -10,11 +10,11 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
 
-from chorus.bulk import gc_paused
-from chorus.models import Cluster, Post
 from detectors import DetectionSettings, detect
+from detectors.bulk import gc_paused
 from detectors.scoring import human_span
 from detectors.texts import PreparedTexts
+from domain.models import Cluster, Post
 from platforms.base import Skipped
 from platforms.jsonl import post_files, read_blocks
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from chorus.views import ClusterChange, ClusterView, Digest
+from domain.views import ClusterChange, ClusterView, Digest
 
 
 class Notifier(Protocol):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from chorus.config import Config, ConfigError
 from platforms.base import Enforcer, Source
 from platforms.enforcing import DoneKeys, OnceOnly
 from platforms.http import HttpClient, RequestBudget
 from platforms.jsonl import JsonlOutbox, JsonlSource
+from service.config import Config, ConfigError
 
 # The HTTP adapters are imported only for their own kind: a jsonl run starts without Pillow and numpy.
 
