@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from domain.decisions import ACTIVE_STATUSES, PRIMARY_ACTIONS, Action, ClusterStatus, DecisionStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +24,9 @@ class DecisionView:
     """A decision taken on a cluster, with who approved it and which accounts' actions failed."""
 
     id: int
-    action: str
+    action: Action
     moderator: str
-    status: str
+    status: DecisionStatus
     created_at: datetime
     accounts: list[str]
     reason: str = ""
@@ -33,6 +35,12 @@ class DecisionView:
     finished_at: datetime | None = None
     failures: dict[str, str] = field(default_factory=dict)  # account id -> what the platform said
 
+    def undo_open(self, now: datetime, undo_minutes: float) -> bool:
+        """Whether a carried-out decision still offers Undo: for `undo_minutes` after it finished."""
+        finished = self.finished_at or self.created_at
+        return self.status in (DecisionStatus.DONE, DecisionStatus.FAILED) and now <= finished + timedelta(
+            minutes=undo_minutes)
+
 
 @dataclass(frozen=True, slots=True)
 class ClusterView:
@@ -40,7 +48,7 @@ class ClusterView:
 
     id: str
     score: float
-    status: str
+    status: ClusterStatus
     accounts: list[AccountView]
     post_count: int
     distinct_texts: int
@@ -60,6 +68,12 @@ class ClusterView:
     def severity(self) -> str:
         """High, medium or low, from the score, for the card's header."""
         return "high" if self.score >= 0.8 else "medium" if self.score >= 0.65 else "low"
+
+    @property
+    def live_decision(self) -> DecisionView | None:
+        """The decision that holds the cluster, if any (storage enforces there is at most one)."""
+        live = [d for d in self.decisions if d.action in PRIMARY_ACTIONS and d.status in ACTIVE_STATUSES]
+        return live[-1] if live else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,4 +130,4 @@ class Digest:
     def dismissed_share(self) -> float | None:
         """Share of decisions that were dismissals: a false-positive signal for tuning."""
         total = sum(self.decisions_by_action.values())
-        return self.decisions_by_action.get("dismiss", 0) / total if total else None
+        return self.decisions_by_action.get(Action.DISMISS, 0) / total if total else None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from domain.decisions import Action
 from domain.models import Post
 from domain.records import RecordError
 
@@ -52,21 +52,6 @@ class Source(Protocol):
     def fetch(self, cursor: str | None, limit: int) -> FetchResult:
         """Return up to about `limit` posts that come after `cursor` (None: from the start)."""
         ...
-
-
-class Action(StrEnum):
-    """What a moderator can have done to an account, and the undo of each."""
-
-    SUSPEND = "suspend"
-    REQUIRE_VERIFICATION = "require_verification"
-    UNSUSPEND = "unsuspend"
-    LIFT_VERIFICATION = "lift_verification"
-
-
-UNDO_OF: dict[Action, Action] = {
-    Action.SUSPEND: Action.UNSUSPEND,
-    Action.REQUIRE_VERIFICATION: Action.LIFT_VERIFICATION,
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from domain.decisions import Action
 from domain.models import Post
 from domain.records import RecordError, parse_post, parse_time
-from platforms.base import MALFORMED_RECORD, Action, ActionResult, FetchResult, Skipped, skipped_record
+from platforms.base import MALFORMED_RECORD, ActionResult, FetchResult, Skipped, skipped_record
 from platforms.enforcing import attempt
 from platforms.http import AuthError, HttpClient, PlatformError, RateLimited
 from platforms.media import MediaHasher

@@ -121,7 +121,7 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ),
     ("source", "poll_seconds"): (_positive, "a number of seconds > 0"),
     ("source", "batch_size"): (_positive, "an integer > 0"),
-    ("slack", "port"): (lambda v: 0 < v < 65536, "a TCP port (1-65535)"),
+    ("slack", "port"): (lambda v: 0 <= v < 65536, "a TCP port (1-65535), or 0 for any free one"),
     ("slack", "two_person_threshold"): (lambda v: v >= 1, "an integer >= 1"),
     ("slack", "undo_minutes"): (lambda v: v >= 0, "a number of minutes >= 0"),
     ("slack", "send_interval_seconds"): (lambda v: v >= 0, "a number of seconds >= 0"),

@@ -6,14 +6,14 @@ import gzip
 import os
 import pty
 import subprocess
-import sys
 from pathlib import Path
 
 import orjson
 import pytest
 
 from cli.sample_feed import sample_posts
-from tests.conftest import ROOT, record, write_jsonl
+from tests.bot_process import bot_command
+from tests.conftest import record, write_jsonl
 
 
 def test_demo_shows_cards_and_a_digest_without_slack(run_cli) -> None:
@@ -105,8 +105,7 @@ def test_digest_reads_the_database(run_cli, tmp_path: Path) -> None:
 def test_scan_shows_progress_on_a_terminal_only(run_cli, tmp_path: Path) -> None:
     feed = write_jsonl(tmp_path / "feed.jsonl", [record(f"p{i}", f"post {i}", f"u{i}") for i in range(30000)])
     primary, secondary = pty.openpty()
-    bot = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "scan", str(feed)],
-                           stdout=subprocess.DEVNULL, stderr=secondary)
+    bot = subprocess.Popen(bot_command("scan", str(feed)), stdout=subprocess.DEVNULL, stderr=secondary)
     os.close(secondary)
     shown = b""
     while chunk := _read(primary):

@@ -16,7 +16,6 @@ import pytest
 
 from handlers import ids
 from platforms.mastodon import TIMELINE
-from tests.conftest import slack_bot
 from tests.platform_server import ADMIN, FakePlatform, MastodonAdmin, Timeline, campaign_timeline
 from tests.slack_fakes import wait_for
 
@@ -57,12 +56,12 @@ def _decision(bot, cluster_id: str):
 def _actions_ok_once(bot, accounts: list[str]) -> None:
     """The audit log holds exactly one success per account, and no failure."""
     events = _audit(bot)
-    assert Counter(e["account_id"] for e in events if e["event"] == "action_ok") == Counter(accounts)
-    assert not [e for e in events if e["event"] == "action_failed"]
+    assert Counter(e.account_id for e in events if e.event == "action_ok") == Counter(accounts)
+    assert not [e for e in events if e.event == "action_failed"]
 
 
 @pytest.mark.parametrize("platform_acted", [True, False], ids=["after-the-platform-call", "during-the-platform-call"])
-def test_killed_around_a_platform_call_every_account_is_suspended_once(tmp_path: Path, fake_slack, mastodon,
+def test_killed_around_a_platform_call_every_account_is_suspended_once(tmp_path: Path, slack_bot, fake_slack, mastodon,
                                                                        platform_acted):
     platform, admin = mastodon
     bot = slack_bot(tmp_path, fake_slack, platform.url).start()
@@ -75,8 +74,8 @@ def test_killed_around_a_platform_call_every_account_is_suspended_once(tmp_path:
         gate.release()
         assert admin.state["90002"]["suspended"] is platform_acted
         store = bot.store()
-        pending = store.actions_in_status("pending")
-        assert [row["account_id"] for row in pending] == ["90002"]  # claimed; whether it happened is unknown
+        pending = store.db.execute("SELECT account_id FROM actions WHERE status = 'pending'").fetchall()
+        assert [account for (account,) in pending] == ["90002"]  # claimed; whether it happened is unknown
         store.close()
 
         bot.start()
@@ -88,12 +87,13 @@ def test_killed_around_a_platform_call_every_account_is_suspended_once(tmp_path:
     sent_again = len(platform.sent("POST", f"{ADMIN}90002/action"))
     assert sent_again == (1 if platform_acted else 2)  # reconciled from the admin API, not re-sent blindly
     _actions_ok_once(bot, VOTERS)
-    events = [e["event"] for e in _audit(bot)]
+    events = [e.event for e in _audit(bot)]
     assert events.count("decision_recorded") == 1 and "decision_resumed" in events and events[-1] != "action_ok"
     assert "decision_done" in events
 
 
-def test_killed_after_the_decision_was_recorded_before_any_platform_call(tmp_path: Path, fake_slack, mastodon):
+def test_killed_after_the_decision_was_recorded_before_any_platform_call(tmp_path: Path, slack_bot, fake_slack,
+                                                                         mastodon):
     platform, admin = mastodon
     bot = slack_bot(tmp_path, fake_slack, platform.url).start()
     try:
@@ -113,7 +113,7 @@ def test_killed_after_the_decision_was_recorded_before_any_platform_call(tmp_pat
     _actions_ok_once(bot, VOTERS)
 
 
-def test_killed_before_the_card_update_the_card_is_stamped_on_restart(tmp_path: Path, fake_slack, mastodon):
+def test_killed_before_the_card_update_the_card_is_stamped_on_restart(tmp_path: Path, slack_bot, fake_slack, mastodon):
     platform, admin = mastodon
     bot = slack_bot(tmp_path, fake_slack, platform.url).start()
     try:
@@ -136,7 +136,7 @@ def test_killed_before_the_card_update_the_card_is_stamped_on_restart(tmp_path: 
     store.close()
 
 
-def test_killed_in_the_middle_of_an_undo_the_undo_finishes_once(tmp_path: Path, fake_slack, mastodon):
+def test_killed_in_the_middle_of_an_undo_the_undo_finishes_once(tmp_path: Path, slack_bot, fake_slack, mastodon):
     platform, admin = mastodon
     bot = slack_bot(tmp_path, fake_slack, platform.url).start()
     try:

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from platforms.mastodon import TIMELINE
-from tests.conftest import slack_bot
 from tests.platform_server import FakePlatform, Timeline, campaign_timeline
 from tests.slack_fakes import wait_for
 
@@ -41,7 +40,7 @@ def _assert_nothing_lost_or_repeated(bot, fake_slack, status_ids: list[str]) -> 
         assert store.db["cursors"].get("mastodon")["posts_total"] == len(status_ids)  # counted once each
         assert store.unnotified() == []
         clusters = [row[0] for row in store.db.execute("SELECT id FROM clusters")]
-        flagged = [e["cluster_id"] for e in store.audit_entries() if e["event"] == "cluster_flagged"]
+        flagged = [e.cluster_id for e in store.audit_entries() if e.event == "cluster_flagged"]
         assert sorted(flagged) == sorted(clusters)
     finally:
         store.close()
@@ -50,7 +49,8 @@ def _assert_nothing_lost_or_repeated(bot, fake_slack, status_ids: list[str]) -> 
     assert sorted(markers) == sorted(f"card:{cluster}" for cluster in clusters)  # each card once
 
 
-def test_killed_while_fetching_nothing_is_stored_and_the_restart_reads_it_all(tmp_path: Path, fake_slack, server):
+def test_killed_while_fetching_nothing_is_stored_and_the_restart_reads_it_all(tmp_path: Path, slack_bot, fake_slack,
+                                                                              server):
     status_ids = _serve(server)
     bot = slack_bot(tmp_path, fake_slack, server.url).start()
     gate = server.hold("GET", TIMELINE, after=True)
@@ -65,7 +65,8 @@ def test_killed_while_fetching_nothing_is_stored_and_the_restart_reads_it_all(tm
         assert bot.stop() == 0
 
 
-def test_killed_after_storing_before_detection_the_restart_detects_the_stored_window(tmp_path: Path, fake_slack,
+def test_killed_after_storing_before_detection_the_restart_detects_the_stored_window(tmp_path: Path, slack_bot,
+                                                                                     fake_slack,
                                                                                      server):
     status_ids = _serve(server, organic=1500)
     bot = slack_bot(tmp_path, fake_slack, server.url, mastodon={"enrich_accounts": False}).start()
@@ -95,7 +96,8 @@ def test_killed_after_storing_before_detection_the_restart_detects_the_stored_wi
 
 
 @pytest.mark.parametrize("slack_posted", [False, True], ids=["before-slack-posted-it", "after-slack-posted-it"])
-def test_killed_while_posting_the_card_it_is_in_the_channel_once(tmp_path: Path, fake_slack, server, slack_posted):
+def test_killed_while_posting_the_card_it_is_in_the_channel_once(tmp_path: Path, slack_bot, fake_slack, server,
+                                                                 slack_posted):
     status_ids = _serve(server)
     gate = fake_slack.hold("chat.postMessage", after=slack_posted, when=_is_card("Candidate X"))
     bot = slack_bot(tmp_path, fake_slack, server.url).start()

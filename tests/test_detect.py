@@ -10,7 +10,7 @@ from cli.synthetic import generate
 from detectors import DetectionSettings, WindowIndex, detect
 from domain.models import Author, Media, Post
 from domain.records import parse_post
-from tests.conftest import ROOT
+from tests.bot_process import ROOT
 
 T0 = datetime(2026, 2, 20, 12, tzinfo=UTC)
 MESSAGE = "Senator Grey voted to close the river clinic and lied about it. Share before they delete this"

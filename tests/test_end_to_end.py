@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,9 +14,9 @@ import pytest
 from handlers import ids
 from platforms.mastodon import TIMELINE
 from storage import Store
-from tests.conftest import ROOT, SIGNING_SECRET, free_port
+from tests.conftest import SIGNING_SECRET
 from tests.platform_server import FakePlatform, Reply, Timeline, campaign_timeline
-from tests.slack_fakes import SlackClient, wait_for
+from tests.slack_fakes import wait_for
 
 
 @pytest.fixture
@@ -32,18 +29,17 @@ def mastodon() -> Iterator[FakePlatform]:
     platform.close()
 
 
-def test_a_mastodon_campaign_is_carded_in_slack_and_suspended_on_mastodon(tmp_path: Path, mastodon, fake_slack):
-    port = free_port()
+def test_a_mastodon_campaign_is_carded_in_slack_and_suspended_on_mastodon(tmp_path: Path, mastodon, fake_slack,
+                                                                           bot_process):
     config = tmp_path / "chorus.toml"
     config.write_text(
         f'[storage]\npath = "chorus.db"\n[source]\nkind = "mastodon"\npoll_seconds = 0.5\n'
         f'[mastodon]\nbase_url = "{mastodon.url}"\nhash_media = false\n'
-        f'[slack]\nchannel = "CMOD"\nmoderators = ["UMOD1"]\nport = {port}\nsend_interval_seconds = 0.0\n'
+        f'[slack]\nchannel = "CMOD"\nmoderators = ["UMOD1"]\nport = 0\nsend_interval_seconds = 0.0\n'
     )
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-e2e", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
            "SLACK_API_URL": fake_slack.url, "MASTODON_ACCESS_TOKEN": "mastodon-e2e-token"}
-    bot = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "run", "--config", str(config)], cwd=tmp_path,
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    bot = bot_process(tmp_path, env).start()
     try:
         def campaign_card():
             return next((c for c in fake_slack.of("chat.postMessage") if "Candidate X" in json.dumps(c.params)), None)
@@ -55,7 +51,7 @@ def test_a_mastodon_campaign_is_carded_in_slack_and_suspended_on_mastodon(tmp_pa
         assert "@voter0" in json.dumps(card.params["blocks"])
         store = Store.open(tmp_path / "chorus.db")
         card_ts = wait_for(lambda: store.cluster_view(suspend["value"]).message_ts, timeout=10)
-        slack = SlackClient(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET)
+        slack = bot.slack
         assert slack.click(ids.SUSPEND_ALL, suspend["value"], "UMOD1", card_ts).status_code == 200
 
         def suspended() -> list:
@@ -68,10 +64,10 @@ def test_a_mastodon_campaign_is_carded_in_slack_and_suspended_on_mastodon(tmp_pa
         stamp = wait_for(lambda: next((c for c in fake_slack.of("chat.update")
                                        if "Suspended 6 accounts" in json.dumps(c.params)), None), timeout=15)
         assert stamp.params["ts"] == card_ts
-        assert [e["event"] for e in store.audit_entries()].count("action_ok") == 6
+        assert [e.event for e in store.audit_entries()].count("action_ok") == 6
     finally:
-        bot.send_signal(signal.SIGTERM)
-        _, stderr = bot.communicate(timeout=30)
-    assert bot.returncode == 0, stderr
+        returncode = bot.stop()
+        stderr = bot.log()
+    assert returncode == 0, stderr
     assert "mastodon-e2e-token" not in stderr and "xoxb-e2e" not in stderr
     assert len([r for r in mastodon.requests if r.path.endswith("/action")]) == 6  # and never again

@@ -12,7 +12,6 @@ from pathlib import Path
 from platforms.http import HttpClient, HttpSettings
 from platforms.mastodon import TIMELINE, MastodonSource
 from platforms.paging import FeedSettings
-from tests.conftest import slack_bot
 from tests.platform_server import FakePlatform, Reply, Request, Timeline, campaign_timeline, recorded_statuses
 from tests.slack_fakes import wait_for
 
@@ -26,7 +25,7 @@ FAULTS = [
 ]
 
 
-def test_an_outage_of_every_kind_is_reported_once_then_the_bot_catches_up(tmp_path: Path, fake_slack):
+def test_an_outage_of_every_kind_is_reported_once_then_the_bot_catches_up(tmp_path: Path, slack_bot, fake_slack):
     platform = FakePlatform()
     statuses = campaign_timeline(datetime.now(UTC))
     timeline = Timeline(statuses, page_size=40)

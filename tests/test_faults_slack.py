@@ -8,7 +8,6 @@ import json
 import pytest
 
 from handlers import ids
-from handlers.decisions import sync_stale_cards
 from service.poller import AnnounceError
 from tests.conftest import running_bot, seed_cluster
 from tests.slack_fakes import wait_for
@@ -55,7 +54,7 @@ def test_a_card_update_slack_refused_is_made_when_slack_answers_again(tmp_path, 
         bot.slack.click(ids.SUSPEND_ALL, cid, "UMOD1", ts)
         wait_for(lambda: bot.store.decisions_for(cid) and bot.store.decisions_for(cid)[0].status == "done")
         wait_for(lambda: bot.store.stale_cards() == [cid])
-        assert sync_stale_cards(bot.runtime.chorus) == 1
+        assert bot.runtime.cards.sync_stale() == 1
         [card] = fake_slack.channel_messages("CMOD")
         assert "Suspended 3 accounts" in json.dumps(card["blocks"]) and bot.store.stale_cards() == []
-        assert sync_stale_cards(bot.runtime.chorus) == 0
+        assert bot.runtime.cards.sync_stale() == 0

@@ -52,7 +52,7 @@ def _drained(poller: Poller, store: Store, feed_ids: list[str]) -> None:
     assert store.unnotified() == []
     clusters = {row[0] for row in store.db.execute("SELECT id FROM clusters")}
     assert clusters and set(poller.notifier.published) == clusters
-    flagged = [e["cluster_id"] for e in store.audit_entries() if e["event"] == "cluster_flagged"]
+    flagged = [e.cluster_id for e in store.audit_entries() if e.event == "cluster_flagged"]
     assert sorted(flagged) == sorted(clusters)
 
 
@@ -144,7 +144,7 @@ def test_a_decision_a_failed_write_left_half_done_is_finished_while_the_bot_runs
         assert len(bot.outbox_lines()) == 3  # the platform was not asked twice
         stamped = wait_for(lambda: [u for u in fake_slack.of("chat.update") if "Suspended 3 accounts" in str(u.params)])
         assert stamped
-        assert "decision_resumed" in [entry["event"] for entry in bot.store.audit_entries()]
+        assert "decision_resumed" in [entry.event for entry in bot.store.audit_entries()]
 
 
 class SlowOutbox(JsonlOutbox):
@@ -171,7 +171,7 @@ def test_a_decision_still_being_carried_out_is_not_taken_for_stuck(tmp_path: Pat
             [card_sync] = bot.runtime.jobs(60)
             card_sync.run()
             card_sync.run()  # half done at two runs in a row, but this process is working on it
-            assert [e["event"] for e in bot.store.audit_entries()].count("decision_resumed") == 0
+            assert [e.event for e in bot.store.audit_entries()].count("decision_resumed") == 0
         finally:
             outbox.go.set()
         wait_for(lambda: bot.store.decisions_for(cid)[0].status == "done")

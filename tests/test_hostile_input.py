@@ -60,7 +60,7 @@ def test_forged_button_values_are_refused_and_audited(harness, value):
     [note] = wait_for(lambda: harness.fake.of("chat.postEphemeral"))
     assert "does not match" in note.params["text"]
     assert harness.store.decisions_for(cid) == [] and harness.outbox_lines() == []
-    assert [e["event"] for e in harness.store.audit_entries()][-1] == "decision_refused"
+    assert [e.event for e in harness.store.audit_entries()][-1] == "decision_refused"
 
 
 @pytest.mark.parametrize("action_id", [ids.UNDO, ids.APPROVE, ids.SUSPEND_ALL])
@@ -72,7 +72,7 @@ def test_a_real_cluster_with_a_decision_id_past_sqlite_integers_is_refused_and_a
     [note] = wait_for(lambda: harness.fake.of("chat.postEphemeral"))
     assert "does not match" in note.params["text"]
     assert harness.store.decisions_for(cid) == [] and harness.outbox_lines() == []
-    assert [e["event"] for e in harness.store.audit_entries()][-1] == "decision_refused"
+    assert [e.event for e in harness.store.audit_entries()][-1] == "decision_refused"
 
 
 def test_a_payload_without_actions_changes_nothing(harness):

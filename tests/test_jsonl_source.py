@@ -8,8 +8,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from domain.decisions import Action
 from domain.models import Post
-from platforms.base import Action
 from platforms.jsonl import JsonlOutbox, JsonlSource, SourceError
 from tests.conftest import record, write_jsonl
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from platforms.base import Action
+from domain.decisions import Action
 from platforms.discourse import DiscourseEnforcer, DiscourseSource, headers
 from platforms.enforcing import OnceOnly
 from platforms.http import HttpClient, HttpSettings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from platforms.base import Action
+from domain.decisions import Action
 from platforms.enforcing import OnceOnly
 from platforms.http import HttpClient, HttpSettings
 from platforms.http_json import HttpJsonEnforcer, HttpJsonSource

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from platforms.base import Action
+from domain.decisions import Action
 from platforms.enforcing import OnceOnly
 from platforms.http import HttpClient, HttpSettings, PlatformError, RequestBudget
 from platforms.mastodon import TIMELINE, MastodonEnforcer, MastodonSource

@@ -59,7 +59,7 @@ def test_suspend_all_is_acknowledged_carried_out_stamped_and_audited(harness):
     [decision] = harness.store.decisions_for(cid)
     assert (decision.action, decision.moderator, decision.status) == ("suspend", "UMOD1", "done")
     assert harness.store.cluster_view(cid).status == "suspended"
-    events = [entry["event"] for entry in harness.store.audit_entries()]
+    events = [entry.event for entry in harness.store.audit_entries()]
     assert events.count("action_ok") == 4 and "decision_recorded" in events and "decision_done" in events
 
 

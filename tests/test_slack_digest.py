@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from service.config import DigestConfig
 from service.digests import digest_plans, post_due_digest
-from storage.store import utcnow
+from storage.database import utcnow
 from tests.conftest import seed_cluster
 
 

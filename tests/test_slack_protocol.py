@@ -9,11 +9,12 @@ from datetime import timedelta
 
 import httpx
 
+from domain.decisions import Action
 from domain.models import Author, Post
 from domain.views import AccountView
 from handlers import ids
 from handlers.blocks import MAX_BLOCKS, SECTION_CHARS, cluster_card
-from platforms.base import Action, ActionResult
+from platforms.base import ActionResult
 from platforms.jsonl import JsonlOutbox
 from tests.conftest import START, add_posts, running_bot, seed_cluster
 from tests.slack_fakes import wait_for
@@ -123,5 +124,5 @@ def test_failed_accounts_are_listed_and_retry_finishes_them(tmp_path, fake_slack
         wait_for(lambda: bot.store.decision(decision.id).status == "done")
         wait_for(lambda: "Suspended 4 accounts" in json.dumps(fake_slack.of("chat.update")[-1].params))
         assert sorted(line["account_id"] for line in bot.outbox_lines()) == [f"p-a{i}" for i in range(4)]
-        failed = [e for e in bot.store.audit_entries() if e["event"] == "action_failed"]
-        assert {e["account_id"] for e in failed} == {"p-a1", "p-a2"}
+        failed = [e for e in bot.store.audit_entries() if e.event == "action_failed"]
+        assert {e.account_id for e in failed} == {"p-a1", "p-a2"}

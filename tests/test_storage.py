@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.decisions import Action, AttemptStatus
 from domain.models import Cluster
 from domain.records import parse_post
 from storage import StorageError, Store
@@ -95,7 +96,7 @@ def test_clusters_are_created_grown_and_announced_once(store: Store) -> None:
     view = store.cluster_view(change.cluster_id)
     assert view is not None and len(view.accounts) == 6 and view.message_ts == "111.222"
     assert store.cluster_view("c-nope") is None
-    assert [e["event"] for e in store.audit_entries()] == ["cluster_flagged"]
+    assert [e.event for e in store.audit_entries()] == ["cluster_flagged"]
 
 
 def test_audit_log_is_append_only(store: Store) -> None:
@@ -104,7 +105,7 @@ def test_audit_log_is_append_only(store: Store) -> None:
         store.db.execute("UPDATE audit_log SET actor = 'someone else'")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         store.db.execute("DELETE FROM audit_log")
-    assert [e["actor"] for e in store.audit_entries()] == ["U1"]
+    assert [e.actor for e in store.audit_entries()] == ["U1"]
 
 
 def test_a_succeeded_action_is_never_claimed_again(store: Store) -> None:
@@ -113,11 +114,11 @@ def test_a_succeeded_action_is_never_claimed_again(store: Store) -> None:
     store.sync_clusters([cluster("text:k", batch)])
     [cluster_id] = store.clusters_by_status("open")
     decision = store.record_decision(cluster_id, "suspend", ["pa0"], "U1", reason="spam")
-    assert store.claim_action("k1", decision, "pa0", "suspend")
+    assert store.claim_action("k1", decision, "pa0", Action.SUSPEND) is None
     store.finish_action("k1", ok=False, detail="HTTP 500")
-    assert store.claim_action("k1", decision, "pa0", "suspend")  # a failure may be retried
+    assert store.claim_action("k1", decision, "pa0", Action.SUSPEND) is AttemptStatus.FAILED  # may be retried
     store.finish_action("k1", ok=True, detail="done")
-    assert not store.claim_action("k1", decision, "pa0", "suspend")
+    assert store.claim_action("k1", decision, "pa0", Action.SUSPEND) is AttemptStatus.OK  # never claimed again
     assert store.db["actions"].get("k1")["attempts"] == 2
-    events = [e["event"] for e in store.audit_entries()]
+    events = [e.event for e in store.audit_entries()]
     assert events == ["cluster_flagged", "decision_recorded", "action_failed", "action_ok"]
