@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from detectors import DetectionSettings
+from domain.decisions import Action
 from platforms.http import HttpSettings
 from platforms.settings import DiscourseConfig, HttpJsonConfig, MastodonConfig
 
@@ -141,7 +142,7 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("http_json", "budget_requests"): (_positive, "an integer > 0"),
     ("http_json", "budget_window_seconds"): (_positive, "a number of seconds > 0"),
     ("http_json", "actions"): (
-        lambda v: set(v) <= {"suspend", "require_verification", "unsuspend", "lift_verification"}
+        lambda v: set(v) <= {action.value for action in Action if action.on_platform}
         and all(isinstance(a.get("url"), str) for a in v.values()),
         "a table of suspend / require_verification / unsuspend / lift_verification, each with a url",
     ),
