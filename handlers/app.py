@@ -39,6 +39,8 @@ log = logging.getLogger("chorus.slack")
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+SHUTDOWN_POLL = 0.05
+"""Seconds between the HTTP server's checks for a shutdown request: stopping takes no longer than this."""
 
 
 def check_slack_config(config: Config) -> None:
@@ -156,7 +158,8 @@ class SlackRuntime:
         self.server = make_server(host, self.config.slack.port if port is None else port,
                                   wsgi_routes(self.app), server_class=_ThreadingWSGIServer,
                                   handler_class=_QuietHandler)
-        self._serving = threading.Thread(target=self.server.serve_forever, name="slack-http", daemon=True)
+        self._serving = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL},
+                                         name="slack-http", daemon=True)
         self._serving.start()
         log.info("listening for Slack on http://%s:%d%s (health: %s)", host, self.port, EVENTS_PATH, HEALTH_PATH)
 

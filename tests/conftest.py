@@ -28,6 +28,16 @@ from tests.bot_process import SIGNING_SECRET, BotProcess, bot_command
 from tests.platform_server import FakePlatform
 from tests.slack_fakes import FakeSlack, SlackClient
 
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e runs the real bot as a subprocess: marked `slow`, so that
+    `pytest -m "not slow"` is the fast loop and plain `pytest` runs it all."""
+    for item in items:
+        if E2E in item.path.parents:
+            item.add_marker(pytest.mark.slow)
+
 
 def record(post_id: str, text: str, author: str, at: str = "2026-02-20T06:00:00Z", **extra: Any) -> dict[str, Any]:
     """A valid post record in the format of docs/formats.md."""

@@ -164,6 +164,7 @@ def test_a_scheduled_digest_is_posted_once_per_period(store: Store, clock: Clock
     assert [d.until for d in notifier.digests] == [T0, T0 + timedelta(days=1)]
 
 
+@pytest.mark.slow
 def test_retention_keeps_the_database_bounded_under_a_steady_feed(store: Store, clock: Clock) -> None:
     sizes = {}
     per_day = 300

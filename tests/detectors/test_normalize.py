@@ -49,7 +49,7 @@ def test_a_malformed_link_is_compared_as_written_instead_of_failing() -> None:
 
 def test_two_accounts_created_the_same_week_are_no_batch() -> None:
     from detectors.accounts import account_signals
-    from tests.test_detect import post
+    from tests.detectors.test_detect import post
 
     posts = [post(i, "x", i, new=True) for i in range(2)] + [post(9, "x", 3, new=False)]
     assert account_signals(posts, 30, 7, 10).bunched == 0

@@ -9,6 +9,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from platforms.http import HttpClient, HttpSettings
 from platforms.mastodon import TIMELINE, MastodonSource
 from platforms.paging import FeedSettings
@@ -25,6 +27,7 @@ FAULTS = [
 ]
 
 
+@pytest.mark.slow
 def test_an_outage_of_every_kind_is_reported_once_then_the_bot_catches_up(tmp_path: Path, slack_bot, fake_slack):
     platform = FakePlatform()
     statuses = campaign_timeline(datetime.now(UTC))

@@ -15,6 +15,7 @@ from cli.sample_feed import sample_posts
 from tests.bot_process import bot_command
 from tests.conftest import record, write_jsonl
 
+pytestmark = pytest.mark.slow  # every test here runs `bot.py` in a subprocess, as a user would
 
 def test_demo_shows_cards_and_a_digest_without_slack(run_cli) -> None:
     result = run_cli("demo", env={"PATH": "/usr/bin:/bin"})
