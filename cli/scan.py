@@ -1,4 +1,4 @@
-"""Offline detection over a file of posts: the `scan` verb's report (DESIGN.md's JSON) and its table."""
+"""Offline detection over a file of posts: the `scan` verb's report (docs/formats.md) and its table."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class ScanResult:
     seconds: float
 
     def report(self) -> dict[str, Any]:
-        """The cluster report of DESIGN.md, as a JSON-ready dict."""
+        """The cluster report of docs/formats.md, as a JSON-ready dict."""
         return {
             "clusters": [
                 {"id": c.id, "score": c.score, "accounts": c.accounts, "posts": c.posts, "reasons": c.reasons,

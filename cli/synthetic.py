@@ -1,6 +1,6 @@
 """A deterministic generator of labelled posts: organic chatter, hard negatives, and campaigns of each kind.
 
-It writes DESIGN.md's post records and `labels.csv` (`account_id,label,campaign`), so detection
+It writes the post records of docs/formats.md and `labels.csv` (`account_id,label,campaign`), so detection
 can be measured on data whose truth is known. Campaign names start with their kind
 (`identical-3`); hard-negative groups are organic accounts whose campaign column starts with
 `hard:` so evaluation can report each by kind.
