@@ -37,9 +37,8 @@ class DecisionView:
 
     def undo_open(self, now: datetime, undo_minutes: float) -> bool:
         """Whether a carried-out decision still offers Undo: for `undo_minutes` after it finished."""
-        finished = self.finished_at or self.created_at
-        return self.status in (DecisionStatus.DONE, DecisionStatus.FAILED) and now <= finished + timedelta(
-            minutes=undo_minutes)
+        carried_out = self.status in (DecisionStatus.DONE, DecisionStatus.FAILED)
+        return carried_out and now <= (self.finished_at or self.created_at) + timedelta(minutes=undo_minutes)
 
 
 @dataclass(frozen=True, slots=True)

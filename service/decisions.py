@@ -130,11 +130,13 @@ def cancel(desk: Desk, decision_id: int, actor: str) -> Refusal | None:
     """Withdraw a request still waiting for approval, reopening its cluster."""
     store = desk.store
     cluster_id = store.decision_cluster(decision_id)
+    if cluster_id is None:
+        return Refusal(Why.NOT_AWAITING)
     with store.atomic():
-        cancelled = cluster_id is not None and store.move_decision(decision_id, DecisionStatus.CANCELLED, actor)
-        if cancelled and cluster_id is not None:
+        cancelled = store.move_decision(decision_id, DecisionStatus.CANCELLED, actor)
+        if cancelled:
             store.set_cluster_status(cluster_id, ClusterStatus.OPEN)
-    if not cancelled or cluster_id is None:
+    if not cancelled:
         return Refusal(Why.NOT_AWAITING)
     desk.changed(cluster_id)
     return None

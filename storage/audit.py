@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from domain.lookups import AuditEntry
-from storage.database import Database, from_db_time, to_db_time
+from storage.database import Database, to_db_time
 
 
 class AuditLog(Database):
@@ -28,7 +28,7 @@ class AuditLog(Database):
         """Audit log entries, oldest first."""
         start = to_db_time(since) if since else ""
         return [
-            AuditEntry(entry_id, from_db_time(at) or datetime.min, actor, event, cluster_id, decision_id, account_id,
+            AuditEntry(entry_id, datetime.fromisoformat(at), actor, event, cluster_id, decision_id, account_id,
                        orjson.loads(detail))
             for entry_id, at, actor, event, cluster_id, decision_id, account_id, detail in self.db.execute(
                 "SELECT id, at, actor, event, cluster_id, decision_id, account_id, detail FROM audit_log "

@@ -1,5 +1,6 @@
 """Shared fixtures: post records and feeds on disk, the CLI run as a user would, a database with clusters,
-the fake Slack, the bot's Slack runtime over real HTTP, and the whole bot as a killable subprocess."""
+the fake Slack, the bot's Slack runtime over real HTTP, and the whole bot as a killable subprocess
+(tests/bot_process.py), stopped after each test whatever happened. Tests under tests/e2e are marked slow."""
 
 from __future__ import annotations
 
