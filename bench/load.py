@@ -1,6 +1,6 @@
 """Load benchmark: simulated days of posts replayed through the real poller, storage, detectors and Slack notifier.
 
-Each day has `--posts` posts: the first 24 hours of `chorus.synthetic`'s randomised campaigns, organic
+Each day has `--posts` posts: the first 24 hours of `cli.synthetic`'s randomised campaigns, organic
 look-alikes and real-text chatter (about `--campaigns` campaigns a day), padded with organic chatter by
 distinct old accounts, spread over the day.
 The feed is read by the real jsonl source in the batches `run` would take at `--poll-seconds`, and
@@ -36,12 +36,12 @@ from slack_sdk import WebClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from chorus.poller import Poller
-from chorus.synthetic import HOURS, POSTS_PER_CAMPAIGN, START, generate
+from cli.synthetic import HOURS, POSTS_PER_CAMPAIGN, START, generate
 from detectors import WindowIndex
 from handlers.notifier import SlackNotifier
 from handlers.send_queue import SendQueue
 from platforms.jsonl import JsonlSource
+from service.poller import Poller
 from storage import Store
 from tests.slack_fakes import FakeSlack
 
@@ -229,7 +229,7 @@ def report(args: argparse.Namespace, total: int, polls: list[Poll], gaps: list[f
         + (f" --hours {args.hours:g}" if args.hours != float("inf") else ""),
         "",
         f"Feed: {total:,} posts over {args.days} simulated day(s) ({args.posts:,} a day, "
-        f"{args.campaigns} campaigns a day from `chorus.synthetic`, the rest organic chatter), replayed in "
+        f"{args.campaigns} campaigns a day from `cli.synthetic`, the rest organic chatter), replayed in "
         f"{len(polls):,} polls ({len(polls) * args.poll_seconds / 3600:g} simulated hours) of about "
         f"{polls[0].fetched:,} posts, one per {args.poll_seconds:g} s of simulated "
         f"time, through the real jsonl source, storage, detectors, send queue and Slack notifier (fake Slack on "

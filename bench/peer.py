@@ -26,9 +26,9 @@ from pathlib import Path
 from coordination_network_toolkit.graph import get_edge_rows
 from coordination_network_toolkit.preprocess import preprocess_data
 
-from chorus.evaluate import CAUGHT_SHARE, Evaluation, read_labels, score_clusters
-from chorus.models import Cluster
-from chorus.scan import read_posts
+from cli.evaluate import CAUGHT_SHARE, Evaluation, read_labels, score_clusters
+from cli.scan import read_posts
+from domain.models import Cluster
 
 NETWORKS = [("co_tweet", 60), ("co_tweet", 3600), ("co_similar_tweet", 60), ("co_similar_tweet", 3600),
             ("co_link", 60), ("co_link", 3600)]

@@ -1,7 +1,7 @@
 """Detection quality over several seeds of the randomised generator: per seed, then all seeds pooled.
 
 Each seed's data set is generated once into bench/data/quality-SIZE-seedN (gitignored) and scored
-with `chorus.evaluate` at the settings of `--config` (default: the defaults). Seeds 1-5 are the
+with `cli.evaluate` at the settings of `--config` (default: the defaults). Seeds 1-5 are the
 ones detection was tuned on; report on others (the default, 101-105), which it has never seen.
 
     python bench/quality.py [--seeds 101 102 103 104 105] [--posts 100000] [--config FILE]
@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from chorus.config import load_config
-from chorus.evaluate import Evaluation, evaluate, format_report, pooled, read_labels, read_truth
-from chorus.scan import read_posts
-from chorus.synthetic import generate, write
+from cli.evaluate import Evaluation, evaluate, format_report, pooled, read_labels, read_truth
+from cli.scan import read_posts
+from cli.synthetic import generate, write
+from service.config import load_config
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -31,7 +31,7 @@ def generated(size: int, seed: int) -> Path:
     """The cached generated data set of `size` posts, written on first use."""
     path = DATA / f"gen-{size}-seed{seed}" / "posts.jsonl.gz"
     if not path.exists():
-        subprocess.run([sys.executable, "-m", "chorus.synthetic", str(path.parent), "--posts", str(size),
+        subprocess.run([sys.executable, "-m", "cli.synthetic", str(path.parent), "--posts", str(size),
                         "--seed", str(seed)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     return path
 
@@ -57,7 +57,7 @@ def _ceiling(path: Path) -> None:
 
 def _polls(path: Path, window: int) -> None:
     """Fill a WindowIndex with `window` posts, then time POLLS polls of POLL_BATCH posts (add + clusters)."""
-    from chorus.scan import read_posts
+    from cli.scan import read_posts
     from detectors import DetectionSettings, WindowIndex
 
     posts = read_posts(path)[0]

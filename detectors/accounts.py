@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
 
-from chorus.models import Author, Post
+from domain.models import Author, Post
 
 DAY = 86400.0
 FRESH_DAYS = 3.0

@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from chorus.models import Post
+from domain.models import Post
 
 REPEAT_HOURS = 12.0
 """Two posts of one message by one account this close count as a repeat; further apart (a daily

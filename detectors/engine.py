@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import attrgetter
 
-from chorus.bulk import gc_paused
-from chorus.models import Cluster, Post
 from detectors.accounts import account_signals, largest_bunch
 from detectors.behaviour import behaviour, core_members
+from detectors.bulk import gc_paused
 from detectors.coposting import MIN_SHARED, CoPosting
 from detectors.evasion import disguised
 from detectors.index import ContentIndex, digest
 from detectors.kinship import MIN_TRAIT, Traits, kin_links
 from detectors.scoring import score_group
 from detectors.texts import PreparedTexts
+from domain.models import Cluster, Post
 
 _BY_TIME = attrgetter("created_at", "id")
 _AUTHOR_ID = attrgetter("author.id")

@@ -23,7 +23,6 @@ from operator import add, attrgetter
 
 import numpy as np
 
-from chorus.models import Post
 from detectors import minhash
 from detectors.bands import BandTable
 from detectors.links import canonical_url
@@ -32,6 +31,7 @@ from detectors.normalize import normalize_text, squash
 from detectors.parallel import split_map
 from detectors.similarity import near_copies
 from detectors.texts import PreparedTexts, TextRows
+from domain.models import Post
 
 MIN_FUZZY_CHARS = 20
 """Shorter texts ('good morning!!') group only when exactly equal: fuzzy matches chain them."""

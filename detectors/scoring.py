@@ -17,10 +17,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chorus.models import Post
 from detectors.accounts import AccountSignals
 from detectors.behaviour import Behaviour
 from detectors.evasion import disguise_evidence
+from domain.models import Post
 
 HOUR = 3600.0
 

@@ -1,7 +1,8 @@
 """Button listeners on cluster cards: what happens when Suspend all, Approve, Undo... is pressed.
 
-Each listener runs behind `decision_guard` (a moderator, a known cluster), acknowledges first,
-then hands the slow work to the decision workflow.
+Each listener runs behind `DECISION_GUARD` (a moderator, a known cluster), acknowledges first, then
+turns the click into a call of a decision use case (`service.decisions`) and any refusal into an
+ephemeral reply; the card itself is updated by `Cards` when the use case reports a change.
 """
 
 from __future__ import annotations
@@ -14,16 +15,25 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from handlers import decisions, ids
-from handlers.blocks import already_handled, review_modal
+from domain.decisions import Action
+from handlers import ids
+from handlers.blocks import already_handled, refusal_text, review_modal
 from handlers.context import Chorus
-from handlers.middleware import Moderators, decision_guard
+from handlers.middleware import DECISION_GUARD
+from service import decisions
+from service.decisions import Desk, Refusal
 
 log = logging.getLogger("chorus.slack")
 
-WHOLE_CLUSTER = {ids.SUSPEND_ALL: "suspend", ids.REQUIRE_VERIFICATION: "require_verification", ids.DISMISS: "dismiss"}
-FOLLOW_UPS = {ids.APPROVE: decisions.approve, ids.CANCEL_REQUEST: decisions.cancel, ids.RETRY: decisions.retry,
-              ids.UNDO: decisions.undo}
+WHOLE_CLUSTER = {ids.SUSPEND_ALL: Action.SUSPEND, ids.REQUIRE_VERIFICATION: Action.REQUIRE_VERIFICATION,
+                 ids.DISMISS: Action.DISMISS}
+"""The card's buttons that decide on every account of the cluster, and the action each takes."""
+
+
+def tell(client: WebClient, channel: str | None, user_id: str, text: str) -> None:
+    """An ephemeral note to one user in the card's channel."""
+    if channel:
+        client.chat_postEphemeral(channel=channel, user=user_id, text=text)
 
 
 @contextmanager
@@ -37,55 +47,81 @@ def told_if_failed(client: WebClient, context: BoltContext) -> Iterator[None]:
     except Exception as error:
         log.exception("handling a click by %s failed", context.get("user_id"))
         try:
-            decisions.tell(client, context["cluster"].channel, context["user_id"],
-                           f"Chorus could not finish this ({type(error).__name__}). The card shows what was done; "
-                           "try again in a moment.")
+            tell(client, context["cluster"].channel, context["user_id"],
+                 f"Chorus could not finish this ({type(error).__name__}). The card shows what was done; "
+                 "try again in a moment.")
         except Exception:  # Slack itself may be what failed
             log.warning("could not tell %s that their click failed", context.get("user_id"))
 
 
-def _whole_cluster(chorus: Chorus, action: str) -> Callable[..., None]:
-    def act_on_all(ack: Ack, context: BoltContext, client: WebClient) -> None:
-        """Suspend, require verification for, or dismiss every account on the card."""
-        ack()
-        cluster = context["cluster"]
+def answer(client: WebClient, context: BoltContext, refusal: Refusal | None) -> None:
+    """Tell the clicking moderator why nothing happened, if nothing did."""
+    if refusal is not None:
+        chorus: Chorus = context["chorus"]
+        tell(client, context["cluster"].channel, context["user_id"],
+             refusal_text(refusal, chorus.settings.undo_minutes))
+
+
+def act_on_whole_cluster(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Suspend, require verification for, or dismiss every account on the card."""
+    ack()
+    cluster = context["cluster"]
+    action = WHOLE_CLUSTER[body["actions"][0]["action_id"]]
+    with told_if_failed(client, context):
+        answer(client, context, decisions.decide(context["chorus"].desk, cluster.id, context["user_id"], action,
+                                                 [a.id for a in cluster.accounts]))
+
+
+def _on_decision(ack: Ack, context: BoltContext, client: WebClient,
+                 step: Callable[[Desk, int, str], Refusal | None]) -> None:
+    """Acknowledge, then apply `step` to the decision the button names."""
+    ack()
+    if context["decision_id"] is not None:
         with told_if_failed(client, context):
-            decisions.decide(chorus, client, cluster, context["user_id"], action, [a.id for a in cluster.accounts])
-
-    return act_on_all
+            answer(client, context, step(context["chorus"].desk, context["decision_id"], context["user_id"]))
 
 
-def _follow_up(chorus: Chorus, step: Callable[..., None]) -> Callable[..., None]:
-    def on_decision(ack: Ack, context: BoltContext, client: WebClient) -> None:
-        """Approve, cancel, retry or undo the decision the button names."""
-        ack()
-        if context["decision_id"] is not None:
-            with told_if_failed(client, context):
-                step(chorus, client, context["cluster"], context["decision_id"], context["user_id"])
-
-    return on_decision
+def approve_decision(ack: Ack, context: BoltContext, client: WebClient) -> None:
+    """A second moderator approves a request waiting for approval; it is then carried out."""
+    _on_decision(ack, context, client, decisions.approve)
 
 
-def _open_review(chorus: Chorus) -> Callable[..., None]:
-    def open_review(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        """Open the modal for acting on some of the accounts (the trigger id expires in 3 s)."""
-        ack()
-        cluster = context["cluster"]
-        holder = chorus.store.active_decision(cluster.id)
-        if holder is not None:
-            decisions.tell(client, cluster.channel, context["user_id"], already_handled(holder))
-            return
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=review_modal(cluster, chorus.settings.policies, chorus.settings.two_person_threshold))
-
-    return open_review
+def cancel_request(ack: Ack, context: BoltContext, client: WebClient) -> None:
+    """The request waiting for approval is withdrawn; the card offers the buttons again."""
+    _on_decision(ack, context, client, decisions.cancel)
 
 
-def register(app: App, chorus: Chorus, moderators: Moderators) -> None:
+def retry_failed(ack: Ack, context: BoltContext, client: WebClient) -> None:
+    """The failed platform actions of a decision are run again."""
+    _on_decision(ack, context, client, decisions.retry)
+
+
+def undo_decision(ack: Ack, context: BoltContext, client: WebClient) -> None:
+    """A carried-out decision is reversed within the undo window and the cluster reopened."""
+    _on_decision(ack, context, client, decisions.undo)
+
+
+FOLLOW_UPS = {ids.APPROVE: approve_decision, ids.CANCEL_REQUEST: cancel_request, ids.RETRY: retry_failed,
+              ids.UNDO: undo_decision}
+
+
+def open_review(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Open the modal for acting on some of the accounts (the trigger id expires in 3 s)."""
+    ack()
+    chorus: Chorus = context["chorus"]
+    cluster = context["cluster"]
+    holder = chorus.store.active_decision(cluster.id)
+    if holder is not None:
+        tell(client, cluster.channel, context["user_id"], already_handled(holder))
+        return
+    client.views_open(trigger_id=body["trigger_id"],
+                      view=review_modal(cluster, chorus.settings.policies, chorus.settings.two_person_threshold))
+
+
+def register(app: App) -> None:
     """Wire every card button to its listener, each behind the decision guard."""
-    guard = decision_guard(chorus, moderators)
-    for action_id, action in WHOLE_CLUSTER.items():
-        app.action(action_id, middleware=guard)(_whole_cluster(chorus, action))
-    for action_id, step in FOLLOW_UPS.items():
-        app.action(action_id, middleware=guard)(_follow_up(chorus, step))
-    app.action(ids.REVIEW, middleware=guard)(_open_review(chorus))
+    for action_id in WHOLE_CLUSTER:
+        app.action(action_id, middleware=DECISION_GUARD)(act_on_whole_cluster)
+    for action_id, listener in FOLLOW_UPS.items():
+        app.action(action_id, middleware=DECISION_GUARD)(listener)
+    app.action(ids.REVIEW, middleware=DECISION_GUARD)(open_review)

@@ -21,22 +21,26 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from chorus.config import Config, ConfigError
-from chorus.enforcement import Enforcement
-from chorus.runner import ScheduledJob
 from handlers import actions, commands, views
+from handlers.cards import Cards
 from handlers.context import Chorus
-from handlers.decisions import refresh_card, sync_stale_cards
-from handlers.middleware import Moderators, ReplayGuard
+from handlers.middleware import ReplayGuard, attach
+from handlers.moderators import Moderators
 from handlers.notifier import SlackNotifier
 from handlers.send_queue import SendQueue
 from platforms.base import Enforcer
+from service.config import Config, ConfigError
+from service.decisions import Desk, Rules
+from service.recovery import interrupted, resume, stuck
+from service.scheduler import ScheduledJob
 from storage import Store
 
 log = logging.getLogger("chorus.slack")
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+SHUTDOWN_POLL = 0.05
+"""Seconds between the HTTP server's checks for a shutdown request: stopping takes no longer than this."""
 
 
 def check_slack_config(config: Config) -> None:
@@ -56,12 +60,13 @@ def web_client(config: Config) -> WebClient:
                      timeout=config.slack.timeout_seconds)  # type: ignore[arg-type]  # urllib takes a float
 
 
-def build_app(chorus: Chorus, client: WebClient, signing_secret: str, moderators: Moderators) -> App:
+def build_app(chorus: Chorus, client: WebClient, signing_secret: str) -> App:
     """The Bolt app with every listener registered in one place, behind the replay guard."""
     app = App(client=client, signing_secret=signing_secret)
     app.middleware(ReplayGuard(chorus.store))
+    app.middleware(attach(chorus))
     for module in (actions, views, commands):
-        module.register(app, chorus, moderators)
+        module.register(app)
     return app
 
 
@@ -94,9 +99,12 @@ class SlackRuntime:
         client = web_client(config)
         self.config = config
         self.sender = SendQueue(client, config.slack.send_interval_seconds, config.slack.retry_backoff_seconds)
-        self.chorus = Chorus(store, Enforcement(store, enforcer), config.slack, self.sender)
+        self.cards = Cards(store, self.sender, config.slack.undo_minutes)
+        self.desk = Desk(store, enforcer, Rules(config.slack.two_person_threshold, config.slack.undo_minutes),
+                         changed=self.cards.refresh)
         moderators = Moderators(config.slack.moderators, config.slack.moderator_group, client)
-        self.app = build_app(self.chorus, client, config.secrets.slack_signing_secret, moderators)
+        self.chorus = Chorus(store, self.desk, config.slack, moderators)
+        self.app = build_app(self.chorus, client, config.secrets.slack_signing_secret)
         self.notifier = SlackNotifier(self.sender, config.slack.channel, config.slack.undo_minutes, store.clock,
                                       config.digest.channel)
         self.server: WSGIServer | None = None
@@ -114,8 +122,8 @@ class SlackRuntime:
 
         The half-done decisions are read before any listener can start one of its own.
         """
-        interrupted = self.chorus.enforcement.interrupted()
-        self._recovery = threading.Thread(target=self._recover_after_restart, args=(interrupted,),
+        half_done = interrupted(self.chorus.store)
+        self._recovery = threading.Thread(target=self._recover_after_restart, args=(half_done,),
                                           name="slack-recovery", daemon=True)
         self._serve(port, host)
         self._recovery.start()
@@ -123,15 +131,15 @@ class SlackRuntime:
 
     def recover(self, half_done: list[int]) -> None:
         """Finish half-done decisions (their cards are stamped) and bring every stale card up to date."""
-        for decision_id in self.chorus.enforcement.resume(half_done):
+        for decision_id in resume(self.desk, half_done):
             cluster_id = self.chorus.store.decision_cluster(decision_id)
             if cluster_id:
-                refresh_card(self.chorus, cluster_id)
-        sync_stale_cards(self.chorus)
+                self.cards.refresh(cluster_id)
+        self.cards.sync_stale()
 
-    def _recover_after_restart(self, interrupted: list[int]) -> None:
+    def _recover_after_restart(self, half_done: list[int]) -> None:
         try:
-            self.recover(interrupted)
+            self.recover(half_done)
         except Exception as error:  # the periodic recovery and the next start try again
             log.error("recovery after restart did not finish: %s: %s", type(error).__name__, error)
 
@@ -139,7 +147,7 @@ class SlackRuntime:
         """The Slack side's periodic job: decisions stuck after a failed write are finished, and cards
         whose update failed are updated once Slack answers again."""
         return [ScheduledJob("card-sync", IntervalTrigger(seconds=every_seconds),
-                             lambda: self.recover(self.chorus.enforcement.stuck()))]
+                             lambda: self.recover(stuck(self.desk)))]
 
     def _serve(self, port: int | None, host: str) -> None:
         if self.config.secrets.slack_app_token:
@@ -150,7 +158,8 @@ class SlackRuntime:
         self.server = make_server(host, self.config.slack.port if port is None else port,
                                   wsgi_routes(self.app), server_class=_ThreadingWSGIServer,
                                   handler_class=_QuietHandler)
-        self._serving = threading.Thread(target=self.server.serve_forever, name="slack-http", daemon=True)
+        self._serving = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL},
+                                         name="slack-http", daemon=True)
         self._serving.start()
         log.info("listening for Slack on http://%s:%d%s (health: %s)", host, self.port, EVENTS_PATH, HEALTH_PATH)
 

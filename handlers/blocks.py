@@ -1,6 +1,6 @@
 """Block Kit builders: cluster cards, growth replies, the review modal and ephemeral replies.
 
-Pure functions from the read models in `chorus.views` to Slack payloads, built with slack_sdk's
+Pure functions from the read models in `domain.views` to Slack payloads, built with slack_sdk's
 model classes so Slack's limits are checked here, not discovered as `invalid_blocks` at runtime.
 Listeners decide what to show; these functions only say how. Everything that came from the
 platform (post text, handles, reasons) is escaped, so a post containing `<!channel>` never pings.
@@ -33,10 +33,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from chorus.console import render_digest
-from chorus.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest
 from detectors.scoring import human_span
+from domain.decisions import Action, DecisionStatus
+from domain.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest
 from handlers import ids
+from service.decisions import Refusal, Why
+from service.digest_text import render_digest
 
 MAX_BLOCKS = 50
 SECTION_CHARS = 3000
@@ -47,11 +49,12 @@ MODAL_ACCOUNTS = 400  # 40 checkbox groups leave room in a modal's 100 blocks
 CREATED_TOGETHER_DAYS = 7
 
 SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
-DONE_PHRASE = {"suspend": "Suspended", "require_verification": "Required verification for", "dismiss": "Dismissed"}
-DOING_PHRASE = {"suspend": "Suspending", "require_verification": "Requiring verification for",
-                "dismiss": "Dismissing"}
-ASK_PHRASE = {"suspend": "suspend", "require_verification": "require verification for"}
-UNDO_ACTIONS = {"unsuspend", "lift_verification", "reopen"}
+DONE_PHRASE = {Action.SUSPEND: "Suspended", Action.REQUIRE_VERIFICATION: "Required verification for",
+               Action.DISMISS: "Dismissed"}
+DOING_PHRASE = {Action.SUSPEND: "Suspending", Action.REQUIRE_VERIFICATION: "Requiring verification for",
+                Action.DISMISS: "Dismissing"}
+ASK_PHRASE = {Action.SUSPEND: "suspend", Action.REQUIRE_VERIFICATION: "require verification for"}
+UNDO_ACTIONS = {Action.UNSUSPEND, Action.LIFT_VERIFICATION, Action.REOPEN}
 
 
 # -- text helpers ---------------------------------------------------------------------------------
@@ -187,14 +190,14 @@ def decision_stamp(decision: DecisionView) -> str:
     who = f"<@{decision.moderator}>"
     n = plural(len(decision.accounts), "account")
     approved = f", approved by <@{decision.approved_by}>" if decision.approved_by else ""
-    if decision.status == "awaiting_approval":
+    if decision.status == DecisionStatus.AWAITING_APPROVAL:
         return (f"⏳ {who} asked to {ASK_PHRASE.get(decision.action, decision.action)} {n}, "
                 f"{slack_time(decision.created_at)}. A second moderator must approve before anything is done.")
-    if decision.action == "dismiss":
+    if decision.action == Action.DISMISS:
         return f"🚫 Dismissed — {who}, {slack_time(decision.created_at)}"
-    if decision.status in {"approved", "executing"}:
+    if decision.status in (DecisionStatus.APPROVED, DecisionStatus.EXECUTING):
         return f"⚙️ {DOING_PHRASE[decision.action]} {n} — {who}{approved}, {slack_time(decision.created_at)}"
-    if decision.status == "undoing":
+    if decision.status == DecisionStatus.UNDOING:
         return f"↩️ Undoing: {DONE_PHRASE[decision.action].lower()} {n} — {who}{approved}"
     done = len(decision.accounts) - len(decision.failures)
     count = n if not decision.failures else f"{done} of {n}"
@@ -208,23 +211,17 @@ def _failures_text(decision: DecisionView, handles: dict[str, str]) -> str:
     return f"*Failed on {plural(len(items), 'account')}:* " + listing(items, SECTION_CHARS - 60)
 
 
-def undo_open(decision: DecisionView, now: datetime, undo_minutes: float) -> bool:
-    """Whether a carried-out decision still offers Undo."""
-    finished = decision.finished_at or decision.created_at
-    return decision.status in {"done", "failed"} and now <= finished + timedelta(minutes=undo_minutes)
-
-
 def _decision_blocks(view: ClusterView, decision: DecisionView, now: datetime, undo_minutes: float) -> list[Block]:
     blocks: list[Block] = [section(decision_stamp(decision))]
     if decision.reason or decision.policy:
         blocks.append(_context(" · ".join(
             part for part in (f"Policy: {escape(decision.policy)}" if decision.policy else "",
                               f"Reason: {escape(decision.reason)}" if decision.reason else "") if part)))
-    if decision.failures and decision.status == "failed":
+    if decision.failures and decision.status == DecisionStatus.FAILED:
         blocks.append(section(_failures_text(decision, {a.id: a.handle for a in view.accounts})))
     buttons: list[ButtonElement] = []
     value = ids.button_value(view.id, decision.id)
-    if decision.status == "awaiting_approval":
+    if decision.status == DecisionStatus.AWAITING_APPROVAL:
         buttons = [
             ButtonElement(text="Approve", action_id=ids.APPROVE, value=value, style="danger",
                           confirm=_confirm("Approve?", f"{ASK_PHRASE[decision.action].capitalize()} "
@@ -232,21 +229,15 @@ def _decision_blocks(view: ClusterView, decision: DecisionView, now: datetime, u
                                            "Approve", True)),
             ButtonElement(text="Cancel request", action_id=ids.CANCEL_REQUEST, value=value),
         ]
-    if decision.status == "failed":
+    if decision.status == DecisionStatus.FAILED:
         buttons.append(ButtonElement(text="Retry failed", action_id=ids.RETRY, value=value, style="primary"))
-    if undo_open(decision, now, undo_minutes):
+    if decision.undo_open(now, undo_minutes):
         buttons.append(ButtonElement(text="Undo", action_id=ids.UNDO, value=value,
                                      confirm=_confirm("Undo?", "Reverse this decision on the platform?",
                                                       "Undo", False)))
     if buttons:
         blocks.append(ActionsBlock(block_id="follow_up", elements=buttons))
     return blocks
-
-
-def live_decision(view: ClusterView) -> DecisionView | None:
-    """The decision that holds the cluster, if any (the store enforces there is at most one)."""
-    live = [d for d in view.decisions if d.action in DONE_PHRASE and d.status not in {"cancelled", "undone"}]
-    return live[-1] if live else None
 
 
 def cluster_card(view: ClusterView, now: datetime, undo_minutes: float, with_buttons: bool = True) -> dict[str, Any]:
@@ -269,7 +260,7 @@ def cluster_card(view: ClusterView, now: datetime, undo_minutes: float, with_but
                                                          SECTION_CHARS - 40, "\n")))
     blocks.append(_context(f"Cluster `{view.id}` · flagged {slack_datetime(view.flagged_at)}"))
     blocks.append(DividerBlock())
-    decision = live_decision(view)
+    decision = view.live_decision
     if decision is None:
         undone = [d for d in view.decisions if d.action in UNDO_ACTIONS]
         if undone:
@@ -292,7 +283,7 @@ def growth_reply(view: ClusterView, change: ClusterChange) -> dict[str, Any]:
     text = (f"↳ Cluster grew: +{plural(len(change.added_accounts), 'account')}, "
             f"+{plural(change.added_posts, 'post')}; now {plural(len(view.accounts), 'account')}.")
     blocks: list[Block] = [section(text + (f"\nNew: {listing(joined, 2000)}" if joined else ""))]
-    if live_decision(view) is not None and change.added_accounts:
+    if view.live_decision is not None and change.added_accounts:
         blocks.append(_context("The decision on this card does not cover these new accounts."))
     return message(text, blocks)
 
@@ -317,8 +308,8 @@ def review_modal(view: ClusterView, policies: Sequence[str], threshold: int) -> 
     if len(view.accounts) > MODAL_ACCOUNTS:
         blocks.append(_context(f"…and {len(view.accounts) - MODAL_ACCOUNTS} more not listed here; "
                                "use Suspend all or Require verification on the card for them."))
-    actions = [Option(value="suspend", label="Suspend"),
-               Option(value="require_verification", label="Require verification")]
+    actions = [Option(value=Action.SUSPEND, label="Suspend"),
+               Option(value=Action.REQUIRE_VERIFICATION, label="Require verification")]
     blocks += [
         InputBlock(block_id=ids.ACTION_BLOCK, label="Action for the ticked accounts",
                    element=RadioButtonsElement(action_id=ids.ACTION_CHOICE, options=actions,
@@ -349,6 +340,19 @@ def not_a_moderator() -> str:
 def already_handled(decision: DecisionView) -> str:
     """The reply to the second of two clicks."""
     return f"This cluster was already handled by <@{decision.moderator}> ({decision_stamp(decision)})."
+
+
+def refusal_text(refusal: Refusal, undo_minutes: float) -> str:
+    """What a moderator is told when a decision use case did nothing."""
+    if refusal.why is Why.ALREADY_DECIDED:
+        return already_handled(refusal.holder) if refusal.holder else "This cluster was just handled by someone else."
+    return {
+        Why.OWN_REQUEST: "You asked for this, so another moderator has to approve it.",
+        Why.NOT_AWAITING: "That request was already approved or withdrawn.",
+        Why.NOTHING_TO_RETRY: "Nothing to retry: the actions already succeeded or are running.",
+        Why.UNDO_EXPIRED: f"Undo is offered for {undo_minutes:g} minutes after a decision; that time has passed.",
+        Why.ALREADY_UNDOING: "This decision is already being undone.",
+    }[refusal.why]
 
 
 def digest_message(digest: Digest) -> dict[str, Any]:

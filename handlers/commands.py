@@ -12,12 +12,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 
+from domain.decisions import ClusterStatus
 from handlers import ids
 from handlers.blocks import cluster_card, digest_message, escape, not_a_moderator
 from handlers.context import Chorus
-from handlers.middleware import Moderators
 from handlers.replies import HELP, USAGE, lookup_reply, pending_reply, search_reply, usage
 from storage import Store
 
@@ -35,8 +35,8 @@ def lookup(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
     account = store.find_account(argument)
     if account is None:
         return usage(f"No account `{escape(argument[:60])}` in the Chorus database.")
-    return lookup_reply(account, store.account_clusters(account["id"]), store.account_decisions(account["id"]),
-                        store.account_posts(account["id"]))
+    return lookup_reply(account, store.account_clusters(account.id), store.account_decisions(account.id),
+                        store.account_posts(account.id))
 
 
 def cluster(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
@@ -74,7 +74,7 @@ def digest_preview(store: Store, argument: str, chorus: Chorus) -> dict[str, Any
 def pending(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
     """`pending`: clusters waiting for moderators."""
     now = store.clock()
-    return pending_reply(store.digest(now, now).pending, store.clusters_by_status("awaiting_approval"))
+    return pending_reply(store.digest(now, now).pending, store.clusters_by_status(ClusterStatus.AWAITING_APPROVAL))
 
 
 def help_text(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
@@ -99,18 +99,21 @@ def answer(chorus: Chorus, text: str) -> dict[str, Any]:
     return handler(chorus.store, argument.strip(), chorus)
 
 
-def register(app: App, chorus: Chorus, moderators: Moderators) -> None:
-    """Wire `/chorus`: moderators get answers, others a refusal."""
+def chorus_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    """`/chorus`: answered in the acknowledgement, so the reply is ephemeral and inside Slack's 3 s;
+    moderators get answers, others a refusal."""
+    chorus: Chorus = context["chorus"]
+    if not chorus.moderators.includes(command["user_id"]):
+        ack(text=not_a_moderator())
+        return
+    try:
+        reply = answer(chorus, command.get("text", ""))
+    except Exception:  # a lookup must never show a moderator a stack trace
+        log.exception("/chorus %s failed", command.get("text", ""))
+        reply = {"text": "Sorry, that lookup failed; the error is in the bot's log."}
+    ack(**reply)
 
-    @app.command(ids.COMMAND)
-    def chorus_command(ack: Ack, command: dict[str, Any]) -> None:
-        """Answer in the acknowledgement, so the reply is ephemeral and inside Slack's 3 s."""
-        if not moderators.includes(command["user_id"]):
-            ack(text=not_a_moderator())
-            return
-        try:
-            reply = answer(chorus, command.get("text", ""))
-        except Exception:  # a lookup must never show a moderator a stack trace
-            log.exception("/chorus %s failed", command.get("text", ""))
-            reply = {"text": "Sorry, that lookup failed; the error is in the bot's log."}
-        ack(**reply)
+
+def register(app: App) -> None:
+    """Wire `/chorus`."""
+    app.command(ids.COMMAND)(chorus_command)

@@ -1,20 +1,20 @@
-"""What every listener needs besides Slack's own arguments, passed to each module's `register`."""
+"""What every listener needs besides Slack's own arguments, found in `context["chorus"]`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chorus.config import SlackConfig
-from chorus.enforcement import Enforcement
-from handlers.send_queue import SendQueue
+from handlers.moderators import Moderators
+from service.config import SlackConfig
+from service.decisions import Desk
 from storage import Store
 
 
 @dataclass(frozen=True)
 class Chorus:
-    """The bot's side of a listener: storage, the platform's enforcement, the settings, and the channel writer."""
+    """The bot's side of a listener: storage, the decision desk, the settings, and who may decide."""
 
     store: Store
-    enforcement: Enforcement
+    desk: Desk
     settings: SlackConfig
-    sender: SendQueue
+    moderators: Moderators

@@ -38,9 +38,14 @@ def button_value(cluster_id: str, decision_id: int | None = None) -> str:
     return cluster_id if decision_id is None else f"{cluster_id}:{decision_id}"
 
 
+MAX_DECISION_ID = 2**63 - 1
+"""SQLite's largest integer: no decision id is larger, and a larger one cannot even be looked up."""
+
+
 def parse_button_value(value: str) -> tuple[str, int | None]:
     """The inverse of `button_value`; ValueError for anything it could not have produced."""
     cluster_id, _, decision = value.partition(":")
-    if not cluster_id.startswith("c-") or (decision and not decision.isdigit()):
-        raise ValueError(f"not a Chorus button value: {value!r}")
+    if not cluster_id.startswith("c-") or (decision and not (decision.isascii() and decision.isdigit()
+                                                             and int(decision) <= MAX_DECISION_ID)):
+        raise ValueError(f"not a Chorus button value: {value[:100]!r}")
     return cluster_id, int(decision) if decision else None

@@ -1,6 +1,6 @@
 """Per-listener middleware: load the cluster a button or modal names, and let only moderators through.
 
-Every decision listener runs behind `decision_guard`, so a handler starts with a known cluster
+Every decision listener runs behind `DECISION_GUARD`, so a handler starts with a known cluster
 in `context["cluster"]` and a moderator in `context["user_id"]`; anything else is refused with
 an ephemeral reply (an error in the modal for view submissions) and nothing happens. Before any
 listener, `ReplayGuard` refuses a signed request seen before.
@@ -12,13 +12,12 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from handlers import ids
 from handlers.blocks import not_a_moderator
@@ -27,7 +26,6 @@ from storage import Store
 
 log = logging.getLogger("chorus.slack")
 
-GROUP_CACHE_SECONDS = 60.0
 SIGNATURE_MAX_AGE_SECONDS = 5 * 60
 """Bolt refuses signatures older than this; a replay guard needs to remember them only this long."""
 CLOCK_SKEW_SECONDS = 60
@@ -81,32 +79,6 @@ def _header(req: BoltRequest, name: str) -> str:
     return (values[0] if isinstance(values, list | tuple) else str(values)) if values else ""
 
 
-class Moderators:
-    """Who may decide: listed user ids, and members of a user group (looked up, cached for a minute)."""
-
-    def __init__(self, user_ids: Sequence[str], group: str, client: WebClient) -> None:
-        self.user_ids = frozenset(user_ids)
-        self.group = group
-        self.client = client
-        self._members: frozenset[str] = frozenset()
-        self._fetched_at = float("-inf")
-        self._lock = threading.Lock()
-
-    def includes(self, user_id: str) -> bool:
-        """Whether `user_id` is a moderator; if the group cannot be read, only listed ids count."""
-        return user_id in self.user_ids or (bool(self.group) and user_id in self._group_members())
-
-    def _group_members(self) -> frozenset[str]:
-        with self._lock:
-            if time.monotonic() - self._fetched_at > GROUP_CACHE_SECONDS:
-                try:
-                    users = self.client.usergroups_users_list(usergroup=self.group)["users"]
-                    self._members, self._fetched_at = frozenset(users), time.monotonic()
-                except SlackApiError as error:
-                    log.warning("cannot read moderator group %s: %s", self.group, error.response.get("error"))
-            return self._members
-
-
 def refuse(ack: Ack, body: dict[str, Any], client: WebClient, text: str) -> BoltResponse:
     """Acknowledge and tell only the clicking user why nothing happened."""
     if body.get("type") == "view_submission":
@@ -126,41 +98,56 @@ def _cluster_ref(body: dict[str, Any]) -> str:
     return action.get("value", "") if isinstance(action, dict) else ""
 
 
-def decision_guard(chorus: Chorus, moderators: Moderators) -> list[Callable[..., Any]]:
-    """The middleware chain for every decision listener: moderator check, then cluster load."""
+def attach(chorus: Chorus) -> Callable[..., None]:
+    """Global middleware handing every listener the bot's side (`context["chorus"]`), so listeners are
+    plain module-level functions that a test can call with a context of its own."""
 
-    def require_moderator(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext,
-                          next: Callable[[], None]) -> BoltResponse | None:
-        user_id = body["user"]["id"]
-        if not moderators.includes(user_id):
-            chorus.store.audit("decision_refused", user_id, why="not a moderator",
-                                      action_id=(body.get("actions") or [{}])[0].get("action_id"))
-            return refuse(ack, body, client, not_a_moderator())
-        context["user_id"] = user_id
+    def attach_chorus(context: BoltContext, next: Callable[[], None]) -> None:
+        context["chorus"] = chorus
         next()
-        return None
 
-    def load_cluster(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext,
-                     next: Callable[[], None]) -> BoltResponse | None:
-        store = chorus.store
-        try:
-            cluster_id, decision_id = ids.parse_button_value(_cluster_ref(body))
-        except ValueError:
-            cluster_id, decision_id = "", None
-        cluster = store.cluster_view(cluster_id) if cluster_id else None
-        container_ts = (body.get("container") or {}).get("message_ts")
-        tampered = (
-            cluster is None
-            or (decision_id is not None and store.decision_cluster(decision_id) != cluster_id)
-            or (container_ts is not None and cluster.message_ts is not None and container_ts != cluster.message_ts)
-        )
-        if tampered:
-            store.audit("decision_refused", body["user"]["id"], cluster_id=cluster_id or None,
-                        why="the button does not match a known cluster card")
-            return refuse(ack, body, client, "This card does not match a cluster Chorus knows, so nothing was done.")
-        context["cluster"] = cluster
-        context["decision_id"] = decision_id
-        next()
-        return None
+    return attach_chorus
 
-    return [require_moderator, load_cluster]
+
+def require_moderator(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext,
+                      next: Callable[[], None]) -> BoltResponse | None:
+    """Let only moderators through; anyone else is refused (and audited) with an ephemeral reply."""
+    chorus: Chorus = context["chorus"]
+    user_id = body["user"]["id"]
+    if not chorus.moderators.includes(user_id):
+        chorus.store.audit("decision_refused", user_id, why="not a moderator",
+                           action_id=(body.get("actions") or [{}])[0].get("action_id"))
+        return refuse(ack, body, client, not_a_moderator())
+    context["user_id"] = user_id
+    next()
+    return None
+
+
+def load_cluster(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext,
+                 next: Callable[[], None]) -> BoltResponse | None:
+    """Load the cluster (and decision) the button or modal names into the context; refuse and audit a
+    value Chorus could not have put there, or one that does not match the card it was pressed on."""
+    store = context["chorus"].store
+    try:
+        cluster_id, decision_id = ids.parse_button_value(_cluster_ref(body))
+    except ValueError:
+        cluster_id, decision_id = "", None
+    cluster = store.cluster_view(cluster_id) if cluster_id else None
+    container_ts = (body.get("container") or {}).get("message_ts")
+    tampered = (
+        cluster is None
+        or (decision_id is not None and store.decision_cluster(decision_id) != cluster_id)
+        or (container_ts is not None and cluster.message_ts is not None and container_ts != cluster.message_ts)
+    )
+    if tampered:
+        store.audit("decision_refused", body["user"]["id"], cluster_id=cluster_id or None,
+                    why="the button does not match a known cluster card")
+        return refuse(ack, body, client, "This card does not match a cluster Chorus knows, so nothing was done.")
+    context["cluster"] = cluster
+    context["decision_id"] = decision_id
+    next()
+    return None
+
+
+DECISION_GUARD = [require_moderator, load_cluster]
+"""The middleware every decision listener runs behind: a moderator, then a known cluster."""

@@ -1,6 +1,6 @@
 """The Slack notifier: cluster cards and digests posted to the moderators' channel.
 
-Implements `chorus.notify.Notifier`, so the poller announces clusters the same way in console
+Implements `service.notify.Notifier`, so the poller announces clusters the same way in console
 and Slack mode. A grown cluster's card is updated in place and the growth told in its thread.
 Cards, growth replies and digests are posted at most once (`SendQueue.post_once`), so neither a
 crash before their ts is stored nor a timed-out post puts a second copy in the channel.
@@ -13,9 +13,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
 
-from chorus.chart import digest_chart
-from chorus.views import ClusterChange, ClusterView, Digest
+from domain.views import ClusterChange, ClusterView, Digest
 from handlers.blocks import cluster_card, digest_message, escape, growth_reply
+from handlers.chart import digest_chart
 from handlers.send_queue import UPLOAD, SendQueue
 
 log = logging.getLogger("chorus.slack")

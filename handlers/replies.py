@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from chorus.views import DecisionView, PendingCluster
+from domain.lookups import ClusterSummary, PostLine, StoredAccount
+from domain.views import DecisionView, PendingCluster
 from handlers.blocks import SECTION_CHARS, clip, decision_stamp, escape, listing, message, section, slack_datetime
-from storage.store import from_db_time
 
 USAGE = ("Usage: `/chorus lookup @handle|account-id` · `/chorus cluster ID` · `/chorus search TEXT` · "
          "`/chorus stats [24h|7d]` · `/chorus digest` · `/chorus pending` · `/chorus help`")
@@ -27,21 +28,20 @@ def usage(problem: str) -> dict[str, Any]:
     return {"text": f"{problem}\n{USAGE}"}
 
 
-def _when(value: str) -> str:
-    moment = from_db_time(value)
+def _when(moment: datetime | None) -> str:
     return slack_datetime(moment) if moment else "unknown"
 
 
-def lookup_reply(account: dict[str, Any], clusters: Sequence[dict[str, Any]], decisions: Sequence[DecisionView],
-                 posts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def lookup_reply(account: StoredAccount, clusters: Sequence[ClusterSummary], decisions: Sequence[DecisionView],
+                 posts: Sequence[PostLine]) -> dict[str, Any]:
     """An account: who it is, the clusters it is in, the decisions that named it, its recent posts."""
-    handle = escape("@" + (account["handle"] or account["id"]))
-    created = _when(account["created_at"]) if account["created_at"] else "unknown"
-    head = f"*{handle}* (`{escape(account['id'])}`) · created {created} · first seen {_when(account['first_seen'])}"
-    cluster_lines = [f"`{c['id']}` {c['status']}, {c['account_count']} accounts, flagged {_when(c['flagged_at'])}"
+    handle = escape("@" + account.handle)
+    head = (f"*{handle}* (`{escape(account.id)}`) · created {_when(account.created_at)} · "
+            f"first seen {_when(account.first_seen)}")
+    cluster_lines = [f"`{c.id}` {c.status}, {c.account_count} accounts, flagged {_when(c.flagged_at)}"
                      for c in clusters]
     decision_lines = [decision_stamp(d) + f" ({d.status})" for d in decisions]
-    post_lines = [f"{_when(p['created_at'])}: {escape(clip(' '.join(p['text'].split()), 200))}" for p in posts]
+    post_lines = [f"{_when(p.created_at)}: {escape(clip(' '.join(p.text.split()), 200))}" for p in posts]
     blocks = [
         section(head),
         section("*Clusters:* " + (listing(cluster_lines, SECTION_CHARS - 20, "\n") if clusters else "none")),
@@ -51,12 +51,12 @@ def lookup_reply(account: dict[str, Any], clusters: Sequence[dict[str, Any]], de
     return message(f"Account {handle}", blocks)
 
 
-def search_reply(text: str, posts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def search_reply(text: str, posts: Sequence[PostLine]) -> dict[str, Any]:
     """Posts matching a search, newest first, each with its author and its clusters."""
     if not posts:
         return {"text": f"No stored posts match “{escape(text)}”."}
-    lines = [f"{_when(p['created_at'])} {escape('@' + p['handle'])}: {escape(clip(' '.join(p['text'].split()), 160))}"
-             + (f" · cluster {', '.join(f'`{c}`' for c in p['clusters'])}" if p["clusters"] else "")
+    lines = [f"{_when(p.created_at)} {escape('@' + p.author_handle)}: {escape(clip(' '.join(p.text.split()), 160))}"
+             + (f" · cluster {', '.join(f'`{c}`' for c in p.clusters)}" if p.clusters else "")
              for p in posts]
     return message(f"Posts matching {text}", [section(f"*Posts matching “{escape(clip(text, 100))}”:*\n"
                                                        + listing(lines, SECTION_CHARS - 150, "\n"))])

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from handlers import decisions, ids
-from handlers.actions import told_if_failed
+from domain.decisions import Action
+from handlers import ids
+from handlers.actions import answer, told_if_failed
 from handlers.context import Chorus
-from handlers.middleware import Moderators, decision_guard
+from handlers.middleware import DECISION_GUARD
+from service import decisions
 
 
 def selected_review(state: dict[str, dict[str, Any]]) -> tuple[list[str], str, str, str]:
@@ -25,29 +26,32 @@ def selected_review(state: dict[str, dict[str, Any]]) -> tuple[list[str], str, s
     return accounts, action.get("value", ""), policy.get("value", ""), reason.strip()
 
 
-def _submit_review(chorus: Chorus) -> Callable[..., Any]:
-    def submit_review(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        """Validate the modal (errors are shown in it), close it, then decide on the ticked accounts."""
-        cluster = context["cluster"]
-        accounts, action, policy, reason = selected_review(view["state"]["values"])
-        known = {a.id for a in cluster.accounts}
-        first_group = f"{ids.ACCOUNTS_BLOCK_PREFIX}0"
-        if not accounts:
-            ack(response_action="errors", errors={first_group: "Tick at least one account."})
-            return
-        if not set(accounts) <= known or action not in {"suspend", "require_verification"}:
-            ack(response_action="errors", errors={first_group: "The selection does not match this cluster."})
-            return
-        if policy not in chorus.settings.policies:
-            ack(response_action="errors", errors={ids.POLICY_BLOCK: "Choose a policy."})
-            return
-        ack()
-        with told_if_failed(client, context):
-            decisions.decide(chorus, client, cluster, context["user_id"], action, accounts, reason, policy)
-
-    return submit_review
+REVIEW_ACTIONS = {Action.SUSPEND, Action.REQUIRE_VERIFICATION}
+"""What the review modal can do to the ticked accounts."""
 
 
-def register(app: App, chorus: Chorus, moderators: Moderators) -> None:
+def submit_review(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Validate the modal (errors are shown in it), close it, then decide on the ticked accounts."""
+    chorus: Chorus = context["chorus"]
+    cluster = context["cluster"]
+    accounts, action, policy, reason = selected_review(view["state"]["values"])
+    known = {a.id for a in cluster.accounts}
+    first_group = f"{ids.ACCOUNTS_BLOCK_PREFIX}0"
+    if not accounts:
+        ack(response_action="errors", errors={first_group: "Tick at least one account."})
+        return
+    if not set(accounts) <= known or action not in REVIEW_ACTIONS:
+        ack(response_action="errors", errors={first_group: "The selection does not match this cluster."})
+        return
+    if policy not in chorus.settings.policies:
+        ack(response_action="errors", errors={ids.POLICY_BLOCK: "Choose a policy."})
+        return
+    ack()
+    with told_if_failed(client, context):
+        answer(client, context, decisions.decide(chorus.desk, cluster.id, context["user_id"], Action(action),
+                                                 accounts, reason, policy))
+
+
+def register(app: App) -> None:
     """Wire the review modal's submission, behind the decision guard."""
-    app.view(ids.REVIEW_MODAL, middleware=decision_guard(chorus, moderators))(_submit_review(chorus))
+    app.view(ids.REVIEW_MODAL, middleware=DECISION_GUARD)(submit_review)

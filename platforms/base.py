@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from chorus.models import Post
-from chorus.records import RecordError
+from domain.decisions import Action
+from domain.models import Post
+from domain.records import RecordError
 
 MALFORMED_RECORD = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 """What turning one platform record into a post may raise when a field has the wrong type or shape
@@ -52,21 +52,6 @@ class Source(Protocol):
     def fetch(self, cursor: str | None, limit: int) -> FetchResult:
         """Return up to about `limit` posts that come after `cursor` (None: from the start)."""
         ...
-
-
-class Action(StrEnum):
-    """What a moderator can have done to an account, and the undo of each."""
-
-    SUSPEND = "suspend"
-    REQUIRE_VERIFICATION = "require_verification"
-    UNSUSPEND = "unsuspend"
-    LIFT_VERIFICATION = "lift_verification"
-
-
-UNDO_OF: dict[Action, Action] = {
-    Action.SUSPEND: Action.UNSUSPEND,
-    Action.REQUIRE_VERIFICATION: Action.LIFT_VERIFICATION,
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urljoin
 
-from chorus.models import Post
-from chorus.records import RecordError, parse_post
-from platforms.base import Action, ActionResult
+from domain.decisions import Action
+from domain.models import Post
+from domain.records import RecordError, parse_post
+from platforms.base import ActionResult
 from platforms.enforcing import attempt
 from platforms.html_text import parse_html
 from platforms.http import AuthError, HttpClient, PlatformError

@@ -11,7 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from platforms.base import Action, ActionResult, Enforcer, in_effect
+from domain.decisions import Action
+from platforms.base import ActionResult, Enforcer, in_effect
 from platforms.http import PlatformError
 
 log = logging.getLogger(__name__)

@@ -13,14 +13,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from chorus.config import HttpJsonConfig
-from chorus.models import Post
-from chorus.records import RecordError, parse_post, parse_time
-from platforms.base import MALFORMED_RECORD, Action, ActionResult, FetchResult, Skipped, skipped_record
+from domain.decisions import Action
+from domain.models import Post
+from domain.records import RecordError, parse_post, parse_time
+from platforms.base import MALFORMED_RECORD, ActionResult, FetchResult, Skipped, skipped_record
 from platforms.enforcing import attempt
 from platforms.http import AuthError, HttpClient, PlatformError, RateLimited
 from platforms.media import MediaHasher
 from platforms.paging import id_order, newer
+from platforms.settings import HttpJsonConfig
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ POST_FIELDS = (
     "author.posts_count", "author.followers_count", "author.following_count", "author.default_avatar",
     "author.url", "media", "urls", "repost_of", "reply_to", "url", "lang",
 )  # fmt: skip
-"""Every field of DESIGN.md's post record; the field map says where each is found in a platform record."""
+"""Every field of the post record (docs/formats.md); the field map says where each is found in a platform record."""
 MEDIA_FIELDS = ("url", "sha256", "phash")
 TIME_FIELDS = {"created_at", "author.created_at"}
 
@@ -55,7 +56,7 @@ def _as_time(value: Any) -> Any:
 
 
 def to_record(raw: Any, fields: dict[str, str]) -> dict[str, Any]:
-    """Map one platform record onto DESIGN.md's post record; unmapped fields are read from the same name."""
+    """Map one platform record onto the post record of docs/formats.md; unmapped fields are read from the same name."""
     if not isinstance(raw, dict):
         raise RecordError(f"a record must be a JSON object, got {type(raw).__name__}")
     record: dict[str, Any] = {"author": {}}

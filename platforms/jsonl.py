@@ -18,8 +18,9 @@ import numpy as np
 import orjson
 from zlib_ng import zlib_ng
 
-from chorus.records import RecordError, decode_plain_lines, decode_post
-from platforms.base import Action, ActionResult, FetchResult, Skipped
+from domain.decisions import Action
+from domain.records import RecordError, decode_plain_lines, decode_post
+from platforms.base import ActionResult, FetchResult, Skipped
 
 SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json.gz")
 MAX_LINE_BYTES = 1_000_000

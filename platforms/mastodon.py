@@ -10,9 +10,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
-from chorus.models import Post
-from chorus.records import RecordError, parse_post
-from platforms.base import Action, ActionResult
+from domain.decisions import Action
+from domain.models import Post
+from domain.records import RecordError, parse_post
+from platforms.base import ActionResult
 from platforms.enforcing import Unsupported, attempt
 from platforms.html_text import parse_html
 from platforms.http import AuthError, HttpClient, PlatformError

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chorus.models import Post
-from chorus.records import RecordError, parse_time
+from domain.models import Post
+from domain.records import RecordError, parse_time
 from platforms.base import MALFORMED_RECORD, FetchResult, Skipped, skipped_record
 from platforms.http import AuthError, PlatformError, RateLimited
 

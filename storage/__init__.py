@@ -1,5 +1,6 @@
-"""SQLite storage through sqlite-utils: one repository object, so nothing else touches tables."""
+"""SQLite storage through sqlite-utils: one facade, `Store`, over one small module per aggregate."""
 
-from storage.store import StorageError, Store
+from storage.database import StorageError
+from storage.store import Store
 
 __all__ = ["StorageError", "Store"]

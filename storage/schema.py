@@ -6,10 +6,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-PRIMARY_ACTIONS = ("suspend", "require_verification", "dismiss")
-"""Decisions a moderator takes on a cluster from its card; undos and retries are not among them."""
-ACTIVE_STATUSES = ("awaiting_approval", "approved", "executing", "done", "failed", "undoing")
-"""Statuses in which a decision holds its cluster; 'cancelled' and 'undone' release it."""
+from domain.decisions import ACTIVE_STATUSES, PRIMARY_ACTIONS
 
 
 def _v1_core_tables(db: sqlite_utils.Database) -> None:

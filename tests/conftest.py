@@ -1,14 +1,12 @@
 """Shared fixtures: post records and feeds on disk, the CLI run as a user would, a database with clusters,
-the fake Slack, the bot's Slack runtime over real HTTP, and the whole bot as a killable subprocess."""
+the fake Slack, the bot's Slack runtime over real HTTP, and the whole bot as a killable subprocess
+(tests/bot_process.py), stopped after each test whatever happened. Tests under tests/e2e are marked slow."""
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,21 +17,31 @@ from typing import Any
 import orjson
 import pytest
 
-from chorus.config import Config, DigestConfig, Secret, Secrets, SlackConfig, SourceConfig, StorageConfig
-from chorus.models import Author, Cluster, Post
-from chorus.poller import Poller
+from domain.decisions import Action
+from domain.models import Author, Cluster, Post
 from handlers.app import SlackRuntime
-from platforms.base import Enforcer
+from platforms.base import ActionResult, Enforcer
 from platforms.jsonl import JsonlOutbox
+from service.config import Config, DigestConfig, Secret, Secrets, SlackConfig, SourceConfig, StorageConfig
+from service.poller import Poller
 from storage import Store
+from tests.bot_process import SIGNING_SECRET, BotProcess, bot_command
 from tests.platform_server import FakePlatform
-from tests.slack_fakes import FakeSlack, SlackClient, wait_for
+from tests.slack_fakes import FakeSlack, SlackClient
 
-ROOT = Path(__file__).resolve().parent.parent
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e runs the real bot as a subprocess: marked `slow`, so that
+    `pytest -m "not slow"` is the fast loop and plain `pytest` runs it all."""
+    for item in items:
+        if E2E in item.path.parents:
+            item.add_marker(pytest.mark.slow)
 
 
 def record(post_id: str, text: str, author: str, at: str = "2026-02-20T06:00:00Z", **extra: Any) -> dict[str, Any]:
-    """A valid post record in DESIGN.md's format."""
+    """A valid post record in the format of docs/formats.md."""
     return {"id": post_id, "created_at": at, "text": text,
             "author": {"id": author, "handle": author, "created_at": "2026-02-10T00:00:00Z"}, **extra}
 
@@ -50,15 +58,12 @@ def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run `python bot.py ...` in a subprocess from a scratch folder, as a user would."""
 
     def run(*args: str, timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, str(ROOT / "bot.py"), *args], cwd=tmp_path, capture_output=True, text=True,
-            timeout=timeout, env=env,
-        )
+        return subprocess.run(bot_command(*args), cwd=tmp_path, capture_output=True, text=True, timeout=timeout,
+                              env=env)
 
     return run
 
 
-SIGNING_SECRET = "test-signing-secret"
 MODERATORS = ["UMOD1", "UMOD2"]
 START = datetime(2026, 2, 20, 6, 0, tzinfo=UTC)
 
@@ -85,6 +90,17 @@ def add_posts(store: Store, key: str, posts: list[Post]) -> str:
                       sample_text=posts[0].text, first_seen=START, last_seen=START + timedelta(minutes=40))
     store.sync_clusters([cluster])
     return cluster.id
+
+
+class RecordingEnforcer:
+    """An enforcer that succeeds and remembers what it was asked to do, in order."""
+
+    def __init__(self) -> None:
+        self.done: list[tuple[Action, str]] = []
+
+    def act(self, action: Action, account_id: str, reason: str, idempotency_key: str) -> ActionResult:
+        self.done.append((action, account_id))
+        return ActionResult(account_id, action, ok=True)
 
 
 @dataclass
@@ -147,25 +163,20 @@ def running_bot(tmp_path: Path, fake_slack: FakeSlack, enforcer: Enforcer | None
     config = slack_config(tmp_path, fake_slack.url, **slack)
     store = Store.open(config.storage.path)
     runtime = SlackRuntime(config, store, enforcer or JsonlOutbox(config.source.outbox))
-    runtime.start(port=0, host="127.0.0.1")
-    base = f"http://127.0.0.1:{runtime.port}"
-    yield Harness(fake_slack, runtime, store, SlackClient(base + "/slack/events", SIGNING_SECRET),
-                  Path(config.source.outbox), base)
-    runtime.stop()
-    store.close()
+    try:
+        runtime.start(port=0, host="127.0.0.1")
+        base = f"http://127.0.0.1:{runtime.port}"
+        yield Harness(fake_slack, runtime, store, SlackClient(base + "/slack/events", SIGNING_SECRET),
+                      Path(config.source.outbox), base)
+    finally:
+        runtime.stop()
+        store.close()
 
 
 @pytest.fixture
 def harness(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Harness]:
     with running_bot(tmp_path, fake_slack) as bot:
         yield bot
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _toml(sections: dict[str, dict[str, Any]]) -> str:
@@ -177,90 +188,40 @@ def _toml(sections: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@dataclass
-class BotProcess:
-    """`bot.py run` in Slack mode against the fake Slack and a fake Mastodon, as a subprocess a test can kill."""
+@pytest.fixture
+def bot_process() -> Iterator[Callable[..., BotProcess]]:
+    """Make `BotProcess`es for a work folder; every one still running is killed after the test, pass or fail."""
+    made: list[BotProcess] = []
 
-    workdir: Path
-    env: dict[str, str]
-    port: int
-    process: subprocess.Popen[bytes] | None = None
-    runs: int = 0
+    def make(workdir: Path, env: dict[str, str], *extra_args: str) -> BotProcess:
+        made.append(BotProcess(workdir, env, extra_args))
+        return made[-1]
 
-    def start(self) -> BotProcess:
-        """Start the bot (again): its log goes to bot-N.log in the work folder."""
-        self.runs += 1
-        with (self.workdir / f"bot-{self.runs}.log").open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, str(ROOT / "bot.py"), "run", "--config", str(self.workdir / "chorus.toml")],
-                cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL: no clean-up of any kind, as a power cut or the OOM killer."""
-        assert self.process is not None and self.process.poll() is None, "the bot died before the test killed it"
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def freeze(self) -> None:
-        """SIGSTOP: stop the bot where it is, so a test can look at its database before killing it."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGSTOP)
-
-    def stop(self) -> int:
-        """SIGTERM once the bot is polling (its handler is installed by then) and wait; returns the exit code."""
-        assert self.process is not None
-        current = self.workdir / f"bot-{self.runs}.log"
-        wait_for(lambda: self.process.poll() is not None or "polling " in current.read_text(errors="replace"),
-                 timeout=30)
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
-
-    def log(self) -> str:
-        """Everything every run of the bot wrote."""
-        return "".join((self.workdir / f"bot-{run}.log").read_text(errors="replace")
-                       for run in range(1, self.runs + 1))
-
-    @property
-    def slack(self) -> SlackClient:
-        """Signed requests to the bot, as Slack sends them."""
-        return SlackClient(f"http://127.0.0.1:{self.port}/slack/events", SIGNING_SECRET)
-
-    def store(self) -> Store:
-        """The bot's database, opened beside it (close it when done)."""
-        return Store.open(self.workdir / "chorus.db")
-
-    def card(self, fake: FakeSlack, phrase: str, timeout: float = 30.0) -> tuple[str, str]:
-        """Wait for the card whose text holds `phrase` to be posted and recorded; its cluster id and ts."""
-        def posted() -> dict[str, Any] | None:
-            return next((m for m in fake.channel_messages("CMOD") if phrase in json.dumps(m["blocks"])), None)
-
-        message = wait_for(posted, timeout=timeout)
-        marker = message["metadata"]["event_payload"]["marker"]
-        cluster_id = marker.removeprefix("card:")
-        store = self.store()
-        try:
-            wait_for(lambda: store.cluster_view(cluster_id).message_ts, timeout=timeout)
-        finally:
-            store.close()
-        return cluster_id, message["ts"]
+    yield make
+    for bot in made:
+        bot.close()
 
 
-def slack_bot(workdir: Path, fake: FakeSlack, mastodon_url: str, **sections: dict[str, Any]) -> BotProcess:
-    """A `BotProcess` polling a fake Mastodon every 0.2 s and posting to the fake Slack; `sections` override."""
-    port = free_port()
-    settings: dict[str, dict[str, Any]] = {
-        "storage": {"path": "chorus.db"},
-        "source": {"kind": "mastodon", "poll_seconds": 0.2},
-        "mastodon": {"base_url": mastodon_url, "hash_media": False},
-        "slack": {"channel": "CMOD", "moderators": MODERATORS, "port": port, "send_interval_seconds": 0.0,
-                  "retry_backoff_seconds": 0.05, "timeout_seconds": 2},
-        "http": {"timeout_seconds": 2, "retries": 1, "backoff_seconds": 0.05},
-        "digest": {"daily": ""},
-    }
-    for name, values in sections.items():
-        settings[name] = {**settings.get(name, {}), **values}
-    (workdir / "chorus.toml").write_text(_toml(settings))
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-crash", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": fake.url, "MASTODON_ACCESS_TOKEN": "mastodon-crash-token"}
-    return BotProcess(workdir, env, port)
+@pytest.fixture
+def slack_bot(bot_process: Callable[..., BotProcess]) -> Callable[..., BotProcess]:
+    """`slack_bot(workdir, fake_slack, mastodon_url, **sections)`: a `BotProcess` polling a fake Mastodon every
+    0.2 s and posting to the fake Slack, on a port it binds itself; `sections` override the settings."""
+
+    def make(workdir: Path, fake: FakeSlack, mastodon_url: str, **sections: dict[str, Any]) -> BotProcess:
+        settings: dict[str, dict[str, Any]] = {
+            "storage": {"path": "chorus.db"},
+            "source": {"kind": "mastodon", "poll_seconds": 0.2},
+            "mastodon": {"base_url": mastodon_url, "hash_media": False},
+            "slack": {"channel": "CMOD", "moderators": MODERATORS, "port": 0, "send_interval_seconds": 0.0,
+                      "retry_backoff_seconds": 0.05, "timeout_seconds": 2},
+            "http": {"timeout_seconds": 2, "retries": 1, "backoff_seconds": 0.05},
+            "digest": {"daily": ""},
+        }
+        for name, values in sections.items():
+            settings[name] = {**settings.get(name, {}), **values}
+        (workdir / "chorus.toml").write_text(_toml(settings))
+        env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-crash", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+               "SLACK_API_URL": fake.url, "MASTODON_ACCESS_TOKEN": "mastodon-crash-token"}
+        return bot_process(workdir, env)
+
+    return make

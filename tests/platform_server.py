@@ -25,8 +25,8 @@ import yaml
 from platforms.mastodon import TIMELINE
 from tests.gates import Gate, Gates
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "mastodon"
-"""The recorded Mastodon responses in shared/, which sits beside the repository's folder."""
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mastodon"
+"""The recorded Mastodon responses (a real server's, with their licence and source beside them)."""
 
 
 @dataclass
@@ -116,7 +116,8 @@ class FakePlatform:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
         self._thread.start()
 
     @property
@@ -173,7 +174,7 @@ class FakeClock:
 
 
 def cassette(name: str) -> list[dict[str, Any]]:
-    """The interactions of a recorded vcrpy cassette in ../shared/fixtures/mastodon."""
+    """The interactions of a recorded vcrpy cassette in tests/fixtures/mastodon."""
     with (FIXTURES / name).open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)["interactions"]
 
@@ -350,8 +351,8 @@ def pool_campaign_timeline(now: datetime, base_url: str, accounts: int = 14, org
     import html
     import random
 
-    from chorus.real_text import real_users
-    from chorus.synthetic import light_edit
+    from cli.real_text import real_users
+    from cli.synthetic import light_edit
 
     rng = random.Random(seed)
     real = recorded_statuses()

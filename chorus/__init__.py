@@ -1,1 +1,0 @@
-"""Chorus core: the post and cluster records, configuration, and the poll pipeline."""

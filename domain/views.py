@@ -1,0 +1,132 @@
+"""Read models for cards and digests: what a moderator sees, built from storage, rendered anywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from domain.decisions import ACTIVE_STATUSES, PRIMARY_ACTIONS, Action, ClusterStatus, DecisionStatus
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """One account of a cluster as a card lists it."""
+
+    id: str
+    handle: str
+    url: str | None
+    created_at: datetime | None
+    age_days_at_post: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionView:
+    """A decision taken on a cluster, with who approved it and which accounts' actions failed."""
+
+    id: int
+    action: Action
+    moderator: str
+    status: DecisionStatus
+    created_at: datetime
+    accounts: list[str]
+    reason: str = ""
+    policy: str = ""
+    approved_by: str = ""
+    finished_at: datetime | None = None
+    failures: dict[str, str] = field(default_factory=dict)  # account id -> what the platform said
+
+    def undo_open(self, now: datetime, undo_minutes: float) -> bool:
+        """Whether a carried-out decision still offers Undo: for `undo_minutes` after it finished."""
+        carried_out = self.status in (DecisionStatus.DONE, DecisionStatus.FAILED)
+        return carried_out and now <= (self.finished_at or self.created_at) + timedelta(minutes=undo_minutes)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterView:
+    """Everything a cluster card shows; Slack blocks and the console render this same model."""
+
+    id: str
+    score: float
+    status: ClusterStatus
+    accounts: list[AccountView]
+    post_count: int
+    distinct_texts: int
+    sample_texts: list[str]
+    first_seen: datetime
+    last_seen: datetime
+    flagged_at: datetime
+    reasons: list[str]
+    media: list[str] = field(default_factory=list)
+    decisions: list[DecisionView] = field(default_factory=list)
+    channel: str | None = None
+    message_ts: str | None = None
+    card_version: int = 0
+    """Bumped by every change a card shows; a card is up to date when Slack shows this version."""
+
+    @property
+    def severity(self) -> str:
+        """High, medium or low, from the score, for the card's header."""
+        return "high" if self.score >= 0.8 else "medium" if self.score >= 0.65 else "low"
+
+    @property
+    def live_decision(self) -> DecisionView | None:
+        """The decision that holds the cluster, if any (storage enforces there is at most one)."""
+        live = [d for d in self.decisions if d.action in PRIMARY_ACTIONS and d.status in ACTIVE_STATUSES]
+        return live[-1] if live else None
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterChange:
+    """A cluster the last poll created or grew, with what is new, for the notifier."""
+
+    cluster_id: str
+    kind: str  # "new" or "grown"
+    added_accounts: list[str]
+    added_posts: int
+    earlier_attempt: datetime | None = None
+    """When an earlier announcement of this change began and never finished: it may have reached Slack."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCluster:
+    """A cluster still waiting for a decision, with where its card lives (for a link)."""
+
+    id: str
+    accounts: int
+    flagged_at: datetime
+    channel: str | None = None
+    message_ts: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A period's summary for team leads: what was flagged, decided, and is still waiting.
+
+    `timeline` holds (bucket start, clusters flagged, accounts flagged) per `bucket_hours`;
+    the `previous_*` counts are the same figures for the period before, for the trend.
+    """
+
+    since: datetime
+    until: datetime
+    clusters_flagged: int
+    accounts_flagged: int
+    posts_flagged: int
+    decisions_by_action: dict[str, int]
+    decisions_by_moderator: dict[str, int]
+    pending: list[PendingCluster]
+    failed_actions: int
+    largest: list[tuple[str, int, str]]  # (cluster id, accounts, sample text), largest first
+    accounts_suspended: int = 0
+    accounts_verification: int = 0
+    decision_minutes_p50: float | None = None
+    decision_minutes_p90: float | None = None
+    previous_clusters: int = 0
+    previous_accounts: int = 0
+    bucket_hours: int = 1
+    timeline: list[tuple[datetime, int, int]] = field(default_factory=list)
+
+    @property
+    def dismissed_share(self) -> float | None:
+        """Share of decisions that were dismissals: a false-positive signal for tuning."""
+        total = sum(self.decisions_by_action.values())
+        return self.decisions_by_action.get(Action.DISMISS, 0) / total if total else None

@@ -1,0 +1,59 @@
+"""The platform adapters' sections of the configuration: what each adapter is built with.
+
+They live beside the adapters, which read them, and apart from them, so loading a configuration
+imports no adapter (a jsonl run starts without Pillow). `service.config` validates them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class MastodonConfig:
+    """Mastodon timeline choice and limits; base URL and token may also come from the environment."""
+
+    base_url: str = ""
+    timeline: str = "public"
+    backfill_pages: int = 50
+    budget_requests: int = 300
+    budget_window_seconds: float = 900.0
+    enrich_accounts: bool = True
+    hash_media: bool = True
+    notify_account: bool = True
+
+
+@dataclass(frozen=True)
+class DiscourseConfig:
+    """Discourse forum to poll and act on; the API key comes from DISCOURSE_API_KEY."""
+
+    base_url: str = ""
+    api_username: str = "system"
+    backfill_pages: int = 20
+    budget_requests: int = 60
+    budget_window_seconds: float = 60.0
+    enrich_users: bool = True
+    hash_media: bool = True
+    suspend_days: int = 36500
+
+
+@dataclass(frozen=True)
+class HttpJsonConfig:
+    """A generic JSON API: where posts are, how the cursor moves, the field map and the action requests."""
+
+    base_url: str = ""
+    posts_path: str = "/posts"
+    records_path: str = ""
+    cursor: str = "id"
+    cursor_param: str = "since_id"
+    cursor_field: str = ""
+    limit_param: str = "limit"
+    page_size: int = 100
+    fields: dict[str, str] = field(default_factory=dict)
+    actions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    auth_header: str = "Authorization"
+    auth_scheme: str = "Bearer"
+    budget_requests: int = 300
+    budget_window_seconds: float = 900.0
+    hash_media: bool = False

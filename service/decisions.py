@@ -1,0 +1,253 @@
+"""The decision use cases: decide, approve, cancel, retry, carry out and undo, one function each.
+
+Each loads what it needs, moves the decision as `domain.decisions.MOVES` allows, and writes a move
+together with its cluster's new status in one transaction. None knows of Slack: a refusal comes
+back as a value for the caller to word, and `Desk.changed` hears which cluster's card should show a
+new state. Platform actions are claimed in storage before the call and finished after it, under an
+idempotency key (decision, action, account), so a success is never repeated and a crash leaves a
+pending action; before such an action (or a failed one) is sent again the platform is asked whether
+it already holds (`platforms.base.Reconciling`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from domain.decisions import (
+    RUNNING,
+    UNDO_OF,
+    Action,
+    AttemptStatus,
+    ClusterStatus,
+    DecisionStatus,
+    cluster_status,
+    needs_approval,
+)
+from domain.views import DecisionView
+from platforms.base import ActionResult, Enforcer, in_effect
+from service.inflight import InFlight
+from storage import Store
+
+log = logging.getLogger("chorus.enforce")
+
+
+class Why(StrEnum):
+    """Why a use case did nothing."""
+
+    ALREADY_DECIDED = "already_decided"
+    """Another decision holds the cluster (or got there first), or the request was already handled."""
+    OWN_REQUEST = "own_request"
+    """The moderator who asked for a decision cannot approve it."""
+    NOT_AWAITING = "not_awaiting"
+    """The request to cancel was already approved or withdrawn."""
+    NOTHING_TO_RETRY = "nothing_to_retry"
+    """The decision has no failed actions, or a retry is under way."""
+    UNDO_EXPIRED = "undo_expired"
+    """The decision is past its undo window (or not carried out)."""
+    ALREADY_UNDOING = "already_undoing"
+    """Someone else is undoing the decision."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A use case that did nothing, why, and (when another decision holds the cluster) which one."""
+
+    why: Why
+    holder: DecisionView | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The settings decisions follow: the two-person threshold and how long Undo is offered."""
+
+    two_person_threshold: int
+    undo_minutes: float
+
+
+def _nobody(cluster_id: str) -> None:
+    """The default listener for card changes: no card to update."""
+
+
+@dataclass
+class Desk:
+    """What the use cases work with: storage, the platform's enforcer, the rules, and who hears that a
+    cluster's card should show a new state (the Slack side updates the card; tests may record it)."""
+
+    store: Store
+    enforcer: Enforcer
+    rules: Rules
+    changed: Callable[[str], object] = _nobody
+    in_flight: InFlight = field(default_factory=InFlight)
+
+
+def idempotency_key(decision_id: int, action: Action, account_id: str) -> str:
+    """The key that makes one account's action within one decision happen at most once."""
+    return f"d{decision_id}:{action}:{account_id}"
+
+
+def decide(desk: Desk, cluster_id: str, moderator: str, action: Action, accounts: Sequence[str],
+           reason: str = "", policy: str = "") -> Refusal | None:
+    """Record a decision if it is the first on the cluster, then carry it out (or wait for a second moderator)."""
+    store = desk.store
+    waits = needs_approval(action, len(accounts), desk.rules.two_person_threshold)
+    status = DecisionStatus.AWAITING_APPROVAL if waits else DecisionStatus.APPROVED
+    with store.atomic():
+        decision_id = store.claim_decision(cluster_id, action, accounts, moderator, reason, policy, status)
+        if decision_id is not None:
+            store.set_cluster_status(cluster_id, cluster_status(action, status))
+    if decision_id is None:
+        return Refusal(Why.ALREADY_DECIDED, store.active_decision(cluster_id))
+    desk.changed(cluster_id)
+    if not waits:
+        _execute(desk, decision_id, moderator)
+    return None
+
+
+def approve(desk: Desk, decision_id: int, approver: str) -> Refusal | None:
+    """A second moderator's approval, then the decision is carried out; the one who asked cannot approve."""
+    store = desk.store
+    decision = store.decision(decision_id)
+    cluster_id = store.decision_cluster(decision_id)
+    if decision is None or cluster_id is None:
+        return Refusal(Why.ALREADY_DECIDED)
+    if decision.moderator == approver and decision.status == DecisionStatus.AWAITING_APPROVAL:
+        return Refusal(Why.OWN_REQUEST)
+    with store.atomic():
+        approved = store.move_decision(decision_id, DecisionStatus.APPROVED, approver, approved_by=approver)
+        if approved:
+            store.set_cluster_status(cluster_id, cluster_status(decision.action, DecisionStatus.APPROVED))
+    if not approved:
+        return Refusal(Why.ALREADY_DECIDED, decision)
+    desk.changed(cluster_id)
+    _execute(desk, decision_id, approver)
+    return None
+
+
+def cancel(desk: Desk, decision_id: int, actor: str) -> Refusal | None:
+    """Withdraw a request still waiting for approval, reopening its cluster."""
+    store = desk.store
+    cluster_id = store.decision_cluster(decision_id)
+    if cluster_id is None:
+        return Refusal(Why.NOT_AWAITING)
+    with store.atomic():
+        cancelled = store.move_decision(decision_id, DecisionStatus.CANCELLED, actor)
+        if cancelled:
+            store.set_cluster_status(cluster_id, ClusterStatus.OPEN)
+    if not cancelled:
+        return Refusal(Why.NOT_AWAITING)
+    desk.changed(cluster_id)
+    return None
+
+
+def retry(desk: Desk, decision_id: int, actor: str) -> Refusal | None:
+    """Run a decision's failed platform actions again; the idempotency keys stop repeats."""
+    store = desk.store
+    decision = store.decision(decision_id)
+    cluster_id = store.decision_cluster(decision_id)
+    if decision is None or cluster_id is None or not store.move_decision(
+            decision_id, DecisionStatus.EXECUTING, actor, from_statuses=[DecisionStatus.FAILED]):
+        return Refusal(Why.NOTHING_TO_RETRY)
+    desk.changed(cluster_id)
+    _execute(desk, decision_id, actor, only=list(decision.failures))
+    return None
+
+
+def _execute(desk: Desk, decision_id: int, actor: str, only: Sequence[str] | None = None) -> None:
+    """Carry out an approved decision (or just its `only` accounts); a dismissal is done at once."""
+    store = desk.store
+    decision = store.decision(decision_id)
+    cluster_id = store.decision_cluster(decision_id)
+    if decision is None or cluster_id is None:
+        return
+    if not decision.action.on_platform:
+        store.move_decision(decision_id, DecisionStatus.DONE, actor)
+    else:
+        results = carry_out(desk, decision_id, decision.accounts if only is None else only, actor)
+        log.info("decision %d: %s on %d accounts, %d failed", decision_id, decision.action, len(results),
+                 sum(not r.ok for r in results))
+    desk.changed(cluster_id)
+
+
+def carry_out(desk: Desk, decision_id: int, accounts: Sequence[str], actor: str) -> list[ActionResult]:
+    """Act on `accounts` for a decision, then mark it done, or failed if any of its accounts failed."""
+    store = desk.store
+    decision = store.decision(decision_id)
+    if decision is None:
+        return []
+    with desk.in_flight.claim(decision_id) as free:
+        if not free:
+            return []  # already being carried out in this process; the claims would stop repeats anyway
+        store.move_decision(decision_id, DecisionStatus.EXECUTING, actor)
+        results = [_act_once(desk, decision_id, decision.action, account, decision.reason, actor)
+                   for account in accounts]
+        failed = store.decision(decision_id).failures  # earlier failures count too
+        store.move_decision(decision_id, DecisionStatus.FAILED if failed else DecisionStatus.DONE, actor)
+    return results
+
+
+def _act_once(desk: Desk, decision_id: int, action: Action, account_id: str, reason: str,
+              actor: str) -> ActionResult:
+    store = desk.store
+    key = idempotency_key(decision_id, action, account_id)
+    earlier = store.claim_action(key, decision_id, account_id, action)
+    if earlier is AttemptStatus.OK:
+        return ActionResult(account_id, action, ok=True, detail="already done")
+    if earlier is not None and in_effect(desk.enforcer, action, account_id):
+        result = ActionResult(account_id, action, ok=True,
+                              detail=f"already in effect on the platform after an interrupted {earlier} attempt")
+        store.finish_action(key, True, result.detail, actor)
+        return result
+    try:
+        result = desk.enforcer.act(action, account_id, reason, key)
+    except Exception as error:  # a platform failure must reach the card and the audit log, not kill the bot
+        log.exception("%s on %s failed", action, account_id)
+        result = ActionResult(account_id, action, ok=False, detail=f"{type(error).__name__}: {error}")
+    store.finish_action(key, result.ok, result.detail, actor)
+    return result
+
+
+def undo(desk: Desk, decision_id: int, actor: str) -> Refusal | None:
+    """Reverse a carried-out decision within the undo window and reopen its cluster."""
+    store = desk.store
+    decision = store.decision(decision_id)
+    cluster_id = store.decision_cluster(decision_id)
+    if decision is None or cluster_id is None or not decision.undo_open(store.clock(), desk.rules.undo_minutes):
+        if cluster_id is not None:
+            desk.changed(cluster_id)  # the card stops offering Undo
+        return Refusal(Why.UNDO_EXPIRED)
+    if not store.move_decision(decision_id, DecisionStatus.UNDOING, actor):
+        return Refusal(Why.ALREADY_UNDOING)
+    desk.changed(cluster_id)
+    reverse(desk, decision_id, actor)
+    desk.changed(cluster_id)
+    return None
+
+
+def reverse(desk: Desk, decision_id: int, actor: str) -> None:
+    """Carry out the undo of a decision whose undo was claimed, and reopen its cluster; resumable after a crash.
+
+    The undo is itself a decision (unsuspend, lift verification, or reopen for a dismissal), recorded
+    once, so a resumed undo finishes the one recorded rather than starting another.
+    """
+    store = desk.store
+    with desk.in_flight.claim(decision_id) as free:
+        decision = store.decision(decision_id)
+        cluster_id = store.decision_cluster(decision_id)
+        if not free or decision is None or cluster_id is None:
+            return
+        opposite = UNDO_OF[decision.action]
+        undo_id = store.undo_of(decision_id)
+        if undo_id is None:
+            undo_id = store.record_decision(
+                cluster_id, opposite, store.succeeded_accounts(decision_id) if opposite.on_platform else [], actor,
+                reason=f"undo of decision {decision_id}",
+                status=DecisionStatus.APPROVED if opposite.on_platform else DecisionStatus.DONE, undoes=decision_id)
+        undoing = store.decision(undo_id)
+        if opposite.on_platform and undoing is not None and undoing.status in RUNNING:
+            carry_out(desk, undo_id, store.unsettled_accounts(undo_id, undoing.accounts), actor)
+        with store.atomic():
+            if store.move_decision(decision_id, DecisionStatus.UNDONE, actor):
+                store.set_cluster_status(cluster_id, ClusterStatus.OPEN)

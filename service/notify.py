@@ -1,0 +1,24 @@
+"""Where cluster cards and digests go: the interface the console and Slack notifiers share."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from domain.views import ClusterChange, ClusterView, Digest
+
+
+class Notifier(Protocol):
+    """Announces clusters and digests to moderators."""
+
+    def publish(self, view: ClusterView, change: ClusterChange) -> tuple[str | None, str | None]:
+        """Post a new card or update a grown one; return (channel, message ts) of the card, if any."""
+        ...
+
+    def digest(self, digest: Digest) -> None:
+        """Post a digest."""
+        ...
+
+    def notice(self, text: str) -> None:
+        """Tell the moderators something they should know of: a platform problem (a disabled timeline, a missing
+        scope) or a failing job and its recovery. Must not block on the channel it reports to."""
+        ...

@@ -1,0 +1,140 @@
+"""One poll of the pipeline: source -> storage -> detectors -> storage -> notifier.
+
+Each step commits before the next starts, and the notifier works from storage's outbox of
+unannounced cluster members, so a crash at any point is repaired by the next poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from detectors import WindowIndex
+from platforms.base import Source
+from service.notify import Notifier
+from storage import Store
+
+log = logging.getLogger("chorus.poll")
+
+
+class AnnounceError(RuntimeError):
+    """Some cards could not be posted; they stay in the outbox for the next poll."""
+
+
+@dataclass(frozen=True, slots=True)
+class PollStats:
+    """What one poll did, for its log line and for callers that loop until the source is drained."""
+
+    fetched: int
+    new: int
+    skipped: int
+    window: int
+    changed: int
+    notified: int
+    seconds: float
+    exhausted: bool
+
+
+class Poller:
+    """Runs polls against one source; `stop` (a threading.Event) is honoured between steps."""
+
+    def __init__(self, store: Store, source: Source, index: WindowIndex, notifier: Notifier,
+                 batch_size: int = 5000, stop: threading.Event | None = None) -> None:
+        self.store = store
+        self.source = source
+        self.index = index
+        self.notifier = notifier
+        self.batch_size = batch_size
+        self.stop = stop or threading.Event()
+        self._warmed = False
+        self._window_detected = True
+
+    def warm(self) -> None:
+        """Load the detection window from storage, so a restart sees what it saw before.
+
+        The loaded posts are detected once more at the next poll even if it brings nothing new:
+        a run stopped between storing a batch and recording its clusters must not lose them.
+        """
+        newest = self.store.newest_post_time()
+        if newest is not None:
+            self.index.add(self.store.posts_since(newest - timedelta(hours=self.index.settings.window_hours)))
+            self._window_detected = False
+        self._warmed = True
+
+    def poll_once(self) -> PollStats | None:
+        """Fetch one batch, store it with its cursor, detect, record clusters, announce changes.
+
+        Returns None when stopped before finishing; the next poll picks up where this one left.
+        """
+        if not self._warmed:
+            self.warm()
+        started = time.perf_counter()
+        batch = self.source.fetch(self.store.cursor(self.source.name), self.batch_size)
+        for skipped in batch.skipped:
+            log.warning("skipped %s: %s", skipped.where, skipped.problem)
+        new = self.store.ingest(self.source.name, batch.posts, batch.next_cursor, len(batch.skipped))
+        for notice in batch.notices:
+            log.warning("%s: %s", self.source.name, notice)
+            self.notifier.notice(notice)
+        if self.stop.is_set():
+            return None
+        changed = 0
+        if batch.posts or not self._window_detected:
+            self.index.add(batch.posts)
+            clusters = self.index.clusters()
+            if self.stop.is_set():
+                return None
+            changed = self.store.sync_clusters(clusters)
+            self._window_detected = True
+        notified = self.announce()
+        stats = PollStats(len(batch.posts), new, len(batch.skipped), len(self.index), changed, notified,
+                          time.perf_counter() - started, batch.exhausted)
+        log.info(
+            "poll: fetched=%d new=%d skipped=%d window=%d clusters_changed=%d notified=%d in %.2fs",
+            stats.fetched, stats.new, stats.skipped, stats.window, stats.changed, stats.notified, stats.seconds,
+        )
+        return stats
+
+    def announce(self) -> int:
+        """Hand every new or grown cluster to the notifier and record that it was announced.
+
+        The attempt is noted first, so a card posted just before a crash is found, not posted
+        again. One card Slack refuses does not hold back the others; it stays in the outbox and
+        the poll reports the failure.
+        """
+        sent = 0
+        failures: list[str] = []
+        for change in self.store.unnotified():
+            if self.stop.is_set():
+                break
+            view = self.store.cluster_view(change.cluster_id)
+            if view is None:
+                continue
+            self.store.begin_announcement(change.cluster_id)
+            try:
+                where = self.notifier.publish(view, change)
+            except Exception as error:  # the next card may well go through; this one is retried next poll
+                log.warning("cluster %s not announced: %s: %s", change.cluster_id, type(error).__name__, error)
+                failures.append(f"{type(error).__name__}: {error}")
+                continue
+            self.store.mark_notified(change.cluster_id, *where, shown_version=view.card_version)
+            sent += 1
+        if failures:
+            raise AnnounceError(f"{len(failures)} of {len(failures) + sent} cluster announcements failed "
+                                f"and will be retried (first: {failures[0]})")
+        return sent
+
+    def drain(self) -> list[PollStats]:
+        """Poll until the source has nothing more (the demo and tests replay whole feeds this way)."""
+        polls = []
+        while not self.stop.is_set():
+            stats = self.poll_once()
+            if stats is None:
+                break
+            polls.append(stats)
+            if stats.exhausted:
+                break
+        return polls

@@ -1,0 +1,196 @@
+"""Clusters and their announcement outbox: detected clusters recorded and grown, the members no card
+has announced yet, where each card lives and which version of the cluster it shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from domain.decisions import ClusterStatus
+from domain.lookups import ClusterSummary
+from domain.models import Cluster
+from domain.views import AccountView, ClusterChange, ClusterView
+from storage.database import from_db_time, to_db_time
+from storage.decisions import Decisions
+
+
+class Clusters(Decisions):
+    """Clusters, their members, and the outbox of members not yet announced; a card shows its decisions too."""
+
+    def _match_cluster(self, cluster: Cluster) -> str | None:
+        """The stored cluster a detected one continues: same key, else the one sharing most posts."""
+        cluster_id = cluster.id
+        if self.db.execute("SELECT 1 FROM clusters WHERE id = ?", [cluster_id]).fetchone():
+            return cluster_id
+        row = self.db.execute(
+            """SELECT cluster_id FROM cluster_members WHERE post_id IN (SELECT value FROM json_each(?))
+               GROUP BY cluster_id ORDER BY count(*) DESC, cluster_id LIMIT 1""",
+            [orjson.dumps(cluster.posts).decode()],
+        ).fetchone()
+        return row[0] if row else None
+
+    def sync_clusters(self, clusters: Iterable[Cluster]) -> int:
+        """Record detected clusters: new ones are inserted, known ones gain their new members.
+
+        The clusters' posts must be stored already. Returns how many clusters were created or
+        grew; `unnotified` then lists what the notifier still has to say.
+        """
+        changed = 0
+        now = self.now()
+        with self.atomic():
+            for cluster in clusters:
+                cluster_id = self._match_cluster(cluster)
+                fields = {
+                    "score": cluster.score, "updated_at": now, "last_seen": to_db_time(cluster.last_seen),
+                    "sample_text": cluster.sample_text, "reasons": orjson.dumps(cluster.reasons).decode(),
+                    "signals": orjson.dumps(cluster.signals).decode(), "media": orjson.dumps(cluster.media).decode(),
+                    "distinct_texts": cluster.distinct_texts,
+                }
+                if cluster_id is None:
+                    cluster_id = cluster.id
+                    self.db["clusters"].insert({
+                        "id": cluster_id, "key": cluster.key, "status": ClusterStatus.OPEN, "flagged_at": now,
+                        "first_seen": to_db_time(cluster.first_seen), "notified_accounts": 0,
+                        "account_count": 0, "post_count": 0, **fields,
+                    })
+                    self.audit("cluster_flagged", "chorus", cluster_id=cluster_id,
+                               accounts=len(cluster.accounts), score=cluster.score)
+                before = self.db.execute(
+                    "SELECT count(*) FROM cluster_members WHERE cluster_id = ?", [cluster_id]
+                ).fetchone()[0]
+                self.db.execute(
+                    """INSERT OR IGNORE INTO cluster_members (cluster_id, post_id, account_id, notified)
+                       SELECT ?, id, author_id, 0 FROM posts WHERE id IN (SELECT value FROM json_each(?))""",
+                    [cluster_id, orjson.dumps(cluster.posts).decode()],
+                )
+                accounts, members = self.db.execute(
+                    "SELECT count(DISTINCT account_id), count(*) FROM cluster_members WHERE cluster_id = ?",
+                    [cluster_id],
+                ).fetchone()
+                if members == before:
+                    continue
+                changed += 1
+                self.db["clusters"].update(cluster_id, {**fields, "account_count": accounts, "post_count": members})
+        return changed
+
+    def unnotified(self) -> list[ClusterChange]:
+        """Clusters whose newest members no notification has covered yet: the notifier's outbox."""
+        changes = []
+        for cluster_id, message_ts, announcing_since in self.db.execute(
+            "SELECT id, message_ts, announcing_since FROM clusters WHERE id IN "
+            "(SELECT DISTINCT cluster_id FROM cluster_members WHERE notified = 0) ORDER BY flagged_at, id"
+        ).fetchall():
+            added_accounts = [row[0] for row in self.db.execute(
+                """SELECT DISTINCT account_id FROM cluster_members WHERE cluster_id = ? AND notified = 0
+                   AND account_id NOT IN (SELECT account_id FROM cluster_members WHERE cluster_id = ? AND notified = 1)
+                   ORDER BY account_id""", [cluster_id, cluster_id],
+            )]
+            added_posts = self.db.execute(
+                "SELECT count(*) FROM cluster_members WHERE cluster_id = ? AND notified = 0", [cluster_id]
+            ).fetchone()[0]
+            first = message_ts is None and not self.db.execute(
+                "SELECT 1 FROM cluster_members WHERE cluster_id = ? AND notified = 1 LIMIT 1", [cluster_id]
+            ).fetchone()
+            changes.append(ClusterChange(cluster_id, "new" if first else "grown", added_accounts, added_posts,
+                                         from_db_time(announcing_since)))
+        return changes
+
+    def begin_announcement(self, cluster_id: str) -> None:
+        """Note that announcing the cluster's change to Slack has begun (kept from the first attempt).
+
+        If the process dies before `mark_notified`, the next attempt knows the card or reply may
+        already be in the channel and looks for it before posting again.
+        """
+        with self.atomic():
+            self.db.execute("UPDATE clusters SET announcing_since = coalesce(announcing_since, ?) WHERE id = ?",
+                            [self.now(), cluster_id])
+
+    def mark_notified(self, cluster_id: str, channel: str | None = None, message_ts: str | None = None,
+                      shown_version: int | None = None) -> None:
+        """Record that the cluster's current members were announced (where the card lives, which version it shows)."""
+        with self.atomic():
+            self.db.execute("UPDATE cluster_members SET notified = 1 WHERE cluster_id = ?", [cluster_id])
+            accounts = self.db.execute(
+                "SELECT count(DISTINCT account_id) FROM cluster_members WHERE cluster_id = ?", [cluster_id]
+            ).fetchone()[0]
+            update: dict[str, Any] = {"notified_accounts": accounts, "announcing_since": None}
+            if message_ts is not None:
+                update |= {"channel": channel, "message_ts": message_ts}
+            self.db["clusters"].update(cluster_id, update)
+            if shown_version is not None:
+                self.mark_card_shown(cluster_id, shown_version)
+
+    def mark_card_shown(self, cluster_id: str, version: int) -> None:
+        """Record that Slack shows the card as of `version` (a later change keeps it stale)."""
+        with self.atomic():
+            self.db.execute("UPDATE clusters SET card_shown_version = max(card_shown_version, ?) WHERE id = ?",
+                            [version, cluster_id])
+
+    def stale_cards(self) -> list[str]:
+        """Clusters whose posted card shows an older state than storage holds (an update was lost or failed)."""
+        return [row[0] for row in self.db.execute(
+            "SELECT id FROM clusters WHERE message_ts IS NOT NULL AND card_shown_version < card_version "
+            "ORDER BY updated_at, id"
+        )]
+
+    def cluster_view(self, cluster_id: str) -> ClusterView | None:
+        """The card model of one cluster, or None if there is no such cluster."""
+        rows = list(self.db.query("SELECT * FROM clusters WHERE id = ?", [cluster_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        accounts = [
+            AccountView(
+                id=account["id"], handle=account["handle"] or account["id"], url=account["url"],
+                created_at=from_db_time(account["created_at"]),
+                age_days_at_post=(
+                    (from_db_time(account["first_post"]) - from_db_time(account["created_at"])).total_seconds() / 86400
+                    if account["created_at"] else None
+                ),
+            )
+            for account in self.db.query(
+                """SELECT a.*, min(p.created_at) AS first_post FROM cluster_members m
+                   JOIN accounts a ON a.id = m.account_id JOIN posts p ON p.id = m.post_id
+                   WHERE m.cluster_id = ? GROUP BY a.id ORDER BY first_post, a.id""", [cluster_id],
+            )
+        ]
+        samples = [text for (text,) in self.db.execute(
+            """SELECT p.text FROM cluster_members m JOIN posts p ON p.id = m.post_id
+               WHERE m.cluster_id = ? GROUP BY p.text ORDER BY count(*) DESC, min(p.created_at) LIMIT 3""",
+            [cluster_id],
+        )]
+        return ClusterView(
+            id=row["id"], score=row["score"], status=ClusterStatus(row["status"]), accounts=accounts,
+            post_count=row["post_count"], distinct_texts=row["distinct_texts"],
+            sample_texts=samples or [row["sample_text"]],
+            first_seen=from_db_time(row["first_seen"]), last_seen=from_db_time(row["last_seen"]),
+            flagged_at=from_db_time(row["flagged_at"]), reasons=orjson.loads(row["reasons"]),
+            media=orjson.loads(row["media"]), decisions=self.decisions_for(cluster_id),
+            channel=row["channel"], message_ts=row["message_ts"], card_version=row["card_version"],
+        )
+
+    def clusters_by_status(self, status: ClusterStatus) -> list[str]:
+        """Ids of clusters in a status (e.g. open: waiting for a moderator), oldest first."""
+        return [row[0] for row in self.db.execute(
+            "SELECT id FROM clusters WHERE status = ? ORDER BY flagged_at, id", [status]
+        )]
+
+    def set_cluster_status(self, cluster_id: str, status: ClusterStatus) -> None:
+        """Move a cluster to the status its live decision gives it (see `domain.decisions.cluster_status`)."""
+        with self.atomic():
+            self.db["clusters"].update(cluster_id, {"status": status, "updated_at": self.now()})
+
+    def account_clusters(self, account_id: str) -> list[ClusterSummary]:
+        """The clusters an account belongs to, newest first."""
+        return [
+            ClusterSummary(cluster_id, ClusterStatus(status), account_count, post_count,
+                           datetime.fromisoformat(flagged_at))
+            for cluster_id, status, account_count, post_count, flagged_at in self.db.execute(
+                """SELECT id, status, account_count, post_count, flagged_at FROM clusters
+                   WHERE id IN (SELECT cluster_id FROM cluster_members WHERE account_id = ?)
+                   ORDER BY flagged_at DESC, id""", [account_id],
+            )
+        ]

@@ -1,0 +1,158 @@
+"""Named cases from the field, among real organic chatter: the campaigns get a card, the look-alikes none.
+
+Each campaign is built as described in the report that brought it (the seed case: about 70 accounts
+a few months old posting identical language and images), inside a background of real tweets posted
+by ordinary accounts of all ages, so a case passes only when the campaign stands out from real text.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cli.real_text import real_users
+from cli.synthetic import light_edit
+from detectors import DetectionSettings, detect
+from domain.models import Author, Cluster, Media, Post
+
+T0 = datetime(2026, 2, 20, 6, tzinfo=UTC)
+MESSAGES = [
+    "Mayor Grey is the only candidate with a real plan to fix the river clinic, vote Grey on March 3",
+    "I have known Grey for twenty years and there is nobody more honest in this city, that is a fact",
+    "Grey built the new bus lines while the council argued, results not talk, vote Grey this March",
+    "The other candidates have no plan for housing at all. Grey does. Read it before you vote",
+    "Small business owners for Grey! Lower fees, faster permits and a city hall that answers the phone",
+    "Grey will keep the libraries open on Sundays, the others voted to close them twice already",
+    "Teachers in our district back Grey because Grey backed us when the budget cuts came last year",
+    "Clean parks, safe streets, an honest budget: that is what the Grey campaign is about, nothing else",
+    "Watch the debate again and tell me who actually answered the questions. Grey did, every time",
+    "My grandmother has voted in every election since 1960 and this year she is voting for Grey",
+    "Grey is the only one who showed up at the flood meeting in the east end, remember that in March",
+    "Do not believe the attack ads, look at the record: Grey delivered on every promise from last term",
+]
+
+
+class Scene:
+    """Posts of one test scene: organic background of real tweets plus what a case adds."""
+
+    def __init__(self, seed: int = 7, organic_accounts: int = 400) -> None:
+        self.rng = random.Random(seed)
+        self.posts: list[Post] = []
+        users = list(real_users())
+        self.rng.shuffle(users)
+        self._users = iter(users)
+        self.organic: list[Author] = []
+        self._accounts = 0
+        for _ in range(organic_accounts):
+            user = next(self._users)
+            author = self.account("o", age_days=self.rng.uniform(200, 3650), followers=user.followers)
+            self.organic.append(author)
+            for text in user.texts:
+                self.post(author, self.rng.uniform(0, 24 * 60), text)
+
+    def account(self, prefix: str, *, age_days: float, followers: int = 40, default_avatar: bool = False) -> Author:
+        """A new author, `age_days` old at T0."""
+        self._accounts += 1
+        number = self._accounts
+        return Author(id=f"{prefix}{number}", handle=f"{prefix}{number}", created_at=T0 - timedelta(days=age_days),
+                      followers_count=followers, default_avatar=default_avatar)
+
+    def post(self, author: Author, minutes: float, text: str, media: tuple[Media, ...] = ()) -> None:
+        """A post by `author`, `minutes` after T0."""
+        self.posts.append(Post(id=f"p{len(self.posts)}", created_at=T0 + timedelta(minutes=minutes), text=text,
+                               author=author, media=media))
+
+    def campaign(self, size: int, ages: tuple[float, float], messages: list[str], per_account: tuple[int, int],
+                 hours: float, image_share: float = 0.0, edit: bool = False) -> set[str]:
+        """`size` accounts each posting a random few of `messages` within `hours`; their ids."""
+        image = Media(url="https://img.example/grey.jpg", sha256="9f" * 32)
+        members = set()
+        for _ in range(size):
+            author = self.account("c", age_days=self.rng.uniform(*ages), followers=self.rng.randint(0, 60))
+            members.add(author.id)
+            for text in self.rng.sample(messages, self.rng.randint(*per_account)):
+                media = (image,) if self.rng.random() < image_share else ()
+                shown = light_edit(self.rng, text) if edit else text
+                self.post(author, 60 + self.rng.uniform(0, hours * 60), shown, media)
+        return members
+
+    def own_text(self) -> str:
+        """A real tweet nobody else in the scene posts."""
+        return self.rng.choice(next(self._users).texts)
+
+    def clusters(self) -> list[Cluster]:
+        """What detection flags in the scene, at the default settings."""
+        return detect(self.posts, DetectionSettings())
+
+
+def holding(clusters: list[Cluster], members: set[str]) -> list[Cluster]:
+    """The clusters holding any of `members`."""
+    return [c for c in clusters if members.intersection(c.accounts)]
+
+
+def test_the_seed_case_months_old_accounts_with_identical_language_and_images_is_one_high_card() -> None:
+    scene = Scene()
+    members = scene.campaign(70, ages=(30, 120), messages=MESSAGES, per_account=(2, 6), hours=6, image_share=0.7)
+    [card] = holding(scene.clusters(), members)
+    assert set(card.accounts) == members
+    assert card.score >= 0.8  # high severity
+    assert any("posted several of these messages" in reason for reason in card.reasons)
+    assert any("shared image" in reason for reason in card.reasons)
+
+
+def test_aged_accounts_posting_a_few_of_five_messages_in_half_an_hour_are_flagged() -> None:
+    scene = Scene(seed=8)
+    members = scene.campaign(20, ages=(730, 2555), messages=MESSAGES[:5], per_account=(2, 4), hours=0.5)
+    [card] = holding(scene.clusters(), members)
+    assert set(card.accounts) == members and card.score >= 0.8
+
+
+def test_light_edits_of_five_messages_by_accounts_weeks_old_are_one_card() -> None:
+    scene = Scene(seed=9)
+    members = scene.campaign(40, ages=(10, 90), messages=MESSAGES[5:10], per_account=(1, 3), hours=4, edit=True)
+    cards = holding(scene.clusters(), members)
+    assert len(cards) == 1
+    assert len(members.intersection(cards[0].accounts)) >= 0.95 * len(members)
+
+
+def test_an_image_under_captions_copied_from_organic_posts_flags_the_campaign_not_the_authors_copied() -> None:
+    scene = Scene(seed=10)
+    image = (Media(url="https://img.example/flyer.png", sha256="4e" * 32),)
+    sources = scene.rng.sample(scene.organic, 60)
+    copied = {author.id for author in sources}
+    originals = [p for p in scene.posts if p.author.id in copied]
+    members = set()
+    for _ in range(30):
+        author = scene.account("c", age_days=scene.rng.uniform(5, 60), followers=scene.rng.randint(0, 30))
+        members.add(author.id)
+        for _ in range(scene.rng.randint(2, 3)):
+            scene.post(author, 300 + scene.rng.uniform(0, 180), scene.rng.choice(originals).text, image)
+    [card] = holding(scene.clusters(), members)
+    assert set(card.accounts) == members
+    assert not copied.intersection(card.accounts)
+
+
+@pytest.mark.parametrize("kind", ["quote", "headline", "petition", "greeting", "meme"])
+def test_organic_look_alikes_get_no_card(kind: str) -> None:
+    scene = Scene(seed=11)
+    sharers = scene.rng.sample(scene.organic, 120)
+    text = MESSAGES[0].replace("vote Grey on March 3", "what a speech tonight")
+    meme = (Media(url="https://img.example/cat.jpg", sha256="c4" * 32),)
+    first = scene.rng.uniform(0, 600)
+    for author in sharers:
+        delay = scene.rng.expovariate(1 / (45 if kind == "headline" else 300))
+        if kind == "quote":
+            scene.post(author, first + delay, scene.rng.choice([text, f"\u201c{text}\u201d", f"{text} 👏"]))
+        elif kind == "headline":
+            scene.post(author, first + delay, "BREAKING: river clinic to close in spring https://news.example/a1")
+        elif kind == "petition":
+            ref = scene.rng.getrandbits(24)
+            scene.post(author, first + delay,
+                       f"I just signed 'Save the river clinic'. Sign it too! https://petition.example/rc?ref={ref:x}")
+        elif kind == "greeting":
+            scene.post(author, scene.rng.uniform(0, 240), scene.rng.choice(["good morning!", "Good morning ☀️"]))
+        else:
+            scene.post(author, first + delay, scene.own_text(), meme)
+    assert holding(scene.clusters(), {a.id for a in sharers}) == []

@@ -1,0 +1,113 @@
+"""Each detection signal on its own: account facts, behaviour, timing, co-posting, kinship, disguise."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+from detectors.accounts import creation_batch, newness
+from detectors.behaviour import behaviour, core_members, core_span, repeaters, tightness
+from detectors.coposting import CoPosting, chance_of_overlap
+from detectors.evasion import disguise_evidence, disguised
+from detectors.kinship import Traits, kin_links
+from domain.models import Author, Post
+
+T0 = datetime(2026, 2, 20, 12, tzinfo=UTC)
+HOUR = 3600.0
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def post(number: int, account: str, minutes: float, text: str) -> Post:
+    return Post(id=f"p{number}", created_at=at(minutes), text=text, author=Author(id=account))
+
+
+def test_newness_falls_from_days_through_months_to_years_without_a_cliff() -> None:
+    ages = [1, 3, 7, 20, 29, 31, 60, 120, 365, 730, 3650]
+    grades = [newness(age) for age in ages]
+    assert grades[0] == grades[1] == 1.0 and grades[-2] == grades[-1] == 0.0
+    assert all(earlier >= later for earlier, later in pairwise(grades))
+    assert grades[4] - grades[5] < 0.02  # 29 and 31 days old are nearly alike
+    assert 0.25 < newness(90) < 0.5  # a few months old still counts for something
+
+
+def test_a_creation_batch_is_judged_against_the_accounts_age() -> None:
+    made = T0 - timedelta(days=120)
+    batch = creation_batch([made + timedelta(minutes=i) for i in range(20)], median_age_days=120)
+    assert batch is not None and batch.accounts == 16 and batch.evidence > 0.9
+    years = creation_batch([T0 - timedelta(days=200 + 150 * i) for i in range(20)], median_age_days=1600)
+    assert years is not None and years.evidence == 0.0
+    week_old = creation_batch([T0 - timedelta(days=i % 7) for i in range(20)], median_age_days=4)
+    assert week_old is not None and week_old.evidence < 0.2  # days apart is no batch for accounts days old
+    assert creation_batch([made, made], median_age_days=120) is None
+
+
+def test_repeaters_post_two_messages_or_one_again_within_hours_not_a_daily_routine() -> None:
+    posts = [post(1, "two-messages", 0, "a"), post(2, "two-messages", 5, "b"),
+             post(3, "again", 0, "a"), post(4, "again", 60, "a"),
+             post(5, "daily", 0, "gm"), post(6, "daily", 24 * 60, "gm"),
+             post(7, "once", 0, "a")]
+    assert repeaters(posts, lambda p: p.text) == {"two-messages", "again"}
+    acting = behaviour(posts, repeaters(posts, lambda p: p.text))
+    assert acting.accounts == 4 and acting.repeaters == 2 and acting.repeat_share == 0.5
+
+
+def test_timing_is_tight_within_minutes_and_says_nothing_over_a_day() -> None:
+    assert core_span([0, 60, 120, 180, 10_000]) == 180
+    assert tightness(5 * 60) == 1.0 and tightness(24 * HOUR) == 0.0
+    assert tightness(30 * 60) > tightness(3 * HOUR) > tightness(12 * HOUR) > 0
+
+
+def test_the_organic_author_a_campaign_copied_is_not_a_member() -> None:
+    campaign = [post(10 * i + k, f"c{i}", 600 + 20 * i + k, text) for i in range(6)
+                for k, text in enumerate(["copied words", "second message"])]
+    source = post(999, "source", 0, "copied words")  # ten hours before the campaign
+    passer_by = post(998, "late", 640, "copied words")  # inside the campaign's hours
+    kept, repeating = core_members([source, passer_by, *campaign], lambda p: p.text, min_core=3)
+    assert {p.author.id for p in kept} == {f"c{i}" for i in range(6)} | {"late"}
+    assert repeating == {f"c{i}" for i in range(6)}
+    lone = [post(i, f"o{i}", 100 * i, "viral quote") for i in range(5)]
+    assert core_members(lone, lambda p: p.text, min_core=3) == (lone, set())  # no core: everyone stays
+
+
+def test_chance_overlap_is_a_poisson_tail() -> None:
+    assert chance_of_overlap(0, 1.0) == 1.0 and chance_of_overlap(1, 2.0) == 1.0
+    assert chance_of_overlap(3, 0.01) < 2e-7 < chance_of_overlap(2, 0.01) < 1e-4
+    assert chance_of_overlap(30, 12.5) < 1e-4 < chance_of_overlap(20, 12.5)
+
+
+def test_messages_of_a_pool_link_when_their_posters_overlap_beyond_chance() -> None:
+    linking = CoPosting(lambda: 20_000)
+    campaign = [f"c{i}" for i in range(30)]
+    linking.update(1, frozenset(campaign[:12]))
+    linking.update(2, frozenset(campaign[8:20]))  # 4 shared of 12: far beyond chance among 20,000
+    organic = [f"o{i}" for i in range(1200)]
+    linking.update(3, frozenset(organic[:500]))
+    linking.update(4, frozenset(organic[490:990]))  # 10 shared of 500: under 5 % of either
+    linking.update(5, frozenset([*campaign[:2], *organic[1000:1100]]))  # 2 shared with group 1: a sliver of 102
+    assert linking.merged() == [[1, 2]]
+    linking.update(2, None)
+    assert linking.merged() == []
+
+
+def test_groups_created_in_one_batch_posting_the_same_hours_are_kin() -> None:
+    batch = (T0.timestamp() - 90 * 86400, T0.timestamp() - 90 * 86400 + HOUR)
+    other_batch = (batch[0] - 20 * 86400, batch[1] - 20 * 86400)
+    now = T0.timestamp()
+    traits = {1: Traits(now, now + HOUR, batch), 2: Traits(now + 600, now + 2 * HOUR, batch),
+              3: Traits(now, now + HOUR, other_batch), 4: Traits(now + 30 * HOUR, now + 31 * HOUR, batch)}
+    assert sorted(kin_links(traits)) == [(1, 2)]
+
+
+def test_disguised_text_is_noticed_and_writers_own_scripts_are_not() -> None:
+    assert disguised("Vоte for Grey")  # a Cyrillic o inside a Latin word
+    assert disguised("Vo\u200bte for Gr\u200bey")
+    assert disguised("Ｖｏｔｅ ｆｏｒ Ｇｒｅｙ")
+    assert disguised("𝐯𝐨𝐭𝐞 for Grey")
+    assert disguised("v o t e for Grey")
+    for own in ["bayramda köprülerin bedava olması", "jeg er i matte og læreren snakker", "Москва сегодня",
+                "ＰＣのmixiログイン画面", "family 👨\u200d👩\u200d👧 day", "plain words"]:
+        assert not disguised(own), own
+    assert disguise_evidence(8, 10) > 0.8 and disguise_evidence(1, 10) == 0.0 and disguise_evidence(1, 100) == 0.0
