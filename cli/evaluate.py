@@ -56,6 +56,8 @@ class Evaluation:
     """campaign -> (accounts sharing content with two others of it, of those flagged)"""
     campaign_scores: dict[str, float] = field(default_factory=dict)
     """campaign or look-alike group -> score of the cluster holding most of its accounts, at any score"""
+    mixed_cards: int = 0
+    """Cards holding three or more accounts of each of two or more campaigns: campaigns merged into one."""
 
     @property
     def precision(self) -> float:
@@ -131,6 +133,10 @@ def score_clusters(clusters: Sequence[Cluster], labels: dict[str, Label], second
         for name, campaign in truth["campaigns"].items():
             findable = campaign["detectable"]
             result.findable[name] = (len(findable), sum(a in cluster_of for a in findable))
+        campaign_of = {a: name for name, campaign in truth["campaigns"].items() for a in campaign["members"]}
+        result.mixed_cards = sum(
+            sum(count >= 3 for count in Counter(campaign_of[a] for a in c.accounts if a in campaign_of).values()) >= 2
+            for c in clusters)
     return result
 
 
@@ -161,6 +167,7 @@ def pooled(results: dict[int, Evaluation]) -> Evaluation:
         flagged=sum(r.flagged for _, r in runs), true_positives=sum(r.true_positives for _, r in runs),
         coordinated=sum(r.coordinated for _, r in runs), clusters=sum(r.clusters for _, r in runs),
         organic_flagged=sum(r.organic_flagged for _, r in runs), seconds=sum(r.seconds for _, r in runs),
+        mixed_cards=sum(r.mixed_cards for _, r in runs),
         truth={"campaigns": {}, "lookalikes": {}} if all(r.truth for _, r in runs) else None,
     )
     for seed, result in runs:
@@ -264,7 +271,8 @@ def format_report(result: Evaluation) -> str:
         counted = [c for c in result.campaigns if not result.findable or result.findable[c][0] >= 3]
         per_caught = sum(result.campaigns[c][2] for c in caught) / len(caught) if caught else 0.0
         lines.append(f"campaigns caught: {len(caught & set(counted))}/{len(counted)}  "
-                     f"cards per caught campaign: {per_caught:.2f}")
+                     f"cards per caught campaign: {per_caught:.2f}"
+                     + (f"  cards mixing campaigns: {result.mixed_cards}" if result.truth else ""))
         if result.truth:
             lines.extend(_bin_lines(result, caught))
         else:

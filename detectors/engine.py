@@ -102,13 +102,14 @@ class _Detector:
 
     def _note_traits(self, root: int, posts: list[Post]) -> None:
         """Remember a group's creation batch when it is tight enough to link it to its kin (see `kinship`)."""
-        if len({post.author.id for post in posts}) < self.settings.min_accounts:
+        accounts = frozenset(post.author.id for post in posts)
+        if len(accounts) < self.settings.min_accounts:
             return
         settings = self.settings
         batch = account_signals(posts, settings.new_account_days, settings.low_followers).batch
         if batch is not None and batch.evidence >= MIN_TRAIT:
             times = [post.created_at.timestamp() for post in posts]
-            self._traits[root] = Traits(min(times), max(times),
+            self._traits[root] = Traits(min(times), max(times), accounts,
                                         (batch.created_from.timestamp(), batch.created_until.timestamp()))
 
     def _message_of(self, post: Post) -> int:

@@ -37,6 +37,9 @@ MIN_FUZZY_CHARS = 20
 """Shorter texts ('good morning!!') group only when exactly equal: fuzzy matches chain them."""
 MIN_SPECIFIC_WORDS = 4
 """Content words (not stopwords) a text needs to be a specific message rather than a stock phrase."""
+TEMPLATE_VARIANTS = 4
+"""A text group of this many variants or more, at least half of them alike once digits are dropped, is a template."""
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 PHASH_CHUNK = 16384
 """New pHashes matched per step: bounds the candidate pairs held at once (a band's can run to millions)."""
 
@@ -409,12 +412,17 @@ class ContentIndex:
         return list(found.values())
 
     def specific(self, root: int) -> bool:
-        """Whether a component holds content specific enough to be one message: an image, or a text
-        of MIN_SPECIFIC_WORDS content words. Only such messages count as evidence of co-posting."""
-        for node in self.nodes_of(root):
-            if node in self._media:
-                return True
-            text = self.text_of(node) if self.is_fuzzy(node) else None
-            if text and sum(word not in minhash.STOPWORDS for word in text.split()) >= MIN_SPECIFIC_WORDS:
-                return True
-        return False
+        """Whether a component holds content specific enough to be one message: an image, or a text of
+        MIN_SPECIFIC_WORDS content words that is not an app's template. Only such messages count as
+        evidence of co-posting.
+
+        A template ("just joined a video chat with 48 other people") shows as many variants that differ
+        only in their numbers: thousands of unrelated people's apps post it, so sharing it says nothing.
+        """
+        nodes = self.nodes_of(root)
+        if any(node in self._media for node in nodes):
+            return True
+        texts = [text for node in nodes if self.is_fuzzy(node) and (text := self.text_of(node))]
+        if len(texts) >= TEMPLATE_VARIANTS and len({text.translate(_NO_DIGITS) for text in texts}) * 2 <= len(texts):
+            return False
+        return any(sum(word not in minhash.STOPWORDS for word in text.split()) >= MIN_SPECIFIC_WORDS for text in texts)

@@ -96,9 +96,14 @@ def test_groups_created_in_one_batch_posting_the_same_hours_are_kin() -> None:
     batch = (T0.timestamp() - 90 * 86400, T0.timestamp() - 90 * 86400 + HOUR)
     other_batch = (batch[0] - 20 * 86400, batch[1] - 20 * 86400)
     now = T0.timestamp()
-    traits = {1: Traits(now, now + HOUR, batch), 2: Traits(now + 600, now + 2 * HOUR, batch),
-              3: Traits(now, now + HOUR, other_batch), 4: Traits(now + 30 * HOUR, now + 31 * HOUR, batch)}
-    assert sorted(kin_links(traits)) == [(1, 2)]
+    def group(first: int) -> frozenset[str]:
+        return frozenset(f"a{first + i}" for i in range(5))
+
+    traits = {1: Traits(now, now + HOUR, group(0), batch), 2: Traits(now + 600, now + 2 * HOUR, group(10), batch),
+              3: Traits(now, now + HOUR, group(20), other_batch),
+              4: Traits(now + 30 * HOUR, now + 31 * HOUR, group(30), batch),
+              5: Traits(now, now + HOUR, group(2), batch)}  # shares posters with 1: co-posting judges
+    assert sorted(tuple(sorted(pair)) for pair in kin_links(traits)) == [(1, 2), (2, 5)]
 
 
 def test_disguised_text_is_noticed_and_writers_own_scripts_are_not() -> None:
