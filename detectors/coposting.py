@@ -49,16 +49,20 @@ def chance_of_overlap(shared: int, expected: float) -> float:
 class CoPosting:
     """Account sets of the current message groups and the unlikely-overlap links between them."""
 
-    def __init__(self, population: Callable[[], int]) -> None:
+    def __init__(self, population: Callable[[], int], window_seconds: float) -> None:
         self.population = population
         """Accounts active in the window: the denominator of chance overlap."""
+        self.window_seconds = window_seconds
+        """Groups posted further apart than this are never linked (the rolling window never holds both)."""
         self._accounts: dict[int, frozenset[str]] = {}
+        self._spans: dict[int, tuple[float, float]] = {}
         self._by_account: dict[str, set[int]] = defaultdict(set)
         self._links: dict[int, set[int]] = defaultdict(set)
 
-    def update(self, group: int, accounts: frozenset[str] | None) -> None:
-        """Set (or, with None, drop) one group's accounts and re-link it to the others."""
+    def update(self, group: int, accounts: frozenset[str] | None, span: tuple[float, float] = (0.0, 0.0)) -> None:
+        """Set (or, with None, drop) one group's accounts and posting span (epoch seconds); re-link it."""
         old = self._accounts.pop(group, None)
+        self._spans.pop(group, None)
         if old is not None:
             for account in old:
                 holders = self._by_account[account]
@@ -79,11 +83,15 @@ class CoPosting:
         population = max(MIN_POPULATION, self.population())
         for other, count in shared.items():
             sizes = len(accounts), len(self._accounts[other])
+            first, last = self._spans[other]
+            if max(first, span[0]) - min(last, span[1]) > self.window_seconds:
+                continue  # posted further apart than the window: never seen together
             if (count >= max(MIN_SHARED, MIN_OVERLAP * max(sizes))
                     and chance_of_overlap(count, sizes[0] * sizes[1] / population) <= MAX_CHANCE):
                 self._links[group].add(other)
                 self._links[other].add(group)
         self._accounts[group] = accounts
+        self._spans[group] = span
         for account in accounts:
             self._by_account[account].add(group)
 

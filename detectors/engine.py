@@ -1,7 +1,8 @@
 """Detection entry points: `detect` over a batch and `WindowIndex` for the rolling poll window.
 
-Both run the same incremental machinery: a content index whose changed components are re-judged,
-a co-posting merge across groups, scoring, and a pass that gives each account one cluster.
+Both run the same incremental machinery: a content index whose changed components are split into
+time chains (groups) and re-judged, co-posting and kinship merges across groups, judging
+(`detectors.judge`), and a pass that gives each account one cluster.
 """
 
 from __future__ import annotations
@@ -9,24 +10,21 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import attrgetter
 
-from detectors.accounts import account_signals, largest_bunch
-from detectors.behaviour import behaviour, core_members
+from detectors.accounts import account_signals
 from detectors.bulk import gc_paused
+from detectors.chains import time_chains
 from detectors.coposting import MIN_SHARED, CoPosting
-from detectors.evasion import disguised
-from detectors.index import ContentIndex, digest
+from detectors.index import ContentIndex
+from detectors.judge import NodeRef, choose, judge
 from detectors.kinship import MIN_TRAIT, Traits, kin_links
-from detectors.scoring import score_group
+from detectors.settings import DetectionSettings
 from detectors.texts import PreparedTexts
 from domain.models import Cluster, Post
 
-_BY_TIME = attrgetter("created_at", "id")
 _AUTHOR_ID = attrgetter("author.id")
-_TEXT = attrgetter("text")
 
 COMPACT_DEAD_SHARE = 0.25
 """The window index is compacted once this share of its content nodes has no live post left."""
@@ -34,19 +32,12 @@ CHECK_MIN_EXPIRED = 1000
 """Dead nodes are counted after this many expirations, or a sixteenth of the window if more."""
 
 
-@dataclass(frozen=True, slots=True)
-class DetectionSettings:
-    """Tunable thresholds; the defaults are what `scan` reports and the bot posts."""
-
-    window_hours: float = 24.0
-    min_accounts: int = 3
-    min_score: float = 0.5
-    new_account_days: float = 30.0
-    low_followers: int = 10
-
-
 class _Detector:
-    """A content index plus the content groups it currently holds, refreshed only where it changed."""
+    """A content index plus the groups it currently holds, refreshed only where it changed.
+
+    A group is a time chain of a component: the component's root for its first chain, a negative
+    number for each later one (only a batch longer than the window has later chains).
+    """
 
     def __init__(self, settings: DetectionSettings) -> None:
         self.settings = settings
@@ -54,169 +45,133 @@ class _Detector:
         self.population = 0
         """Accounts active in the window: how likely chance overlap between two groups' posters is."""
         self._groups: dict[int, list[Post]] = {}
-        """Posts of each component with two or more accounts (a candidate from min_accounts), by root."""
+        """Posts of each group with two or more accounts (a candidate from min_accounts)."""
+        self._chains: dict[int, list[int]] = {}
+        """The groups of each component root, its first chain first."""
+        self._next_chain = -1
         self._traits: dict[int, Traits] = {}
         """Groups whose accounts were created in one tight batch, for kinship links."""
         self._scored: dict[int, Cluster | None] = {}
         self._merged: dict[tuple[int, ...], Cluster | None] = {}
-        self._coposting = CoPosting(lambda: self.population)
+        self._coposting = CoPosting(lambda: self.population, settings.window_seconds)
         self._trims: dict[tuple[int, frozenset[str]], tuple[Cluster, Cluster | None]] = {}
-        """Trimmed clusters of the last call, by (candidate identity, accounts kept); see `clusters`."""
+        """Trimmed clusters of the last call, by (candidate identity, accounts kept), with the candidate
+        itself, which keeps it alive so its identity cannot be reused; see `clusters`."""
 
     def compact(self) -> None:
         """Compact the index; its components are renumbered, so every group is judged afresh."""
         self.index.compact()
-        self._groups, self._scored, self._merged, self._trims, self._traits = {}, {}, {}, {}, {}
-        self._coposting = CoPosting(lambda: self.population)
+        self._groups, self._chains, self._scored, self._merged, self._trims, self._traits = {}, {}, {}, {}, {}, {}
+        self._coposting = CoPosting(lambda: self.population, self.settings.window_seconds)
+
+    def _drop(self, group: int) -> None:
+        """Forget one group and everything derived from it."""
+        self._groups.pop(group, None)
+        self._traits.pop(group, None)
+        self._scored.pop(group, None)
+        self._coposting.update(group, None)
 
     def _refresh(self) -> None:
-        """Re-read the groups whose components changed; keep co-posting links and caches in step."""
-        index = self.index
-        members, node_posts, groups = index.members, index.node_posts, self._groups
+        """Re-read the components that changed into their groups; keep links and caches in step."""
+        index, settings = self.index, self.settings
+        members, node_posts = index.members, index.node_posts
         # a lone node with too few posts that was no group before has nothing to re-read
         changed = [root for root in index.dirty
-                   if root in members or root in groups or len(node_posts[root]) >= MIN_SHARED]
+                   if root in members or root in self._chains or len(node_posts[root]) >= MIN_SHARED]
+        stale: set[int] = set()
         for root in changed:
-            self._scored.pop(root, None)
+            for group in self._chains.pop(root, ()):
+                self._drop(group)
+                stale.add(group)
             posts = []
             if index.parent[root] == root and index.potential_posts(root) >= MIN_SHARED:
                 posts = index.component_posts(root)
-            accounts = frozenset(post.author.id for post in posts)
-            self._traits.pop(root, None)
-            if len(accounts) >= MIN_SHARED:
-                self._groups[root] = posts
-                self._coposting.update(root, accounts if index.specific(root) else None)
-                self._note_traits(root, posts)
-            elif self._groups.pop(root, None) is not None:
-                self._coposting.update(root, None)
-        for root in [root for root in self._groups if index.parent[root] != root]:
-            del self._groups[root]
-            self._traits.pop(root, None)
-            self._scored.pop(root, None)
-            self._coposting.update(root, None)
-            changed.append(root)
+            chains = [chain for chain in time_chains(posts, settings.window_seconds)
+                      if len({post.author.id for post in chain}) >= MIN_SHARED]
+            specific = bool(chains) and index.specific(root)
+            groups = []
+            for number, chain in enumerate(chains):
+                group = root if number == 0 else self._new_chain()
+                groups.append(group)
+                stale.add(group)
+                self._groups[group] = chain
+                accounts = frozenset(post.author.id for post in chain)
+                span = (chain[0].created_at.timestamp(), chain[-1].created_at.timestamp())
+                self._coposting.update(group, accounts if specific else None, span)
+                self._note_traits(group, chain, accounts)
+            if groups:
+                self._chains[root] = groups
+        for root in [root for root in self._chains if index.parent[root] != root]:
+            for group in self._chains.pop(root):
+                self._drop(group)
+                stale.add(group)
         index.dirty.clear()
-        if changed:
-            stale = set(changed)
-            self._merged = {roots: c for roots, c in self._merged.items() if stale.isdisjoint(roots)}
+        if stale:
+            self._merged = {groups: c for groups, c in self._merged.items() if stale.isdisjoint(groups)}
 
-    def _note_traits(self, root: int, posts: list[Post]) -> None:
+    def _new_chain(self) -> int:
+        self._next_chain -= 1
+        return self._next_chain
+
+    def _note_traits(self, group: int, posts: list[Post], accounts: frozenset[str]) -> None:
         """Remember a group's creation batch when it is tight enough to link it to its kin (see `kinship`)."""
-        accounts = frozenset(post.author.id for post in posts)
         if len(accounts) < self.settings.min_accounts:
             return
         settings = self.settings
         batch = account_signals(posts, settings.new_account_days, settings.low_followers).batch
         if batch is not None and batch.evidence >= MIN_TRAIT:
-            times = [post.created_at.timestamp() for post in posts]
-            self._traits[root] = Traits(min(times), max(times), accounts,
-                                        (batch.created_from.timestamp(), batch.created_until.timestamp()))
+            self._traits[group] = Traits(posts[0].created_at.timestamp(), posts[-1].created_at.timestamp(), accounts,
+                                         (batch.created_from.timestamp(), batch.created_until.timestamp()))
 
-    def _message_of(self, post: Post) -> int:
-        """The message a post carries: its text's node, else its first image's."""
-        nodes = self.index.nodes_of_post(post.id)
-        return nodes[0] if nodes else -1
+    def _nodes_of(self, post: Post) -> list[NodeRef]:
+        """The content nodes of an indexed post, as `judge` reads them."""
+        index = self.index
+        return [NodeRef(index.node_key[node], index.is_text(node)) for node in index.nodes_of_post(post.id)]
 
-    def _cluster(self, posts: list[Post], messages: int) -> Cluster | None:
-        """The scored cluster of a group's core members, or None when fewer than min_accounts remain."""
-        settings, index = self.settings, self.index
-        posts, repeating = core_members(posts, self._message_of, settings.min_accounts)
-        accounts = list(dict.fromkeys(post.author.id for post in sorted(posts, key=_BY_TIME)))
-        if len(accounts) < settings.min_accounts:
-            return None
-        posts = sorted(posts, key=_BY_TIME)
-        text_nodes: set[int] = set()
-        media_accounts: dict[int, set[str]] = {}
-        for post in posts:
-            for node in index.nodes_of_post(post.id):
-                if index.is_text(node):
-                    text_nodes.add(node)
-                else:
-                    media_accounts.setdefault(node, set()).add(post.author.id)
-        shared = sorted(index.node_key[n][2:] for n, holders in media_accounts.items()
-                        if len(holders) >= settings.min_accounts)
-        first_posted = [post.created_at for post in {post.author.id: post for post in reversed(posts)}.values()]
-        scored = score_group(
-            posts,
-            account_signals(posts, settings.new_account_days, settings.low_followers),
-            behaviour(posts, repeating),
-            messages=messages, distinct_texts=len(text_nodes),
-            concentrated=largest_bunch(first_posted, settings.window_hours / 24) / len(accounts),
-            shared_media=len(shared), disguised=sum(map(disguised, map(_TEXT, posts))),
-        )
-        return Cluster(
-            key=digest(index.node_key[index.nodes_of_post(posts[0].id)[0]]),
-            score=scored.score,
-            accounts=accounts,
-            posts=[post.id for post in posts],
-            reasons=scored.reasons,
-            sample_text=next((post.text for post in posts if post.text.strip()), ""),
-            first_seen=posts[0].created_at,
-            last_seen=posts[-1].created_at,
-            distinct_texts=len(text_nodes),
-            media=[key for key in shared if len(key) == 64],
-            signals={**scored.signals, "messages": float(messages)},
-        )
-
-    def _co_posted(self, roots: tuple[int, ...]) -> Cluster | None:
-        """The cluster of message groups linked by co-posting, judged as one campaign."""
-        return self._cluster([post for root in roots for post in self._groups[root]], messages=len(roots))
+    def _judge(self, posts: list[Post], messages: int) -> Cluster | None:
+        return judge(posts, self._nodes_of, self.settings, messages)
 
     def _candidates(self) -> list[Cluster]:
-        """Each set of co-posted groups as one cluster, plus every group of min_accounts on its own."""
+        """Each set of linked groups as one cluster, plus every group of min_accounts on its own."""
         candidates = []
-        for roots in map(tuple, self._coposting.merged(kin_links(self._traits))):
-            if roots not in self._merged:
-                self._merged[roots] = self._co_posted(roots)
-            if self._merged[roots] is not None:
-                candidates.append(self._merged[roots])
+        for groups in map(tuple, self._coposting.merged(kin_links(self._traits))):
+            if groups not in self._merged:
+                self._merged[groups] = self._judge([post for g in groups for post in self._groups[g]], len(groups))
+            if self._merged[groups] is not None:
+                candidates.append(self._merged[groups])
         min_accounts = self.settings.min_accounts
-        for root, posts in self._groups.items():
-            if root not in self._scored:
+        for group, posts in self._groups.items():
+            if group not in self._scored:
                 enough = len({post.author.id for post in posts}) >= min_accounts
-                self._scored[root] = self._cluster(posts, messages=1) if enough else None
-            if self._scored[root] is not None:
-                candidates.append(self._scored[root])
+                self._scored[group] = self._judge(posts, messages=1) if enough else None
+            if self._scored[group] is not None:
+                candidates.append(self._scored[group])
         return candidates
 
     def clusters(self) -> list[Cluster]:
-        """Clusters at or above min_score, highest first, each account in at most one.
+        """Clusters at or above min_score, highest first, each account in at most one (see `judge.choose`).
 
-        Linked message groups judged as one campaign come first: when they reach min_score together,
-        the campaign is one card, not one card per message that happened to score a little higher alone.
-        A candidate sharing accounts with a better one is re-scored on its remaining accounts; the
-        trimmed result is kept while the candidate and what it keeps stay the same, so a poll
-        re-scores only what changed.
+        A trimmed candidate is kept while the candidate and what it keeps stay the same, so a poll
+        re-judges only what changed.
         """
         self._refresh()
-        settings = self.settings
-        candidates = sorted((c for c in self._candidates() if c.score >= settings.min_score),
-                            key=lambda c: (c.signals["messages"] == 1, -c.score, c.key))
-        taken: set[str] = set()
-        chosen: list[Cluster] = []
         trims: dict[tuple[int, frozenset[str]], tuple[Cluster, Cluster | None]] = {}
-        for candidate in candidates:
-            if taken.isdisjoint(candidate.accounts):
-                taken.update(candidate.accounts)
-                chosen.append(candidate)
-                continue
-            free = frozenset(candidate.accounts).difference(taken)
-            if len(free) < settings.min_accounts:
-                continue
+
+        def trim(candidate: Cluster, free: frozenset[str]) -> Cluster | None:
             key = (id(candidate), free)
-            _, trimmed = trims[key] = self._trims.get(key) or (candidate, self._trimmed(candidate, free))
-            if trimmed is not None:
-                taken.update(trimmed.accounts)
-                chosen.append(trimmed)
+            if key not in trims:
+                trims[key] = self._trims.get(key) or (candidate, self._trimmed(candidate, free))
+            return trims[key][1]
+
+        chosen = choose(self._candidates(), trim, self.settings)
         self._trims = trims
-        chosen.sort(key=lambda c: (-c.score, c.key))
         return chosen
 
     def _trimmed(self, candidate: Cluster, free: frozenset[str]) -> Cluster | None:
-        """The candidate re-scored on the posts of its `free` accounts, if it still reaches min_score."""
+        """The candidate re-judged on the posts of its `free` accounts, if it still reaches min_score."""
         posts = self.index.posts
         kept = [posts[pid] for pid in candidate.posts if posts[pid].author.id in free]
-        trimmed = self._cluster(kept, messages=int(candidate.signals["messages"]))
+        trimmed = self._judge(kept, messages=int(candidate.signals["messages"]))
         return trimmed if trimmed is not None and trimmed.score >= self.settings.min_score else None
 
 

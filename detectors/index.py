@@ -30,6 +30,7 @@ from detectors.media import MAX_PHASH_DISTANCE, PHASH_BANDS, parse_phash
 from detectors.normalize import normalize_text, squash
 from detectors.parallel import split_map
 from detectors.similarity import near_copies
+from detectors.templates import is_template
 from detectors.texts import PreparedTexts, TextRows
 from domain.models import Post
 
@@ -37,9 +38,6 @@ MIN_FUZZY_CHARS = 20
 """Shorter texts ('good morning!!') group only when exactly equal: fuzzy matches chain them."""
 MIN_SPECIFIC_WORDS = 4
 """Content words (not stopwords) a text needs to be a specific message rather than a stock phrase."""
-TEMPLATE_VARIANTS = 4
-"""A text group of this many variants or more, at least half of them alike once digits are dropped, is a template."""
-_NO_DIGITS = str.maketrans("", "", "0123456789")
 PHASH_CHUNK = 16384
 """New pHashes matched per step: bounds the candidate pairs held at once (a band's can run to millions)."""
 
@@ -416,13 +414,12 @@ class ContentIndex:
         MIN_SPECIFIC_WORDS content words that is not an app's template. Only such messages count as
         evidence of co-posting.
 
-        A template ("just joined a video chat with 48 other people") shows as many variants that differ
-        only in their numbers: thousands of unrelated people's apps post it, so sharing it says nothing.
+        Templates (`detectors.templates`) never are: thousands of unrelated people's apps post them.
         """
         nodes = self.nodes_of(root)
         if any(node in self._media for node in nodes):
             return True
         texts = [text for node in nodes if self.is_fuzzy(node) and (text := self.text_of(node))]
-        if len(texts) >= TEMPLATE_VARIANTS and len({text.translate(_NO_DIGITS) for text in texts}) * 2 <= len(texts):
+        if is_template(texts):
             return False
         return any(sum(word not in minhash.STOPWORDS for word in text.split()) >= MIN_SPECIFIC_WORDS for text in texts)

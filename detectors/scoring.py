@@ -34,6 +34,8 @@ REPEATERS_SCALE = 4.0
 REPEAT_SHARE = (0.3, 0.8)
 """Below the first share of repeaters a group behaves like organic sharing, from the second fully like a campaign."""
 TIMING_SCALE = 5.0
+TEMPLATE_DISCOUNT = 0.5
+"""Repetition of an app's template (texts differing only in numbers) counts half: the app repeats, not a campaign."""
 STEADY_HOURS = (12.0, 36.0)
 """Repeat posting over a core span up to the first counts fully; by the second it counts half: accounts
 repeating a template all day long (app posts, weather bots, fans) are less likely one campaign's."""
@@ -73,13 +75,14 @@ def _ramp(value: float, low: float, high: float) -> float:
 
 def score_group(
     posts: Sequence[Post], accounts: AccountSignals, acting: Behaviour, *, messages: int, distinct_texts: int,
-    concentrated: float, shared_media: int, disguised: int,
+    concentrated: float, shared_media: int, disguised: int, templated: bool = False,
 ) -> Scored:
     """Score one group from behaviour, timing and account facts; say why in plain words.
 
     `messages` counts the distinct message groups merged into this one (co-posting);
     `concentrated` is the share of accounts that posted within one detection window; `disguised` counts
-    the posts whose text was disguised (see `evasion`).
+    the posts whose text was disguised (see `evasion`); `templated` says its texts are variants of an app's
+    template (see `templates`), whose repetition counts for less.
     """
     n = accounts.accounts
     span = (max(p.created_at for p in posts) - min(p.created_at for p in posts)).total_seconds()
@@ -88,7 +91,8 @@ def score_group(
         "repeat_share": acting.repeat_share,
         "behaviour": (1 - math.exp(-max(0, acting.repeaters - 1) / REPEATERS_SCALE))
         * _ramp(acting.repeat_share, *REPEAT_SHARE)
-        * (1 - 0.5 * _ramp(math.log(max(acting.core_seconds, 1) / HOUR), *map(math.log, STEADY_HOURS))),
+        * (1 - 0.5 * _ramp(math.log(max(acting.core_seconds, 1) / HOUR), *map(math.log, STEADY_HOURS)))
+        * (TEMPLATE_DISCOUNT if templated else 1.0),
         "disguise": disguise_evidence(disguised, len(posts)),
         "timing": acting.tightness * (1 - math.exp(-n / TIMING_SCALE)),
         "created_together": accounts.batch.evidence if accounts.batch else 0.0,
@@ -108,6 +112,8 @@ def score_group(
                        f" ({acting.posts_per_account:.1f} posts per account)")
     if messages > 1:
         reasons.append(f"the same accounts co-posted {messages} different messages")
+    if templated:
+        reasons.append("the texts are one template with the numbers changed, as apps post them")
     if signals["disguise"] >= 0.2:
         reasons.append(f"{disguised} of the posts ({disguised / len(posts):.0%}) disguise their text "
                        f"(look-alike letters, invisible characters, spaced-out letters)")

@@ -127,10 +127,19 @@ def test_co_posting_by_fewer_accounts_than_a_small_campaign_counts_for_less() ->
     assert len(cluster.accounts) == 6
 
 
-def test_new_accounts_created_in_one_batch_are_flagged_however_spread_their_posts() -> None:
+def test_posts_further_apart_than_the_window_are_never_one_group() -> None:
     posts = [post(i, MESSAGE, 60 * 24 * 3 * i, new=True) for i in range(8)]  # a post every three days
-    [cluster] = detect(posts)
+    assert detect(posts) == []  # the bot never holds two of them at once, and neither does scan
+    [cluster] = detect(posts, DetectionSettings(window_hours=24 * 30))  # a month's window sees them together
     assert any("created within" in reason for reason in cluster.reasons)
+
+
+def test_the_same_text_in_two_periods_makes_two_clusters_with_their_own_ids() -> None:
+    first = [post(i, MESSAGE, i, new=True) for i in range(5)]
+    again = [post(10 + i, MESSAGE, 60 * 24 * 40 + i, new=True) for i in range(5)]  # forty days later
+    clusters = detect(first + again)
+    assert sorted(len(c.accounts) for c in clusters) == [5, 5]
+    assert len({c.id for c in clusters}) == 2
 
 
 def test_the_window_index_fed_in_polls_finds_what_batch_detect_finds() -> None:

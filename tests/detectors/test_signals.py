@@ -79,7 +79,7 @@ def test_chance_overlap_is_a_poisson_tail() -> None:
 
 
 def test_messages_of_a_pool_link_when_their_posters_overlap_beyond_chance() -> None:
-    linking = CoPosting(lambda: 20_000)
+    linking = CoPosting(lambda: 20_000, window_seconds=86400)
     campaign = [f"c{i}" for i in range(30)]
     linking.update(1, frozenset(campaign[:12]))
     linking.update(2, frozenset(campaign[8:20]))  # 4 shared of 12: far beyond chance among 20,000
@@ -89,6 +89,8 @@ def test_messages_of_a_pool_link_when_their_posters_overlap_beyond_chance() -> N
     linking.update(5, frozenset([*campaign[:2], *organic[1000:1100]]))  # 2 shared with group 1: a sliver of 102
     assert linking.merged() == [[1, 2]]
     linking.update(2, None)
+    assert linking.merged() == []
+    linking.update(2, frozenset(campaign[8:20]), span=(3 * 86400, 3 * 86400 + 3600))  # the same posters, days later
     assert linking.merged() == []
 
 

@@ -1,0 +1,125 @@
+"""Judging candidates: one group's posts to a scored cluster, and the pass that gives each account one cluster.
+
+Both are pure functions of posts and the content nodes each post hangs off, so the rolling
+window, a batch `scan` and the Spark engine judge a group with the same code and get the same
+cluster, key, score and reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from operator import attrgetter
+
+from detectors.accounts import account_signals, largest_bunch
+from detectors.behaviour import behaviour, core_members
+from detectors.evasion import disguised
+from detectors.index import digest
+from detectors.scoring import score_group
+from detectors.settings import DetectionSettings
+from detectors.templates import is_template
+from domain.models import Cluster, Post
+
+_BY_TIME = attrgetter("created_at", "id")
+_TEXT = attrgetter("text")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRef:
+    """A content node a post hangs off: its key (a folded text, `m:` + sha256 or `p:` + pHash) and kind."""
+
+    key: str
+    is_text: bool
+
+
+NodesOf = Callable[[Post], Sequence[NodeRef]]
+"""The content nodes of a post, its text's first."""
+
+
+def judge(posts: Sequence[Post], nodes_of: NodesOf, settings: DetectionSettings, messages: int) -> Cluster | None:
+    """The scored cluster of a group's core members, or None when fewer than min_accounts remain.
+
+    `messages` counts the message groups merged into this candidate (1 for a group on its own).
+    """
+    def message_of(post: Post) -> str:
+        nodes = nodes_of(post)
+        return nodes[0].key if nodes else ""
+
+    kept, repeating = core_members(posts, message_of, settings.min_accounts)
+    kept.sort(key=_BY_TIME)
+    accounts = list(dict.fromkeys(post.author.id for post in kept))
+    if len(accounts) < settings.min_accounts:
+        return None
+    text_nodes: set[str] = set()
+    media_accounts: dict[str, set[str]] = {}
+    for post in kept:
+        for node in nodes_of(post):
+            if node.is_text:
+                text_nodes.add(node.key)
+            else:
+                media_accounts.setdefault(node.key, set()).add(post.author.id)
+    shared = sorted(key[2:] for key, holders in media_accounts.items() if len(holders) >= settings.min_accounts)
+    first_posted = [post.created_at for post in {post.author.id: post for post in reversed(kept)}.values()]
+    scored = score_group(
+        kept,
+        account_signals(kept, settings.new_account_days, settings.low_followers),
+        behaviour(kept, repeating),
+        messages=messages, distinct_texts=len(text_nodes),
+        concentrated=largest_bunch(first_posted, settings.window_hours / 24) / len(accounts),
+        shared_media=len(shared), disguised=sum(map(disguised, map(_TEXT, kept))),
+        templated=is_template(text_nodes),
+    )
+    return Cluster(
+        key=digest(nodes_of(kept[0])[0].key),
+        score=scored.score,
+        accounts=accounts,
+        posts=[post.id for post in kept],
+        reasons=scored.reasons,
+        sample_text=next((post.text for post in kept if post.text.strip()), ""),
+        first_seen=kept[0].created_at,
+        last_seen=kept[-1].created_at,
+        distinct_texts=len(text_nodes),
+        media=[key for key in shared if len(key) == 64],
+        signals={**scored.signals, "messages": float(messages)},
+    )
+
+
+def choose(candidates: Iterable[Cluster], trim: Callable[[Cluster, frozenset[str]], Cluster | None],
+           settings: DetectionSettings) -> list[Cluster]:
+    """Clusters at or above min_score, highest first, each account in at most one.
+
+    Linked message groups judged as one campaign come first: when they reach min_score together,
+    the campaign is one card, not one card per message that happened to score a little higher
+    alone. A candidate sharing accounts with a better one is re-judged by `trim` on its remaining
+    accounts (None when it no longer reaches min_score). Cluster keys are made unique: the same
+    content in two periods of a long batch gets the later period's first time in its key.
+    """
+    ranked = sorted((c for c in candidates if c.score >= settings.min_score),
+                    key=lambda c: (c.signals["messages"] == 1, -c.score, c.key, c.first_seen))
+    taken: set[str] = set()
+    chosen: list[Cluster] = []
+    for candidate in ranked:
+        if taken.isdisjoint(candidate.accounts):
+            taken.update(candidate.accounts)
+            chosen.append(candidate)
+            continue
+        free = frozenset(candidate.accounts).difference(taken)
+        if len(free) < settings.min_accounts:
+            continue
+        trimmed = trim(candidate, free)
+        if trimmed is not None:
+            taken.update(trimmed.accounts)
+            chosen.append(trimmed)
+    chosen.sort(key=lambda c: (-c.score, c.key, c.first_seen))
+    return _unique_keys(chosen)
+
+
+def _unique_keys(clusters: list[Cluster]) -> list[Cluster]:
+    """Give a cluster whose key an earlier-seen one already has its own, by its first post's time."""
+    seen: set[str] = set()
+    renamed: dict[int, Cluster] = {}
+    for at, cluster in sorted(enumerate(clusters), key=lambda item: item[1].first_seen):
+        if cluster.key in seen:
+            renamed[at] = replace(cluster, key=f"{cluster.key}@{cluster.first_seen.isoformat()}")
+        seen.add(cluster.key)
+    return [renamed.get(at, cluster) for at, cluster in enumerate(clusters)]

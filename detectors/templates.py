@@ -1,0 +1,19 @@
+"""Templates: texts that differ only in their numbers, as apps and auto-posters write them.
+
+"just joined a video chat with 48 other people", "I got 100 followers using ...": thousands of
+unrelated people's apps post such texts, often several times a day. Sharing one says nothing about
+who coordinates with whom, and repeating one is how the app works, not a campaign's behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+TEMPLATE_VARIANTS = 4
+"""A group of this many text variants or more, at least half of them alike once digits are dropped, is a template."""
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def is_template(texts: Collection[str]) -> bool:
+    """Whether distinct (normalised) texts are variants of one template that differ only in numbers."""
+    return len(texts) >= TEMPLATE_VARIANTS and len({text.translate(_NO_DIGITS) for text in texts}) * 2 <= len(texts)
