@@ -39,8 +39,11 @@ NodesOf = Callable[[Post], Sequence[NodeRef]]
 def judge(posts: Sequence[Post], nodes_of: NodesOf, settings: DetectionSettings, messages: int) -> Cluster | None:
     """The scored cluster of a group's core members, or None when fewer than min_accounts remain.
 
-    `messages` counts the message groups merged into this candidate (1 for a group on its own).
+    `messages` counts the message groups merged into this candidate (1 for a group on its own). A post
+    in two of them (its text in one, its picture in another) counts once.
     """
+    posts = list({post.id: post for post in posts}.values())
+
     def message_of(post: Post) -> str:
         nodes = nodes_of(post)
         return nodes[0].key if nodes else ""
