@@ -18,8 +18,9 @@ from detectors.bulk import gc_paused
 from detectors.chains import time_chains
 from detectors.coposting import MIN_SHARED, CoPosting
 from detectors.index import ContentIndex
-from detectors.judge import NodeRef, choose, judge
+from detectors.judge import choose, judge
 from detectors.kinship import MIN_TRAIT, Traits, kin_links
+from detectors.nodes import NodeRef
 from detectors.settings import DetectionSettings
 from detectors.texts import PreparedTexts
 from domain.models import Cluster, Post

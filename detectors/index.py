@@ -25,8 +25,8 @@ import numpy as np
 
 from detectors import minhash
 from detectors.bands import BandTable
-from detectors.links import canonical_url
-from detectors.media import MAX_PHASH_DISTANCE, PHASH_BANDS, parse_phash
+from detectors.media import MAX_PHASH_DISTANCE, PHASH_BANDS
+from detectors.nodes import MIN_FUZZY_CHARS, post_node_keys
 from detectors.normalize import normalize_text, squash
 from detectors.parallel import split_map
 from detectors.similarity import near_copies
@@ -34,8 +34,6 @@ from detectors.templates import is_template
 from detectors.texts import PreparedTexts, TextRows
 from domain.models import Post
 
-MIN_FUZZY_CHARS = 20
-"""Shorter texts ('good morning!!') group only when exactly equal: fuzzy matches chain them."""
 MIN_SPECIFIC_WORDS = 4
 """Content words (not stopwords) a text needs to be a specific message rather than a stock phrase."""
 PHASH_CHUNK = 16384
@@ -178,24 +176,15 @@ class ContentIndex:
                 [*map(last.__getitem__, revived), *compress(at, fuzzy)])
 
     def _nodes_with_extras(self, post: Post, text_node: int, new_phash: list[int]) -> list[int]:
-        """Nodes of a post with links or images: a short text keyed with its links, plus image nodes."""
-        if post.urls and not self.is_fuzzy(text_node):
-            key = self.node_key[text_node] if text_node >= 0 else ""
-            key += "|" + "|".join(sorted(canonical_url(url) for url in post.urls))
-            nodes = [self._node(key)[0]]
-        else:
-            nodes = [text_node] if text_node >= 0 else []
-        for item in post.media:
-            if item.sha256:
-                node, _ = self._node("m:" + item.sha256.lower())
-                nodes.append(node)
+        """Nodes of a post with links or images (see `nodes.post_node_keys`); new pHash nodes go to `new_phash`."""
+        text_key = self.node_key[text_node] if text_node >= 0 else ""
+        nodes = []
+        for ref in post_node_keys(post, text_key, self.is_fuzzy(text_node)):
+            node, fresh = self._node(ref.key)
+            nodes.append(node)
+            if not ref.is_text:
                 self._media.add(node)
-            value = parse_phash(item.phash)
-            if value is not None:
-                node, fresh = self._node(f"p:{value:016x}")
-                nodes.append(node)
-                if fresh:
-                    self._media.add(node)
+                if fresh and ref.key.startswith("p:"):
                     new_phash.append(node)
         self._join_post_nodes(nodes)
         return nodes

@@ -8,13 +8,14 @@ cluster, key, score and reasons.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from operator import attrgetter
 
 from detectors.accounts import account_signals, largest_bunch
 from detectors.behaviour import behaviour, core_members
 from detectors.evasion import disguised
 from detectors.index import digest
+from detectors.nodes import NodeRef
 from detectors.scoring import score_group
 from detectors.settings import DetectionSettings
 from detectors.templates import is_template
@@ -22,14 +23,6 @@ from domain.models import Cluster, Post
 
 _BY_TIME = attrgetter("created_at", "id")
 _TEXT = attrgetter("text")
-
-
-@dataclass(frozen=True, slots=True)
-class NodeRef:
-    """A content node a post hangs off: its key (a folded text, `m:` + sha256 or `p:` + pHash) and kind."""
-
-    key: str
-    is_text: bool
 
 
 NodesOf = Callable[[Post], Sequence[NodeRef]]
