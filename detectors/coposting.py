@@ -46,6 +46,21 @@ def chance_of_overlap(shared: int, expected: float) -> float:
     return min(1.0, total)
 
 
+def linked(shared: int, sizes: tuple[int, int], spans: tuple[tuple[float, float], tuple[float, float]],
+           population: int, window_seconds: float) -> bool:
+    """Whether two message groups with `shared` posters in common are linked by co-posting.
+
+    They must have posted within a window of each other, share at least MIN_SHARED posters and
+    MIN_OVERLAP of the larger group's, and chance must give that overlap at most MAX_CHANCE among
+    `population` accounts (at least MIN_POPULATION).
+    """
+    (first_a, last_a), (first_b, last_b) = spans
+    if max(first_a, first_b) - min(last_a, last_b) > window_seconds:
+        return False  # posted further apart than the window: never seen together
+    expected = sizes[0] * sizes[1] / max(MIN_POPULATION, population)
+    return shared >= max(MIN_SHARED, MIN_OVERLAP * max(sizes)) and chance_of_overlap(shared, expected) <= MAX_CHANCE
+
+
 class CoPosting:
     """Account sets of the current message groups and the unlikely-overlap links between them."""
 
@@ -80,14 +95,10 @@ class CoPosting:
             holders = self._by_account.get(account, ())
             if len(holders) < MAX_GROUPS_PER_ACCOUNT:
                 shared.update(holders)
-        population = max(MIN_POPULATION, self.population())
+        population = self.population()
         for other, count in shared.items():
             sizes = len(accounts), len(self._accounts[other])
-            first, last = self._spans[other]
-            if max(first, span[0]) - min(last, span[1]) > self.window_seconds:
-                continue  # posted further apart than the window: never seen together
-            if (count >= max(MIN_SHARED, MIN_OVERLAP * max(sizes))
-                    and chance_of_overlap(count, sizes[0] * sizes[1] / population) <= MAX_CHANCE):
+            if linked(count, sizes, (span, self._spans[other]), population, self.window_seconds):
                 self._links[group].add(other)
                 self._links[other].add(group)
         self._accounts[group] = accounts

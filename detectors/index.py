@@ -26,16 +26,13 @@ import numpy as np
 from detectors import minhash
 from detectors.bands import BandTable
 from detectors.media import MAX_PHASH_DISTANCE, PHASH_BANDS
-from detectors.nodes import MIN_FUZZY_CHARS, post_node_keys
+from detectors.nodes import MIN_FUZZY_CHARS, post_node_keys, specific_message
 from detectors.normalize import normalize_text, squash
 from detectors.parallel import split_map
 from detectors.similarity import near_copies
-from detectors.templates import is_template
 from detectors.texts import PreparedTexts, TextRows
 from domain.models import Post
 
-MIN_SPECIFIC_WORDS = 4
-"""Content words (not stopwords) a text needs to be a specific message rather than a stock phrase."""
 PHASH_CHUNK = 16384
 """New pHashes matched per step: bounds the candidate pairs held at once (a band's can run to millions)."""
 
@@ -399,16 +396,8 @@ class ContentIndex:
         return list(found.values())
 
     def specific(self, root: int) -> bool:
-        """Whether a component holds content specific enough to be one message: an image, or a text of
-        MIN_SPECIFIC_WORDS content words that is not an app's template. Only such messages count as
-        evidence of co-posting.
-
-        Templates (`detectors.templates`) never are: thousands of unrelated people's apps post them.
-        """
+        """Whether a component is specific enough that sharing it is evidence of co-posting (see
+        `nodes.specific_message`); each fuzzy text node's text is read from its first post."""
         nodes = self.nodes_of(root)
-        if any(node in self._media for node in nodes):
-            return True
         texts = [text for node in nodes if self.is_fuzzy(node) and (text := self.text_of(node))]
-        if is_template(texts):
-            return False
-        return any(sum(word not in minhash.STOPWORDS for word in text.split()) >= MIN_SPECIFIC_WORDS for text in texts)
+        return specific_message(texts, any(node in self._media for node in nodes))

@@ -7,14 +7,19 @@ links, a node of the text and its canonical links together; and off each image's
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from detectors.links import canonical_url
 from detectors.media import parse_phash
+from detectors.minhash import STOPWORDS
+from detectors.templates import is_template
 from domain.models import Post
 
 MIN_FUZZY_CHARS = 20
 """Shorter texts ('good morning!!') group only when exactly equal: fuzzy matches chain them."""
+MIN_SPECIFIC_WORDS = 4
+"""Content words (not stopwords) a text needs to be a specific message rather than a stock phrase."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +48,16 @@ def post_node_keys(post: Post, text_key: str, fuzzy: bool) -> list[NodeRef]:
         if value is not None:
             refs.append(NodeRef(f"p:{value:016x}", False))
     return list(dict.fromkeys(refs))
+
+
+def specific_message(texts: Collection[str], has_image: bool) -> bool:
+    """Whether a message group is specific enough that sharing it is evidence of co-posting.
+
+    An image is; so is a (folded) text of MIN_SPECIFIC_WORDS content words, unless the group's texts
+    are an app's template (`templates`), which thousands of unrelated people's apps post.
+    """
+    if has_image:
+        return True
+    if is_template(texts):
+        return False
+    return any(sum(word not in STOPWORDS for word in text.split()) >= MIN_SPECIFIC_WORDS for text in texts)
