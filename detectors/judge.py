@@ -55,15 +55,16 @@ def judge(posts: Sequence[Post], nodes_of: NodesOf, settings: DetectionSettings,
             else:
                 media_accounts.setdefault(node.key, set()).add(post.author.id)
     shared = sorted(key[2:] for key, holders in media_accounts.items() if len(holders) >= settings.min_accounts)
+    packaging = _packagers(kept, nodes_of, {"m:" + key if len(key) == 64 else "p:" + key for key in shared})
     first_posted = [post.created_at for post in {post.author.id: post for post in reversed(kept)}.values()]
     scored = score_group(
         kept,
         account_signals(kept, settings.new_account_days, settings.low_followers),
-        behaviour(kept, repeating),
+        behaviour(kept, repeating | packaging),
         messages=messages, distinct_texts=len(text_nodes),
         concentrated=largest_bunch(first_posted, settings.window_hours / 24) / len(accounts),
         shared_media=len(shared), disguised=sum(map(disguised, map(_TEXT, kept))),
-        templated=is_template(text_nodes),
+        templated=is_template(text_nodes), repeated=len(repeating), packaged=len(packaging),
     )
     return Cluster(
         key=digest(nodes_of(kept[0])[0].key),
@@ -78,6 +79,26 @@ def judge(posts: Sequence[Post], nodes_of: NodesOf, settings: DetectionSettings,
         media=[key for key in shared if len(key) == 64],
         signals={**scored.signals, "messages": float(messages)},
     )
+
+
+def _packagers(posts: Sequence[Post], nodes_of: NodesOf, shared_images: set[str]) -> set[str]:
+    """Accounts that posted one of the group's shared pictures with words other accounts posted with it too.
+
+    "Identical language and images": a prepared post copied whole. A meme's sharers write their own
+    captions; a boost (`repost_of`) is the platform's share button, not a copy, and does not count.
+    """
+    if not shared_images:
+        return set()
+    packages: dict[tuple[str, str], set[str]] = {}
+    for post in posts:
+        if post.repost_of is not None:
+            continue
+        nodes = nodes_of(post)
+        texts = [node.key for node in nodes if node.is_text]
+        for image in (node.key for node in nodes if not node.is_text and node.key in shared_images):
+            for text in texts:
+                packages.setdefault((text, image), set()).add(post.author.id)
+    return {account for holders in packages.values() if len(holders) >= 2 for account in holders}
 
 
 def choose(candidates: Iterable[Cluster], trim: Callable[[Cluster, frozenset[str]], Cluster | None],

@@ -75,15 +75,19 @@ def _ramp(value: float, low: float, high: float) -> float:
 
 def score_group(
     posts: Sequence[Post], accounts: AccountSignals, acting: Behaviour, *, messages: int, distinct_texts: int,
-    concentrated: float, shared_media: int, disguised: int, templated: bool = False,
+    concentrated: float, shared_media: int, disguised: int, templated: bool = False, repeated: int | None = None,
+    packaged: int = 0,
 ) -> Scored:
     """Score one group from behaviour, timing and account facts; say why in plain words.
 
     `messages` counts the distinct message groups merged into this one (co-posting);
     `concentrated` is the share of accounts that posted within one detection window; `disguised` counts
     the posts whose text was disguised (see `evasion`); `templated` says its texts are variants of an app's
-    template (see `templates`), whose repetition counts for less.
+    template (see `templates`), whose repetition counts for less; `packaged` counts the accounts that posted
+    a shared picture with the same words as another account, which counts as acting together like repeating
+    (`acting.repeaters` holds both; `repeated` those that repeated, for the reasons).
     """
+    repeated = acting.repeaters if repeated is None else repeated
     n = accounts.accounts
     span = (max(p.created_at for p in posts) - min(p.created_at for p in posts)).total_seconds()
     thin = (accounts.default_avatar_fraction + accounts.low_followers_fraction) / 2
@@ -106,10 +110,12 @@ def score_group(
     similarity = "identical" if distinct_texts <= 1 else "near-identical"
     reasons = [f"{n} accounts posted {len(posts)} {similarity} posts ({distinct_texts} distinct "
                f"text{'s' if distinct_texts != 1 else ''}) within {human_span(span)}"]
-    if acting.repeaters >= 2:
-        reasons.append(f"{acting.repeaters} of the {n} accounts ({acting.repeat_share:.0%}) posted "
+    if repeated >= 2:
+        reasons.append(f"{repeated} of the {n} accounts posted "
                        f"{'several of these messages' if messages > 1 or distinct_texts > 1 else 'it repeatedly'}"
                        f" ({acting.posts_per_account:.1f} posts per account)")
+    if packaged >= 2:
+        reasons.append(f"{packaged} of the {n} accounts posted the same picture with the same words")
     if messages > 1:
         reasons.append(f"the same accounts co-posted {messages} different messages")
     if templated:

@@ -1,0 +1,40 @@
+"""The Spark session: found, or started on the master asked for, or a clear word on what is missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+INSTALL = 'python -m pip install -e ".[spark]"'
+"""The one command that adds Spark (pyspark, with pandas and pyarrow) to this install."""
+
+
+class SparkUnavailable(RuntimeError):
+    """`--engine spark` cannot run here; the message says what to install."""
+
+
+def spark_session(master: str | None) -> SparkSession:
+    """A session on `master` (default local[*], or what spark-submit set), UTC, no web UI.
+
+    Raises SparkUnavailable when pyspark or Java is missing, naming the fix.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise SparkUnavailable(f"--engine spark needs Apache Spark for Python: {INSTALL}") from None
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        raise SparkUnavailable("--engine spark needs Java 17 or newer (a JDK on PATH, or JAVA_HOME set)")
+    builder = SparkSession.builder.appName("chorus-scan")
+    if master or "PYSPARK_GATEWAY_PORT" not in os.environ:  # spark-submit sets its own master
+        builder = builder.master(master or "local[*]")
+    session = (builder.config("spark.sql.session.timeZone", "UTC")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.sql.adaptive.enabled", "true")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    return session
