@@ -105,7 +105,9 @@ def error_text(response: httpx.Response) -> str:
         return response.text[:200].strip()
     if isinstance(body, dict):
         if isinstance(body.get("error"), str):
-            return body["error"]
+            # XRPC (Bluesky, Ozone) names the error and explains it in `message`
+            message = body.get("message")
+            return f"{body['error']}: {message}" if isinstance(message, str) and message else body["error"]
         errors = body.get("errors")
         if isinstance(errors, list) and errors:
             return "; ".join(str(item) for item in errors)
