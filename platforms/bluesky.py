@@ -24,6 +24,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +46,8 @@ POST_COLLECTION = "app.bsky.feed.post"
 PROFILES = "/xrpc/app.bsky.actor.getProfiles"
 PROFILES_PER_CALL = 25
 """The `actors` getProfiles accepts in one call (its lexicon's maxLength)."""
+LOOKUP_THREADS = 4
+"""getProfiles calls in flight at once: a burst of new authors is looked up at four round trips a time."""
 PROFILE_URL = "https://bsky.app/profile/{}"
 MAX_EVENT_BYTES = 4 * 1024 * 1024
 """A frame larger than this closes the connection (a post record is at most a few kilobytes)."""
@@ -252,12 +255,12 @@ class ProfileCache:
         self.size = size
         self._profiles: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
         self._lock = threading.Lock()
-        self.calls = 0
 
     def get_many(self, dids: Iterable[str], *, fresh: bool = False) -> dict[str, dict[str, Any] | None]:
         """Profiles of `dids` (None for an account the AppView has no profile of); `fresh` skips the cache.
 
-        Looked up 25 to a call; a failed call leaves its DIDs out of the answer (and out of the cache).
+        Looked up 25 to a call, LOOKUP_THREADS calls at a time; when a call fails the others are still cached
+        and the first failure is raised.
         """
         wanted = list(dict.fromkeys(dids))
         found: dict[str, dict[str, Any] | None] = {}
@@ -269,20 +272,33 @@ class ProfileCache:
                     found[did] = self._profiles[did]
                 else:
                     missing.append(did)
-        for start in range(0, len(missing), PROFILES_PER_CALL):
-            chunk = missing[start:start + PROFILES_PER_CALL]
-            profiles = self._fetch(chunk)
-            with self._lock:
-                for did in chunk:
-                    found[did] = profiles.get(did)
-                    self._profiles[did] = found[did]
-                    self._profiles.move_to_end(did)
-                while len(self._profiles) > self.size:
-                    self._profiles.popitem(last=False)
+        chunks = [missing[start:start + PROFILES_PER_CALL] for start in range(0, len(missing), PROFILES_PER_CALL)]
+        if not chunks:
+            return found
+        failure: PlatformError | None = None
+        with ThreadPoolExecutor(min(LOOKUP_THREADS, len(chunks)), thread_name_prefix="appview") as pool:
+            for chunk, outcome in zip(chunks, pool.map(self._try_fetch, chunks), strict=True):
+                if isinstance(outcome, PlatformError):
+                    failure = failure or outcome
+                    continue
+                with self._lock:
+                    for did in chunk:
+                        found[did] = outcome.get(did)
+                        self._profiles[did] = found[did]
+                        self._profiles.move_to_end(did)
+                    while len(self._profiles) > self.size:
+                        self._profiles.popitem(last=False)
+        if failure is not None:
+            raise failure
         return found
 
+    def _try_fetch(self, dids: Sequence[str]) -> dict[str, dict[str, Any]] | PlatformError:
+        try:
+            return self._fetch(dids)
+        except PlatformError as error:
+            return error
+
     def _fetch(self, dids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        self.calls += 1
         body, _ = self.client.json("GET", PROFILES, params=[("actors", did) for did in dids])
         profiles = body.get("profiles") if isinstance(body, dict) else None
         if not isinstance(profiles, list):

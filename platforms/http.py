@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -66,9 +67,15 @@ class RequestBudget:
         self.window_seconds = window_seconds
         self._now = now
         self._spent: deque[float] = deque()
+        self._lock = threading.Lock()
 
     def spend(self) -> None:
-        """Count one request, or raise `RateLimited` when the window's requests are all spent."""
+        """Count one request, or raise `RateLimited` when the window's requests are all spent (thread-safe:
+        Bluesky's profile lookups spend from several threads)."""
+        with self._lock:
+            self._spend()
+
+    def _spend(self) -> None:
         now = self._now()
         while self._spent and self._spent[0] <= now - self.window_seconds:
             self._spent.popleft()

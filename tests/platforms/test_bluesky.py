@@ -149,7 +149,7 @@ def test_authors_come_from_the_appview_25_to_a_call_and_are_cached(jetstream, se
     jetstream.publish(events)
     sources.append(source := make_source(jetstream, server, cache=1000))
     posts, cursor, _ = fetch_until(source, str(events[0]["time_us"]), 60)
-    assert [len(call) for call in appview.calls()] == [25, 25, 10]
+    assert sorted(len(call) for call in appview.calls()) == [10, 25, 25]
     first = next(p for p in posts if p.author.id == dids[0])
     assert first.author.handle == "author0.bsky.social" and first.author.url == (
         "https://bsky.app/profile/author0.bsky.social")
