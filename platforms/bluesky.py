@@ -54,6 +54,8 @@ MAX_EVENT_BYTES = 4 * 1024 * 1024
 MAX_CLOCK_SKEW = timedelta(minutes=10)
 """A post whose `createdAt` is further than this from when Jetstream saw it is timed by Jetstream:
 a client-declared time cannot move a campaign outside the detection window."""
+REPLAY_HOURS = 36
+"""How far back Jetstream replays from a cursor; an older cursor starts at its oldest event."""
 UP_AFTER_SECONDS = 10.0
 """A connection that delivers an event, or stays open this long, counts as the stream being up."""
 
@@ -486,6 +488,10 @@ class BlueskySource:
 
     def _restart(self, cursor: str | None) -> None:
         start = decode_cursor(cursor)
+        if start is not None and self._now() - start / 1_000_000 > REPLAY_HOURS * 3600:
+            self._notice(f"the stored cursor is from {datetime.fromtimestamp(start / 1_000_000, UTC):%Y-%m-%d %H:%M} "
+                         f"UTC, beyond the ~{REPLAY_HOURS} hours Jetstream replays: posts from before its oldest "
+                         "event were missed")
         if self._reader is not None:
             log.warning("bluesky: the stored cursor %s is not the %s handed out last (a batch was not stored); "
                         "reading again from the stored cursor", cursor, self._handed)

@@ -470,3 +470,10 @@ def test_a_reader_thread_ends_with_its_source(jetstream, server, appview):
     wait_for(lambda: jetstream.connections, timeout=5)
     source.close()
     assert not any(t.name == "jetstream-reader" and t.is_alive() for t in threading.enumerate())
+
+
+def test_a_cursor_older_than_jetstream_replays_is_reported(jetstream, server, appview, sources):
+    sources.append(source := make_source(jetstream, server))
+    old = datetime.now(UTC) - timedelta(hours=40)
+    notices = source.fetch(str(int(old.timestamp() * 1_000_000)), 10).notices
+    assert len(notices) == 1 and "beyond the ~36 hours Jetstream replays" in notices[0]
