@@ -161,6 +161,9 @@ class _Reader:
                 self._read_once()
             except (OSError, WebSocketException, TimeoutError) as error:
                 self._failed(error)
+            except Exception as error:  # anything else must not end the thread: the stream would stop for good
+                log.exception("jetstream: the reader failed")
+                self._failed(error)
             else:
                 continue
             delay = min(self.settings.backoff_max_seconds,
