@@ -7,7 +7,7 @@ import textwrap
 from typing import TextIO
 
 from detectors.scoring import human_span
-from domain.views import AccountView, ClusterChange, ClusterView, Digest
+from domain.views import AccountView, ClusterChange, ClusterView, Digest, mention
 from service.digest_text import render_digest, utc_time
 
 WIDTH = 78
@@ -35,7 +35,7 @@ def render_card(view: ClusterView) -> str:
         f"message{'s' if view.distinct_texts != 1 else ''} · over {span} "
         f"({utc_time(view.first_seen)} → {utc_time(view.last_seen)})", "│ "
     )
-    shown = ", ".join(f"@{a.handle} ({_age(a)})" for a in view.accounts[:SHOWN_ACCOUNTS])
+    shown = ", ".join(f"{mention(a.handle)} ({_age(a)})" for a in view.accounts[:SHOWN_ACCOUNTS])
     more = len(view.accounts) - SHOWN_ACCOUNTS
     lines += _wrap(f"Accounts: {shown}" + (f", and {more} more" if more > 0 else ""), "│ ")
     for sample in view.sample_texts[:2]:
@@ -58,7 +58,7 @@ def render_card(view: ClusterView) -> str:
 def render_growth(view: ClusterView, change: ClusterChange) -> str:
     """The thread reply for a grown cluster: who joined."""
     handles = {a.id: a.handle for a in view.accounts}
-    joined = ", ".join(f"@{handles.get(a, a)}" for a in change.added_accounts[:SHOWN_ACCOUNTS])
+    joined = ", ".join(mention(handles.get(a, a)) for a in change.added_accounts[:SHOWN_ACCOUNTS])
     more = len(change.added_accounts) - SHOWN_ACCOUNTS
     return (f"↳ cluster {view.id} grew: +{len(change.added_accounts)} accounts, +{change.added_posts} posts"
             + (f" ({joined}{f', and {more} more' if more > 0 else ''})" if joined else ""))

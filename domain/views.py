@@ -8,6 +8,11 @@ from datetime import datetime, timedelta
 from domain.decisions import ACTIVE_STATUSES, PRIMARY_ACTIONS, Action, ClusterStatus, DecisionStatus
 
 
+def mention(handle: str) -> str:
+    """How a card names an account: `@handle`, or a bare DID when a Bluesky account has no handle to show."""
+    return handle if handle.startswith("did:") else f"@{handle}"
+
+
 @dataclass(frozen=True, slots=True)
 class AccountView:
     """One account of a cluster as a card lists it."""

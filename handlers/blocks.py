@@ -35,7 +35,7 @@ from slack_sdk.models.views import View
 
 from detectors.scoring import human_span
 from domain.decisions import Action, DecisionStatus
-from domain.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest
+from domain.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest, mention
 from handlers import ids
 from service.decisions import Refusal, Why
 from service.digest_text import render_digest
@@ -101,7 +101,7 @@ def slack_datetime(moment: datetime) -> str:
 
 def account_link(account: AccountView) -> str:
     """`@handle`, linked to the profile when the platform gave a URL."""
-    handle = escape("@" + account.handle)
+    handle = escape(mention(account.handle))
     if account.url and account.url.startswith(("https://", "http://")):
         return f"<{escape(account.url).replace('|', '%7C')}|{handle}>"
     return handle
@@ -206,7 +206,7 @@ def decision_stamp(decision: DecisionView) -> str:
 
 
 def _failures_text(decision: DecisionView, handles: dict[str, str]) -> str:
-    items = [f"{escape('@' + handles.get(account, account))} ({escape(clip(detail, 120))})"
+    items = [f"{escape(mention(handles.get(account, account)))} ({escape(clip(detail, 120))})"
              for account, detail in decision.failures.items()]
     return f"*Failed on {plural(len(items), 'account')}:* " + listing(items, SECTION_CHARS - 60)
 
@@ -298,7 +298,7 @@ def review_modal(view: ClusterView, policies: Sequence[str], threshold: int) -> 
         f"Suspending more than {threshold} at once needs a second moderator's approval.")]
     for group, start in enumerate(range(0, len(accounts), CHECKBOX_OPTIONS)):
         chunk = accounts[start:start + CHECKBOX_OPTIONS]
-        options = [Option(value=a.id, text=PlainTextObject(text=clip("@" + a.handle, 70)),
+        options = [Option(value=a.id, text=PlainTextObject(text=clip(mention(a.handle), 70)),
                           description=PlainTextObject(text=clip(_age_note(a), 70))) for a in chunk]
         blocks.append(InputBlock(
             block_id=f"{ids.ACCOUNTS_BLOCK_PREFIX}{group}", optional=True,

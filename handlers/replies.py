@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.lookups import ClusterSummary, PostLine, StoredAccount
-from domain.views import DecisionView, PendingCluster
+from domain.views import DecisionView, PendingCluster, mention
 from handlers.blocks import SECTION_CHARS, clip, decision_stamp, escape, listing, message, section, slack_datetime
 
 USAGE = ("Usage: `/chorus lookup @handle|account-id` · `/chorus cluster ID` · `/chorus search TEXT` · "
@@ -35,7 +35,7 @@ def _when(moment: datetime | None) -> str:
 def lookup_reply(account: StoredAccount, clusters: Sequence[ClusterSummary], decisions: Sequence[DecisionView],
                  posts: Sequence[PostLine]) -> dict[str, Any]:
     """An account: who it is, the clusters it is in, the decisions that named it, its recent posts."""
-    handle = escape("@" + account.handle)
+    handle = escape(mention(account.handle))
     head = (f"*{handle}* (`{escape(account.id)}`) · created {_when(account.created_at)} · "
             f"first seen {_when(account.first_seen)}")
     cluster_lines = [f"`{c.id}` {c.status}, {c.account_count} accounts, flagged {_when(c.flagged_at)}"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from domain.decisions import Action
-from domain.models import Post
+from domain.models import Author, Post
 from domain.records import RecordError
 
 MALFORMED_RECORD = (ValueError, TypeError, AttributeError, KeyError, IndexError)
@@ -80,6 +81,36 @@ class Enforcer(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Case:
+    """What a decision is about: the cluster, the evidence shown on its card, and the moderator's policy tag.
+
+    Platforms that keep a moderation log of their own (Ozone's event comment) record it beside the action.
+    """
+
+    cluster_id: str
+    reasons: tuple[str, ...] = ()
+    policy: str = ""
+
+
+@runtime_checkable
+class CaseAware(Protocol):
+    """An enforcer that records the case beside each action, optional beside `Enforcer`."""
+
+    def act_on_case(self, action: Action, account_id: str, reason: str, idempotency_key: str,
+                    case: Case) -> ActionResult:
+        """Carry out `action` like `Enforcer.act`, with the case it is taken on."""
+        ...
+
+
+def act(enforcer: Enforcer, action: Action, account_id: str, reason: str, idempotency_key: str,
+        case: Case | None = None) -> ActionResult:
+    """Carry out `action`, handing the case to enforcers that record it."""
+    if case is not None and isinstance(enforcer, CaseAware):
+        return enforcer.act_on_case(action, account_id, reason, idempotency_key, case)
+    return enforcer.act(action, account_id, reason, idempotency_key)
+
+
 @runtime_checkable
 class Reconciling(Protocol):
     """An enforcer that can read back an account's moderation state, optional beside `Enforcer`.
@@ -90,6 +121,16 @@ class Reconciling(Protocol):
 
     def in_effect(self, action: Action, account_id: str) -> bool | None:
         """Whether the account already is as `action` leaves it; None when the platform cannot tell."""
+        ...
+
+
+@runtime_checkable
+class Refreshing(Protocol):
+    """A source that can read accounts' current facts again, optional beside `Source`: the poller refreshes
+    the accounts of new and grown clusters before their cards are posted."""
+
+    def refresh_authors(self, account_ids: Sequence[str]) -> list[Author]:
+        """The accounts' current facts (those it could read)."""
         ...
 
 

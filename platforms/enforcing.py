@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from domain.decisions import Action
-from platforms.base import ActionResult, Enforcer, in_effect
+from platforms.base import ActionResult, Case, Enforcer, act, in_effect
 from platforms.http import PlatformError
 
 log = logging.getLogger(__name__)
@@ -75,11 +75,16 @@ class OnceOnly:
 
     def act(self, action: Action, account_id: str, reason: str, idempotency_key: str) -> ActionResult:
         """Carry out the action unless this key was already settled; then return the settled result."""
+        return self.act_on_case(action, account_id, reason, idempotency_key, None)
+
+    def act_on_case(self, action: Action, account_id: str, reason: str, idempotency_key: str,
+                    case: Case | None) -> ActionResult:
+        """`act`, handing the case on to an enforcer that records it."""
         with self._lock:
             settled = self.done.get(idempotency_key)
             if settled is not None:
                 return settled
-            result = self.enforcer.act(action, account_id, reason, idempotency_key)
+            result = act(self.enforcer, action, account_id, reason, idempotency_key, case)
             if result.ok:
                 self.done.put(idempotency_key, result)
             return result

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -66,9 +67,15 @@ class RequestBudget:
         self.window_seconds = window_seconds
         self._now = now
         self._spent: deque[float] = deque()
+        self._lock = threading.Lock()
 
     def spend(self) -> None:
-        """Count one request, or raise `RateLimited` when the window's requests are all spent."""
+        """Count one request, or raise `RateLimited` when the window's requests are all spent (thread-safe:
+        Bluesky's profile lookups spend from several threads)."""
+        with self._lock:
+            self._spend()
+
+    def _spend(self) -> None:
         now = self._now()
         while self._spent and self._spent[0] <= now - self.window_seconds:
             self._spent.popleft()
@@ -105,7 +112,9 @@ def error_text(response: httpx.Response) -> str:
         return response.text[:200].strip()
     if isinstance(body, dict):
         if isinstance(body.get("error"), str):
-            return body["error"]
+            # XRPC (Bluesky, Ozone) names the error and explains it in `message`
+            message = body.get("message")
+            return f"{body['error']}: {message}" if isinstance(message, str) and message else body["error"]
         errors = body.get("errors")
         if isinstance(errors, list) and errors:
             return "; ".join(str(item) for item in errors)

@@ -57,3 +57,22 @@ class HttpJsonConfig:
     budget_requests: int = 300
     budget_window_seconds: float = 900.0
     hash_media: bool = False
+
+
+@dataclass(frozen=True)
+class BlueskyConfig:
+    """Jetstream to read, the AppView for account facts, the Ozone to act through; URLs may come from the
+    environment (BLUESKY_JETSTREAM_URL, BLUESKY_APPVIEW_URL, OZONE_URL), which overrides the file."""
+
+    jetstream_url: str = "wss://jetstream2.us-east.bsky.network/subscribe"
+    appview_url: str = "https://public.api.bsky.app"
+    ozone_url: str = ""
+    verify_label: str = "needs-verification"
+    policies: list[str] = field(default_factory=list)
+    buffer_posts: int = 50_000
+    report_down_after_seconds: float = 120.0
+    profile_cache_size: int = 100_000
+    budget_requests: int = 3000
+    budget_window_seconds: float = 300.0
+    hash_thumbnails: bool = False
+    thumbnail_url: str = "https://cdn.bsky.app/img/feed_thumbnail/plain/{did}/{cid}@jpeg"

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from detectors import DetectionSettings
 from domain.decisions import Action
 from platforms.http import HttpSettings
-from platforms.settings import DiscourseConfig, HttpJsonConfig, MastodonConfig
+from platforms.settings import BlueskyConfig, DiscourseConfig, HttpJsonConfig, MastodonConfig
 
 
 class ConfigError(ValueError):
@@ -117,8 +117,8 @@ def _is_zone(value: str) -> bool:
 CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("storage", "lock_timeout_seconds"): (_positive, "a number of seconds > 0"),
     ("source", "kind"): (
-        lambda v: v in {"jsonl", "mastodon", "discourse", "http_json"},
-        "one of jsonl, mastodon, discourse, http_json",
+        lambda v: v in {"jsonl", "mastodon", "discourse", "http_json", "bluesky"},
+        "one of jsonl, mastodon, discourse, http_json, bluesky",
     ),
     ("source", "poll_seconds"): (_positive, "a number of seconds > 0"),
     ("source", "batch_size"): (_positive, "an integer > 0"),
@@ -146,6 +146,16 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
         and all(isinstance(a.get("url"), str) for a in v.values()),
         "a table of suspend / require_verification / unsuspend / lift_verification, each with a url",
     ),
+    ("bluesky", "jetstream_url"): (lambda v: v.startswith(("ws://", "wss://")), "a ws:// or wss:// URL"),
+    ("bluesky", "appview_url"): (lambda v: v.startswith(("http://", "https://")), "an http(s):// URL"),
+    ("bluesky", "ozone_url"): (lambda v: v == "" or v.startswith(("http://", "https://")), 'an http(s):// URL, or ""'),
+    ("bluesky", "verify_label"): (lambda v: 0 < len(v) <= 128, "a label value of 1-128 characters"),
+    ("bluesky", "policies"): (lambda v: len(v) <= 5, "at most 5 Ozone policy names"),
+    ("bluesky", "buffer_posts"): (lambda v: v >= 100, "an integer >= 100"),
+    ("bluesky", "report_down_after_seconds"): (lambda v: v >= 0, "a number of seconds >= 0"),
+    ("bluesky", "profile_cache_size"): (_positive, "an integer > 0"),
+    ("bluesky", "budget_requests"): (_positive, "an integer > 0"),
+    ("bluesky", "budget_window_seconds"): (_positive, "a number of seconds > 0"),
     ("http", "timeout_seconds"): (_positive, "a number of seconds > 0"),
     ("http", "retries"): (lambda v: v >= 0, "an integer >= 0"),
     ("http", "max_image_bytes"): (_positive, "a number of bytes > 0"),
@@ -185,6 +195,12 @@ class Secrets:
     discourse_api_key: Secret = field(default_factory=Secret)
     discourse_api_username: str = ""
     http_json_token: Secret = field(default_factory=Secret)
+    bluesky_jetstream_url: str = ""
+    bluesky_appview_url: str = ""
+    ozone_url: str = ""
+    ozone_admin_password: Secret = field(default_factory=Secret)
+    ozone_moderator_did: str = ""
+    ozone_service_token: Secret = field(default_factory=Secret)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Secrets:
@@ -203,6 +219,7 @@ SECTIONS: dict[str, type] = {
     "mastodon": MastodonConfig,
     "discourse": DiscourseConfig,
     "http_json": HttpJsonConfig,
+    "bluesky": BlueskyConfig,
     "http": HttpSettings,
     "detection": DetectionSettings,
     "digest": DigestConfig,
@@ -222,6 +239,7 @@ class Config:
     mastodon: MastodonConfig = field(default_factory=MastodonConfig)
     discourse: DiscourseConfig = field(default_factory=DiscourseConfig)
     http_json: HttpJsonConfig = field(default_factory=HttpJsonConfig)
+    bluesky: BlueskyConfig = field(default_factory=BlueskyConfig)
     http: HttpSettings = field(default_factory=HttpSettings)
     detection: DetectionSettings = field(default_factory=DetectionSettings)
     digest: DigestConfig = field(default_factory=DigestConfig)
@@ -293,7 +311,32 @@ def parse_config(text: str, base: Path, env: Mapping[str, str]) -> Config:
         raise ConfigError("discourse.base_url (or DISCOURSE_BASE_URL) is required when source.kind is discourse")
     if config.source.kind == "http_json" and not config.http_json.base_url:
         raise ConfigError("http_json.base_url is required when source.kind is http_json")
+    if config.source.kind == "bluesky":
+        _check_bluesky(config)
     return config
+
+
+def bluesky_urls(config: Config) -> tuple[str, str, str]:
+    """(jetstream, AppView, Ozone) URLs: each environment variable, when set, overrides the file."""
+    secrets, section = config.secrets, config.bluesky
+    return (secrets.bluesky_jetstream_url or section.jetstream_url, secrets.bluesky_appview_url or section.appview_url,
+            secrets.ozone_url or section.ozone_url)
+
+
+def _check_bluesky(config: Config) -> None:
+    """The environment's URLs are checked like the file's; acting through Ozone needs a moderator DID and a
+    credential."""
+    jetstream, appview, ozone = bluesky_urls(config)
+    for key, value in (("jetstream_url", jetstream), ("appview_url", appview), ("ozone_url", ozone)):
+        check = CHECKS[("bluesky", key)]
+        if not check[0](value):
+            raise ConfigError(f"bluesky.{key} (or its environment variable) must be {check[1]}, got {value!r}")
+    secrets = config.secrets
+    if ozone and not secrets.ozone_moderator_did.startswith("did:"):
+        raise ConfigError("OZONE_MODERATOR_DID must be the DID of the moderator account Chorus acts as "
+                          "(did:plc:… or did:web:…) when an Ozone URL is set")
+    if ozone and not (secrets.ozone_admin_password or secrets.ozone_service_token):
+        raise ConfigError("OZONE_ADMIN_PASSWORD (or OZONE_SERVICE_TOKEN) is required when an Ozone URL is set")
 
 
 def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -> Config:

@@ -27,7 +27,7 @@ from domain.decisions import (
     needs_approval,
 )
 from domain.views import DecisionView
-from platforms.base import ActionResult, Enforcer, in_effect
+from platforms.base import ActionResult, Case, Enforcer, act, in_effect
 from service.inflight import InFlight
 from storage import Store
 
@@ -181,15 +181,25 @@ def carry_out(desk: Desk, decision_id: int, accounts: Sequence[str], actor: str)
         if not free:
             return []  # already being carried out in this process; the claims would stop repeats anyway
         store.move_decision(decision_id, DecisionStatus.EXECUTING, actor)
-        results = [_act_once(desk, decision_id, decision.action, account, decision.reason, actor)
+        case = _case(store, decision_id, decision.policy)
+        results = [_act_once(desk, decision_id, decision.action, account, decision.reason, actor, case)
                    for account in accounts]
         failed = store.decision(decision_id).failures  # earlier failures count too
         store.move_decision(decision_id, DecisionStatus.FAILED if failed else DecisionStatus.DONE, actor)
     return results
 
 
+def _case(store: Store, decision_id: int, policy: str) -> Case | None:
+    """The cluster a decision is taken on and the reasons its card gives, for platforms that log them."""
+    cluster_id = store.decision_cluster(decision_id)
+    if cluster_id is None:
+        return None
+    view = store.cluster_view(cluster_id)
+    return Case(cluster_id, tuple(view.reasons) if view is not None else (), policy)
+
+
 def _act_once(desk: Desk, decision_id: int, action: Action, account_id: str, reason: str,
-              actor: str) -> ActionResult:
+              actor: str, case: Case | None = None) -> ActionResult:
     store = desk.store
     key = idempotency_key(decision_id, action, account_id)
     earlier = store.claim_action(key, decision_id, account_id, action)
@@ -201,7 +211,7 @@ def _act_once(desk: Desk, decision_id: int, action: Action, account_id: str, rea
         store.finish_action(key, True, result.detail, actor)
         return result
     try:
-        result = desk.enforcer.act(action, account_id, reason, key)
+        result = act(desk.enforcer, action, account_id, reason, key, case)
     except Exception as error:  # a platform failure must reach the card and the audit log, not kill the bot
         log.exception("%s on %s failed", action, account_id)
         result = ActionResult(account_id, action, ok=False, detail=f"{type(error).__name__}: {error}")

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from detectors import WindowIndex
-from platforms.base import Source
+from domain.views import ClusterChange
+from platforms.base import Refreshing, Source
 from service.notify import Notifier
 from storage import Store
 
@@ -107,7 +108,9 @@ class Poller:
         """
         sent = 0
         failures: list[str] = []
-        for change in self.store.unnotified():
+        changes = self.store.unnotified()
+        self._refresh_accounts(changes)
+        for change in changes:
             if self.stop.is_set():
                 break
             view = self.store.cluster_view(change.cluster_id)
@@ -126,6 +129,19 @@ class Poller:
             raise AnnounceError(f"{len(failures)} of {len(failures) + sent} cluster announcements failed "
                                 f"and will be retried (first: {failures[0]})")
         return sent
+
+    def _refresh_accounts(self, changes: list[ClusterChange]) -> None:
+        """Read the accounts a card is about to show afresh, when the source can (Bluesky's AppView): the
+        facts cached when their posts came in may be hours old. A failure leaves the facts as they were."""
+        accounts = sorted({account for change in changes for account in change.added_accounts})
+        if not accounts or not isinstance(self.source, Refreshing):
+            return
+        try:
+            authors = self.source.refresh_authors(accounts)
+        except Exception as error:  # the card goes out with the facts already stored
+            log.warning("accounts not refreshed before announcing: %s: %s", type(error).__name__, error)
+            return
+        self.store.refresh_accounts(authors)
 
     def drain(self) -> list[PollStats]:
         """Poll until the source has nothing more (the demo and tests replay whole feeds this way)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 
@@ -9,7 +10,7 @@ from platforms.base import Enforcer, Source
 from platforms.enforcing import DoneKeys, OnceOnly
 from platforms.http import HttpClient, RequestBudget
 from platforms.jsonl import JsonlOutbox, JsonlSource
-from service.config import Config, ConfigError
+from service.config import Config, ConfigError, bluesky_urls
 
 # The HTTP adapters are imported only for their own kind: a jsonl run starts without Pillow and numpy.
 
@@ -40,7 +41,7 @@ def _client(
         scheme = f"{section.auth_scheme} " if section.auth_scheme else ""
         headers = {section.auth_header: f"{scheme}{token}"} if token else {}
     else:
-        raise ConfigError(f"source.kind = {kind!r} has no adapter (jsonl, mastodon, discourse, http_json)")
+        raise ConfigError(f"source.kind = {kind!r} has no adapter (jsonl, mastodon, discourse, http_json, bluesky)")
     budget = RequestBudget(section.budget_requests, section.budget_window_seconds, now) if budgeted else None
     return HttpClient(kind, base_url, config.http, headers=headers, budget=budget, now=now, sleep=sleep)
 
@@ -52,6 +53,8 @@ def build_source(
     kind = config.source.kind
     if kind == "jsonl":
         return JsonlSource(config.source.path)
+    if kind == "bluesky":
+        return _bluesky_source(config, now, sleep)
     from platforms.media import MediaHasher
     from platforms.paging import FeedSettings
 
@@ -95,6 +98,8 @@ def build_enforcer(
     kind = config.source.kind
     if kind == "jsonl":
         return OnceOnly(JsonlOutbox(config.source.outbox), done)
+    if kind == "bluesky":
+        return OnceOnly(_ozone_enforcer(config, now, sleep), done)
     client = _client(config, kind, budgeted=False, now=now, sleep=sleep)
     enforcer: Enforcer
     if kind == "mastodon":
@@ -110,3 +115,39 @@ def build_enforcer(
 
         enforcer = HttpJsonEnforcer(client, config.http_json.actions)
     return OnceOnly(enforcer, done)
+
+
+def _bluesky_source(config: Config, now: Callable[[], float], sleep: Callable[[float], None]) -> Source:
+    """Jetstream read by a background thread, authors from the AppView (budgeted, cached)."""
+    from platforms.bluesky import BlueskySource, JetstreamSettings, ProfileCache
+
+    section, http = config.bluesky, config.http
+    jetstream, appview, _ = bluesky_urls(config)
+    budget = RequestBudget(section.budget_requests, section.budget_window_seconds, now)
+    client = HttpClient("bluesky", appview, http, budget=budget, now=now, sleep=sleep)
+    hasher = None
+    if section.hash_thumbnails:
+        from platforms.media import MediaHasher
+
+        hasher = MediaHasher(http)
+    settings = JetstreamSettings(jetstream, section.buffer_posts, section.report_down_after_seconds,
+                                 http.backoff_seconds, http.backoff_max_seconds, http.timeout_seconds,
+                                 thumbnail_url=section.thumbnail_url)
+    return BlueskySource(settings, ProfileCache(client, section.profile_cache_size), hasher=hasher)
+
+
+def _ozone_enforcer(config: Config, now: Callable[[], float], sleep: Callable[[float], None]) -> Enforcer:
+    """Ozone with HTTP Basic `admin` and OZONE_ADMIN_PASSWORD, or OZONE_SERVICE_TOKEN as a bearer token."""
+    from platforms.ozone import NoOzone, OzoneEnforcer
+
+    _, _, ozone = bluesky_urls(config)
+    secrets = config.secrets
+    if not ozone:
+        return NoOzone()
+    if secrets.ozone_service_token:
+        authorization = f"Bearer {secrets.ozone_service_token}"
+    else:
+        authorization = "Basic " + base64.b64encode(f"admin:{secrets.ozone_admin_password}".encode()).decode()
+    client = HttpClient("ozone", ozone, config.http, headers={"Authorization": authorization}, now=now, sleep=sleep)
+    section = config.bluesky
+    return OzoneEnforcer(client, secrets.ozone_moderator_did, section.verify_label, section.policies)

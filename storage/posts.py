@@ -9,7 +9,7 @@ from datetime import datetime
 import orjson
 
 from domain.lookups import PostLine, StoredAccount
-from domain.models import Post
+from domain.models import Author, Post
 from domain.records import parse_post, post_to_record
 from storage.database import Database, from_db_time, to_db_time
 
@@ -75,6 +75,28 @@ class Posts(Database):
                 "last_seen": seen_at,
             })
         self.db["accounts"].upsert_all(rows, pk="id", batch_size=500)
+
+    def refresh_accounts(self, authors: Sequence[Author]) -> int:
+        """Update stored accounts with facts read again from the platform; a fact it no longer gives is kept.
+
+        Only accounts already stored change (first and last seen stay); returns how many did."""
+        rows = [
+            [author.handle or None, author.display_name or None,
+             to_db_time(author.created_at) if author.created_at else None, author.posts_count,
+             author.followers_count, author.following_count,
+             None if author.default_avatar is None else int(author.default_avatar), author.url, author.id]
+            for author in authors
+        ]
+        with self.atomic():
+            changed = 0
+            for row in rows:
+                changed += self.db.execute(
+                    """UPDATE accounts SET handle = coalesce(?, handle), display_name = coalesce(?, display_name),
+                       created_at = coalesce(?, created_at), posts_count = coalesce(?, posts_count),
+                       followers_count = coalesce(?, followers_count), following_count = coalesce(?, following_count),
+                       default_avatar = coalesce(?, default_avatar), url = coalesce(?, url) WHERE id = ?""", row,
+                ).rowcount
+        return changed
 
     def posts_since(self, since: datetime) -> list[Post]:
         """Posts created at or after `since`, oldest first: the detection window after a restart."""

@@ -38,6 +38,8 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    multi: dict[str, list[str]] = field(default_factory=dict)
+    """Every value of each query parameter (`query` keeps the first)."""
 
     def form(self) -> dict[str, str]:
         """The body as a decoded url-encoded form."""
@@ -85,6 +87,7 @@ class FakePlatform:
                     {key: values[0] for key, values in parse_qs(parts.query).items()},
                     {key.lower(): value for key, value in self.headers.items()},
                     self.rfile.read(length) if length else b"",
+                    parse_qs(parts.query),
                 )
                 platform.requests.append(request)
                 gate = platform.gates.take(f"{request.method} {request.path}", request)
