@@ -9,8 +9,8 @@ from datetime import datetime
 import orjson
 
 from domain.lookups import PostLine, StoredAccount
-from domain.models import Post
-from domain.records import parse_post, post_to_record
+from domain.models import Author, Post
+from domain.records import format_time, parse_post, post_to_record
 from storage.database import Database, from_db_time, to_db_time
 
 
@@ -75,6 +75,26 @@ class Posts(Database):
                 "last_seen": seen_at,
             })
         self.db["accounts"].upsert_all(rows, pk="id", batch_size=500)
+
+    def update_accounts(self, authors: Sequence[Author]) -> None:
+        """Store what lookups told about accounts (creation time, counts, avatar): their rows, and the author of
+        each of their stored posts, in one transaction, so a restart's detection window has the facts too."""
+        with self.atomic():
+            for author in authors:
+                facts = [format_time(author.created_at), author.posts_count, author.followers_count,
+                         author.following_count]
+                avatar = None if author.default_avatar is None else int(author.default_avatar)
+                self.db.execute(
+                    """UPDATE accounts SET created_at = ?, posts_count = ?, followers_count = ?, following_count = ?,
+                       default_avatar = ? WHERE id = ?""",
+                    [to_db_time(author.created_at) if author.created_at else None, *facts[1:], avatar, author.id],
+                )
+                self.db.execute(
+                    """UPDATE posts SET record = json_set(record, '$.author.created_at', ?, '$.author.posts_count', ?,
+                       '$.author.followers_count', ?, '$.author.following_count', ?, '$.author.default_avatar', json(?))
+                       WHERE author_id = ?""",
+                    [*facts, orjson.dumps(author.default_avatar).decode(), author.id],
+                )
 
     def posts_since(self, since: datetime) -> list[Post]:
         """Posts created at or after `since`, oldest first: the detection window after a restart."""
