@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from detectors import WindowIndex
 from platforms.base import Source
+from service.enrichment import fill_in_accounts
 from service.notify import Notifier
 from storage import Store
 
@@ -36,6 +37,8 @@ class PollStats:
     notified: int
     seconds: float
     exhausted: bool
+    filled: int = 0
+    """Accounts whose missing facts were looked up and filled in (their clusters scored again)."""
 
 
 class Poller:
@@ -89,12 +92,16 @@ class Poller:
                 return None
             changed = self.store.sync_clusters(clusters)
             self._window_detected = True
+        filled = fill_in_accounts(self.store, self.source, self.index)
+        if filled and not self.stop.is_set():
+            changed += self.store.sync_clusters(self.index.clusters(), rescore=True)
         notified = self.announce()
         stats = PollStats(len(batch.posts), new, len(batch.skipped), len(self.index), changed, notified,
-                          time.perf_counter() - started, batch.exhausted)
+                          time.perf_counter() - started, batch.exhausted, filled)
         log.info(
-            "poll: fetched=%d new=%d skipped=%d window=%d clusters_changed=%d notified=%d in %.2fs",
-            stats.fetched, stats.new, stats.skipped, stats.window, stats.changed, stats.notified, stats.seconds,
+            "poll: fetched=%d new=%d skipped=%d window=%d clusters_changed=%d notified=%d accounts_filled=%d in %.2fs",
+            stats.fetched, stats.new, stats.skipped, stats.window, stats.changed, stats.notified, stats.filled,
+            stats.seconds,
         )
         return stats
 
