@@ -281,7 +281,7 @@ def test_lookups_only_for_candidate_accounts_within_their_share_and_filled_in_la
     store = Store.open(tmp_path / "chorus.db")
     try:
         poller = Poller(store, source(client(server, clock, budget=budget), server, hours=1, now=lambda: start),
-                        WindowIndex(), RecordingNotifier())
+                        WindowIndex(DetectionSettings(min_score=0.3)), RecordingNotifier())
         first = poller.poll_once()
         assert first.fetched == 60 and forum.served["posts#latest"] == 3  # the newest page, the next, the newest again
         assert forum.served["admin/users#show"] == first.filled == 27  # 60 less the 30 kept for reading, less 3 read
@@ -299,6 +299,8 @@ def test_lookups_only_for_candidate_accounts_within_their_share_and_filled_in_la
         view = store.cluster_view(cluster_id)
         assert len(view.accounts) == 40 and all(a.age_days_at_post is not None for a in view.accounts)
         assert any("young when they posted" in reason for reason in view.reasons)  # scored again with the ages
+        [flagged] = [e.detail["score"] for e in store.audit_entries() if e.event == "cluster_flagged"]
+        assert flagged < 0.5 < view.score and view.card_version >= 1  # flagged without ages; its card would update
         stored = [p for p in store.posts_since(start - timedelta(hours=2)) if int(p.author.id) >= 500]
         assert len(stored) == 40 and all(p.author.created_at is not None for p in stored)  # a restart has them
     finally:
