@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from operator import attrgetter
 
+import msgspec
+
 from detectors.accounts import account_signals
 from detectors.bulk import gc_paused
 from detectors.chains import time_chains
@@ -23,9 +25,10 @@ from detectors.kinship import MIN_TRAIT, Traits, kin_links
 from detectors.nodes import NodeRef
 from detectors.settings import DetectionSettings
 from detectors.texts import PreparedTexts
-from domain.models import Cluster, Post
+from domain.models import Author, Cluster, Post
 
 _AUTHOR_ID = attrgetter("author.id")
+_BY_TIME = attrgetter("created_at", "id")
 
 COMPACT_DEAD_SHARE = 0.25
 """The window index is compacted once this share of its content nodes has no live post left."""
@@ -249,3 +252,26 @@ class WindowIndex:
         """Clusters among the posts now in the window."""
         with gc_paused():
             return self._detector.clusters()
+
+    def candidate_authors(self) -> list[Author]:
+        """The authors of the groups that could become clusters (min_accounts or more accounts), those of the
+        largest groups first, each once: the accounts worth looking up when posts lack their facts."""
+        detector = self._detector
+        detector._refresh()
+        groups = sorted(detector._groups.values(), key=len, reverse=True)
+        found: dict[str, Author] = {}
+        for posts in groups:
+            authors = {post.author.id: post.author for post in sorted(posts, key=_BY_TIME)}
+            if len(authors) >= self.settings.min_accounts:
+                found.update((key, author) for key, author in authors.items() if key not in found)
+        return list(found.values())
+
+    def update_authors(self, authors: Iterable[Author]) -> int:
+        """Give the window's posts by these accounts their new author facts; the groups they are in are
+        judged again at the next `clusters`. Returns how many posts changed."""
+        by_id = {author.id: author for author in authors}
+        index = self._detector.index
+        changed = [msgspec.structs.replace(post, author=by_id[post.author.id])
+                   for post in index.posts.values() if post.author.id in by_id and post.author != by_id[post.author.id]]
+        index.replace(changed)
+        return len(changed)

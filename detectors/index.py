@@ -335,6 +335,19 @@ class ContentIndex:
                     node_dead[node] = dead
                 self.dirty.add(self.find(node))
 
+    def replace(self, posts: Iterable[Post]) -> None:
+        """Put new versions of indexed posts (the same id and content, say with their author's facts filled in)
+        in place of the old ones; the components they are in are judged again."""
+        known, old = self.posts, {}
+        for post in posts:
+            before = known.get(post.id)
+            if before is not None:
+                old[post.id], known[post.id] = before, post
+        for node in {node for post_id in old for node in self.nodes_of_post(post_id)}:
+            self.node_posts[node] = [known[post.id] if old.get(post.id) is post else post
+                                     for post in self.node_posts[node]]
+            self.dirty.add(self.find(node))
+
     def compact(self) -> None:
         """Drop the nodes whose posts all left the window and join what is left afresh.
 

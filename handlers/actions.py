@@ -20,6 +20,7 @@ from handlers import ids
 from handlers.blocks import already_handled, refusal_text, review_modal
 from handlers.context import Chorus
 from handlers.middleware import DECISION_GUARD
+from platforms.base import reason_limit
 from service import decisions
 from service.decisions import Desk, Refusal
 
@@ -115,7 +116,8 @@ def open_review(ack: Ack, body: dict[str, Any], context: BoltContext, client: We
         tell(client, cluster.channel, context["user_id"], already_handled(holder))
         return
     client.views_open(trigger_id=body["trigger_id"],
-                      view=review_modal(cluster, chorus.settings.policies, chorus.settings.two_person_threshold))
+                      view=review_modal(cluster, chorus.settings.policies, chorus.settings.two_person_threshold,
+                                        reason_limit(chorus.desk.enforcer)))
 
 
 def register(app: App) -> None:

@@ -46,6 +46,8 @@ HEADER_CHARS = 150
 SAMPLE_CHARS = 600
 CHECKBOX_OPTIONS = 10  # Slack's limit per checkbox group
 MODAL_ACCOUNTS = 400  # 40 checkbox groups leave room in a modal's 100 blocks
+REASON_CHARS = 500
+"""The longest reason the review modal takes when the platform sets no lower limit."""
 CREATED_TOGETHER_DAYS = 7
 
 SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
@@ -290,8 +292,14 @@ def growth_reply(view: ClusterView, change: ClusterChange) -> dict[str, Any]:
 
 # -- the review modal -------------------------------------------------------------------------------
 
-def review_modal(view: ClusterView, policies: Sequence[str], threshold: int) -> View:
-    """Checkboxes for the accounts (ten per group), suspend or verify, a reason and a policy tag."""
+def reason_chars(platform_limit: int | None) -> int:
+    """The longest reason to accept: what the platform takes, at most REASON_CHARS."""
+    return min(REASON_CHARS, platform_limit or REASON_CHARS)
+
+
+def review_modal(view: ClusterView, policies: Sequence[str], threshold: int, reason_limit: int | None = None) -> View:
+    """Checkboxes for the accounts (ten per group), suspend or verify, a reason and a policy tag; the reason box
+    takes no more than the platform does (`reason_limit`)."""
     accounts = view.accounts[:MODAL_ACCOUNTS]
     blocks: list[Block] = [section(
         f"Cluster `{view.id}`: {plural(len(view.accounts), 'account')}. Tick the accounts to act on. "
@@ -318,7 +326,9 @@ def review_modal(view: ClusterView, policies: Sequence[str], threshold: int) -> 
                    element=StaticSelectElement(action_id=ids.POLICY_SELECT, placeholder="Choose a policy",
                                                options=[Option(value=p, label=p) for p in policies])),
         InputBlock(block_id=ids.REASON_BLOCK, label="Reason", optional=True,
-                   element=PlainTextInputElement(action_id=ids.REASON_INPUT, multiline=True, max_length=500)),
+                   hint=f"Up to {reason_chars(reason_limit)} characters: what the platform takes.",
+                   element=PlainTextInputElement(action_id=ids.REASON_INPUT, multiline=True,
+                                                 max_length=reason_chars(reason_limit))),
     ]
     return View(type="modal", callback_id=ids.REVIEW_MODAL, private_metadata=view.id,
                 title="Review accounts", submit="Carry out", close="Cancel", blocks=blocks)

@@ -10,8 +10,10 @@ from slack_sdk import WebClient
 from domain.decisions import Action
 from handlers import ids
 from handlers.actions import answer, told_if_failed
+from handlers.blocks import reason_chars
 from handlers.context import Chorus
 from handlers.middleware import DECISION_GUARD
+from platforms.base import reason_limit
 from service import decisions
 
 
@@ -45,6 +47,11 @@ def submit_review(ack: Ack, view: dict[str, Any], context: BoltContext, client: 
         return
     if policy not in chorus.settings.policies:
         ack(response_action="errors", errors={ids.POLICY_BLOCK: "Choose a policy."})
+        return
+    longest = reason_chars(reason_limit(chorus.desk.enforcer))
+    if len(reason) > longest:
+        ack(response_action="errors", errors={ids.REASON_BLOCK: f"The platform takes at most {longest} characters; "
+                                                                f"this reason has {len(reason)}."})
         return
     ack()
     with told_if_failed(client, context):

@@ -55,6 +55,25 @@ class Source(Protocol):
         ...
 
 
+@runtime_checkable
+class Enriching(Protocol):
+    """A source whose posts may lack account facts (creation time, post count) that a lookup per account gives.
+
+    Looking every author up as posts are read would spend the request budget on accounts nobody
+    will ever review; the poller asks only for the accounts of candidate groups, after the posts are
+    stored, and the lookups spend only the budget above the share kept for reading posts.
+    """
+
+    def wants_facts(self, author: Author) -> bool:
+        """Whether a lookup could tell more about `author` than its posts did (and was not done already)."""
+        ...
+
+    def look_up(self, authors: Sequence[Author]) -> list[Author]:
+        """The authors the platform told more about, with those facts, in the order asked; those the budget or
+        the platform did not allow now are left out, to be asked again later."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ActionResult:
     """The outcome of one action on one account; `detail` is shown on the card when it failed."""
@@ -137,3 +156,15 @@ class Refreshing(Protocol):
 def in_effect(enforcer: Enforcer, action: Action, account_id: str) -> bool | None:
     """Ask a `Reconciling` enforcer whether `action` already holds; None for enforcers that cannot tell."""
     return enforcer.in_effect(action, account_id) if isinstance(enforcer, Reconciling) else None
+
+
+def reads_state(enforcer: Enforcer) -> bool:
+    """Whether the enforcer reads accounts' state back at all, so that a None from `in_effect` means
+    "could not read it now" rather than "this platform cannot tell" (a wrapper says it for what it wraps)."""
+    return bool(getattr(enforcer, "reads_state", isinstance(enforcer, Reconciling)))
+
+
+def reason_limit(enforcer: Enforcer) -> int | None:
+    """The longest reason the platform takes (an enforcer may say so in `reason_limit`); None when it sets none."""
+    limit = getattr(enforcer, "reason_limit", None)
+    return limit if isinstance(limit, int) else None

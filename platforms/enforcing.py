@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from domain.decisions import Action
-from platforms.base import ActionResult, Case, Enforcer, act, in_effect
+from platforms.base import ActionResult, Case, Enforcer, act, in_effect, reads_state, reason_limit
 from platforms.http import PlatformError
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,8 @@ class OnceOnly:
     def __init__(self, enforcer: Enforcer, done: DoneKeys | None = None) -> None:
         self.enforcer = enforcer
         self.done = done if done is not None else MemoryDoneKeys()
+        self.reads_state = reads_state(enforcer)
+        self.reason_limit = reason_limit(enforcer)
         self._lock = threading.Lock()
 
     def act(self, action: Action, account_id: str, reason: str, idempotency_key: str) -> ActionResult:

@@ -7,6 +7,7 @@ same way. Time is read and waited through injected callables so tests never real
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -41,10 +42,12 @@ class HttpSettings:
 class PlatformError(Exception):
     """A platform call that failed; the message is written for the moderators' card and the log."""
 
-    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None) -> None:
+    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None, said: str = "") -> None:
         super().__init__(message)
         self.retryable = retryable
         self.status = status
+        self.said = said
+        """The platform's own sentence about it (its `error`, `errors` or `message`), when it gave one."""
 
 
 class AuthError(PlatformError):
@@ -59,30 +62,43 @@ class RateLimited(PlatformError):
         self.wait_seconds = wait_seconds
 
 
-class RequestBudget:
-    """At most `limit` requests per sliding `window_seconds`, so polling stays inside the platform's limits."""
+READING_SHARE = 0.5
+"""The share of a request budget kept for reading posts: account lookups never spend it, so they cannot
+stop new posts from arriving however many authors a poll brings."""
 
-    def __init__(self, limit: int, window_seconds: float, now: Callable[[], float] = time.time) -> None:
+
+class RequestBudget:
+    """At most `limit` requests per sliding `window_seconds`, so polling stays inside the platform's limits.
+
+    `reserve` requests of every window are kept for reading posts: a lookup may spend only what is left above them.
+    """
+
+    def __init__(self, limit: int, window_seconds: float, now: Callable[[], float] = time.time,
+                 reading_share: float = READING_SHARE) -> None:
         self.limit = limit
         self.window_seconds = window_seconds
+        self.reserve = math.ceil(limit * reading_share)
         self._now = now
         self._spent: deque[float] = deque()
         self._lock = threading.Lock()
 
-    def spend(self) -> None:
-        """Count one request, or raise `RateLimited` when the window's requests are all spent (thread-safe:
-        Bluesky's profile lookups spend from several threads)."""
+    def spend(self, keep: int = 0) -> None:
+        """Count one request, or raise `RateLimited` when it would leave fewer than `keep` of the window's requests
+        (thread-safe: Bluesky's profile lookups spend from several threads)."""
         with self._lock:
-            self._spend()
+            self._spend(keep)
 
-    def _spend(self) -> None:
+    def _spend(self, keep: int) -> None:
         now = self._now()
         while self._spent and self._spent[0] <= now - self.window_seconds:
             self._spent.popleft()
-        if len(self._spent) >= self.limit:
-            wait = self._spent[0] + self.window_seconds - now
+        if len(self._spent) + keep >= self.limit:
+            # the request that must leave the window before this one may go (none: it never may)
+            frees = len(self._spent) + keep - self.limit
+            wait = self._spent[frees] + self.window_seconds - now if frees < len(self._spent) else self.window_seconds
+            kept = f" ({keep} are kept for reading posts)" if keep else ""
             raise RateLimited(
-                f"request budget of {self.limit} per {self.window_seconds:.0f} s is spent; "
+                f"request budget of {self.limit} per {self.window_seconds:.0f} s is spent{kept}; "
                 f"the next request is possible in {wait:.0f} s",
                 wait,
             )
@@ -105,7 +121,11 @@ def _seconds_until(value: str, now: float) -> float | None:
 
 
 def error_text(response: httpx.Response) -> str:
-    """The platform's own error sentence (Mastodon `error`, Discourse `errors`), else the body's start."""
+    """The platform's own error sentence, else the body's start.
+
+    Mastodon says `error`; Discourse `errors` (a list) or, refusing a state change, `message`; APIs
+    following RFC 9457 (problem details) `detail` or `title`.
+    """
     try:
         body = orjson.loads(response.content)
     except ValueError:
@@ -118,6 +138,9 @@ def error_text(response: httpx.Response) -> str:
         errors = body.get("errors")
         if isinstance(errors, list) and errors:
             return "; ".join(str(item) for item in errors)
+        for key in ("error", "message", "detail", "title"):
+            if isinstance(body.get(key), str) and body[key].strip():
+                return body[key].strip()
     return response.text[:200].strip()
 
 
@@ -152,16 +175,20 @@ class HttpClient:
         """Release the connection pool."""
         self._http.close()
 
-    def request(self, method: str, url: str, *, scope: str = "", **kwargs: Any) -> httpx.Response:
-        """Send a request, retrying connection errors, timeouts, 5xx and 429; `scope` names what 403 lacks."""
+    def request(self, method: str, url: str, *, scope: str = "", lookup: bool = False, **kwargs: Any) -> httpx.Response:
+        """Send a request, retrying connection errors, timeouts, 5xx and 429; `scope` names what 403 lacks.
+
+        A `lookup` (of an account's facts) spends only the budget above its share kept for reading
+        posts, and gives way to a rate limit at once (`RateLimited`) instead of waiting for it.
+        """
         where = f"{self.platform} {method} {httpx.URL(url).path}"
         problem = ""
         for attempt in range(self.settings.retries + 1):
             if attempt and problem != "429 Too Many Requests":
                 self._back_off(attempt, where, problem)
-            self._wait_for_rate_limit(where)
+            self._wait_for_rate_limit(where, patient=not lookup)
             if self._budget is not None:
-                self._budget.spend()
+                self._budget.spend(keep=self._budget.reserve if lookup else 0)
             try:
                 response = self._bounded(self._http.build_request(method, url, **kwargs), where)
             except httpx.TransportError as error:
@@ -170,17 +197,20 @@ class HttpClient:
             self._note_rate_limit(response)
             if response.status_code == 429:
                 problem = "429 Too Many Requests"
+                if lookup:
+                    raise RateLimited(f"{where} was rate limited ({error_text(response)})",
+                                      max(0.0, self._blocked_until - self._now()))
                 continue
             if response.status_code >= 500:
                 problem = f"{response.status_code} {response.reason_phrase}: {error_text(response)}"
                 continue
             if response.status_code in (401, 403):
-                raise AuthError(self._auth_message(where, response, scope), status=response.status_code)
+                raise AuthError(self._auth_message(where, response, scope), status=response.status_code,
+                                said=error_text(response))
             if response.status_code >= 400:
-                raise PlatformError(
-                    f"{where} was refused ({response.status_code}): {error_text(response)}",
-                    status=response.status_code,
-                )
+                said = error_text(response)
+                raise PlatformError(f"{where} was refused ({response.status_code}): {said}",
+                                    status=response.status_code, said=said)
             return response
         raise PlatformError(
             f"{where} failed after {self.settings.retries + 1} attempts; last problem: {problem}",
@@ -205,13 +235,14 @@ class HttpClient:
             response.close()
         return httpx.Response(response.status_code, headers=response.headers, content=bytes(body), request=request)
 
-    def json(self, method: str, url: str, *, scope: str = "", **kwargs: Any) -> tuple[Any, httpx.Response]:
+    def json(self, method: str, url: str, *, scope: str = "", lookup: bool = False,
+             **kwargs: Any) -> tuple[Any, httpx.Response]:
         """Send a request and decode its JSON body, naming the endpoint when the body is not JSON.
 
         orjson refuses nesting deeper than 1024 levels with an error, where the standard library
         would overflow the stack on a hostile reply.
         """
-        response = self.request(method, url, scope=scope, **kwargs)
+        response = self.request(method, url, scope=scope, lookup=lookup, **kwargs)
         try:
             return orjson.loads(response.content), response
         except ValueError:
@@ -235,11 +266,11 @@ class HttpClient:
         log.warning("%s: %s; retry %d in %.1f s", where, problem, attempt, delay)
         self._sleep(delay)
 
-    def _wait_for_rate_limit(self, where: str) -> None:
+    def _wait_for_rate_limit(self, where: str, patient: bool = True) -> None:
         wait = self._blocked_until - self._now()
         if wait <= 0:
             return
-        if wait > self.settings.max_wait_seconds:
+        if wait > self.settings.max_wait_seconds or not patient:
             raise RateLimited(f"{where}: rate limited by {self.platform} for another {wait:.0f} s", wait)
         log.info("%s: rate limited, waiting %.1f s", where, wait)
         self._sleep(wait)

@@ -20,7 +20,7 @@ from platforms.base import MALFORMED_RECORD, ActionResult, FetchResult, Skipped,
 from platforms.enforcing import attempt
 from platforms.http import AuthError, HttpClient, PlatformError, RateLimited
 from platforms.media import MediaHasher
-from platforms.paging import id_order, newer
+from platforms.paging import Stall, id_order, newer
 from platforms.settings import HttpJsonConfig
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,7 @@ class HttpJsonSource:
         self.settings = settings
         self._hasher = hasher
         self._stopped = False
+        self._stall = Stall(self.name)
 
     def fetch(self, cursor: str | None, limit: int) -> FetchResult:
         """Read pages past `cursor` until `limit` records, an empty page, or a rate limit."""
@@ -96,16 +97,19 @@ class HttpJsonSource:
         state = json.loads(cursor) if cursor else {"after": None, "seen": []}
         posts: list[Post] = []
         skipped: list[Skipped] = []
+        pages, held, exhausted = 0, None, True
         while len(posts) + len(skipped) < limit:
             try:
                 records, token = self._page(state["after"])
             except RateLimited as error:
                 log.info("http_json: %s; continuing at the next poll", error)
+                held = error
                 break
             except AuthError as error:
                 self._stopped = True
                 notice = f"{error}. Polling http_json is stopped until Chorus restarts."
                 return FetchResult(posts, _encode(state), skipped, True, [notice])
+            pages += 1
             fresh = [r for r in records if self._is_new(r, state)]
             self._advance(state, fresh, token)
             if not fresh:
@@ -116,8 +120,9 @@ class HttpJsonSource:
                 except MALFORMED_RECORD as error:
                     skipped.append(skipped_record(f"http_json record {dig(raw, self._id_field())!r}", error))
         else:
-            return FetchResult(posts, _encode(state), skipped, exhausted=False)
-        return FetchResult(posts, _encode(state), skipped, exhausted=True)
+            exhausted = False
+        notice = self._stall.after_poll(pages > 0, held)
+        return FetchResult(posts, _encode(state), skipped, exhausted, [notice] if notice else [])
 
     def _is_new(self, record: Any, state: dict[str, Any]) -> bool:
         """Whether a record lies past the cursor: APIs that ignore or round the cursor repeat nothing."""

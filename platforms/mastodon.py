@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, time
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
+import msgspec
 
 from domain.decisions import Action
-from domain.models import Post
-from domain.records import RecordError, parse_post
+from domain.models import Author, Post
+from domain.records import RecordError, parse_post, parse_time
 from platforms.base import ActionResult
 from platforms.enforcing import Unsupported, attempt
 from platforms.html_text import parse_html
-from platforms.http import AuthError, HttpClient, PlatformError
+from platforms.http import AuthError, HttpClient, PlatformError, RateLimited
 from platforms.media import MediaHasher
 from platforms.paging import FeedSettings, FeedSource, FeedUnavailable, Page, page_from
 
@@ -43,7 +44,11 @@ def link_ids(response: httpx.Response) -> dict[str, str]:
 
 
 class MastodonSource(FeedSource):
-    """Statuses of the public (or local, or remote) timeline as posts; backfills once, then follows."""
+    """Statuses of the public (or local, or remote) timeline as posts; backfills once, then follows.
+
+    A status carries its account's creation day (rounded to midnight) and counts; the admin API's
+    exact creation time is looked up only when the poller asks, for accounts of candidate groups.
+    """
 
     name = "mastodon"
 
@@ -63,7 +68,8 @@ class MastodonSource(FeedSource):
         self._params = {feed_name: "true" for feed_name in FEEDS[timeline]} if timeline != "public" else {}
         self._enrich = enrich
         self._hasher = hasher
-        self._admin_accounts: dict[str, dict[str, Any]] = {}
+        self._created: dict[str, datetime | None] = {}
+        """Accounts looked up in the admin view, and the exact creation time it gave."""
         self._disabled: list[str] | None = None
 
     def latest(self) -> Page:
@@ -159,28 +165,44 @@ class MastodonSource(FeedSource):
             "default_avatar": avatar.endswith("/missing.png") if avatar else None,
             "url": account.get("url"),
         }
-        admin = self._admin_account(str(account.get("id")))
-        if admin and admin.get("created_at"):
-            # the public account's created_at is rounded to midnight; the admin record is exact
-            author["created_at"] = admin["created_at"]
+        exact = self._created.get(str(account.get("id")))
+        if exact is not None:
+            author["created_at"] = exact
         return author
 
-    def _admin_account(self, account_id: str) -> dict[str, Any] | None:
-        """The admin view of an account (exact creation time), cached; None when not available."""
-        if account_id not in self._admin_accounts:
+    def wants_facts(self, author: Author) -> bool:
+        """Whether the admin API could give `author`'s exact creation time: its status gave only the day."""
+        return (self._enrich and author.id not in self._created
+                and (author.created_at is None or author.created_at.time() == time(0)))
+
+    def look_up(self, authors: Sequence[Author]) -> list[Author]:
+        """The authors with the exact creation time of the admin view, as far as the lookup budget goes."""
+        found = []
+        for author in authors:
             if not self._enrich:
-                return None
+                break
             try:
-                body, _ = self.client.json("GET", _admin_path(account_id), scope=ENRICH_SCOPE)
+                body, _ = self.client.json("GET", _admin_path(author.id), scope=ENRICH_SCOPE, lookup=True)
+            except RateLimited as error:
+                log.info("mastodon: account lookups wait for the next poll: %s", error)
+                break
             except AuthError as error:
                 self._enrich = False
-                self.notice(f"{error}. Accounts are no longer enriched from the admin API.")
-                return None
+                self.notice(f"{error}. Accounts are no longer looked up in the admin API.")
+                break
             except PlatformError as error:
-                log.info("mastodon: account %s not enriched: %s", account_id, error)
-                return None
-            self._admin_accounts[account_id] = body if isinstance(body, dict) else {}
-        return self._admin_accounts[account_id]
+                if error.status == 404:
+                    self._created[author.id] = author.created_at
+                log.info("mastodon: account %s not looked up now: %s", author.id, error)
+                continue
+            try:
+                exact = parse_time(body.get("created_at") if isinstance(body, dict) else None, "created_at")
+            except RecordError:
+                exact = author.created_at  # the admin view has nothing better: do not ask again
+            self._created[author.id] = exact
+            if exact != author.created_at:
+                found.append(msgspec.structs.replace(author, created_at=exact))
+        return found
 
     def _media(self, item: Any) -> dict[str, Any]:
         if not isinstance(item, dict):

@@ -76,6 +76,31 @@ def newer(a: str, b: str) -> bool:
     return id_order(a) > id_order(b)
 
 
+class Stall:
+    """Says once that a source's polls read nothing because of a rate limit, and once that they read again.
+
+    A poll held back by a rate limit simply resumes at the next one; moderators need to hear it only
+    when it lasts a whole poll (no post arrives), not at every poll while it lasts.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._stalled = False
+
+    def after_poll(self, read_a_page: bool, held: RateLimited | None) -> str | None:
+        """The notice a poll owes: when it read no page because of `held`, or read again after a stall."""
+        if held is not None and not read_a_page:
+            if self._stalled:
+                return None
+            self._stalled = True
+            return (f"reading {self.name} posts is held back by a rate limit ({held}). Polling resumes by itself "
+                    "and no post is lost; you will hear when posts arrive again.")
+        if read_a_page and self._stalled:
+            self._stalled = False
+            return f"reading {self.name} posts works again after a rate limit held it back; it is catching up."
+        return None
+
+
 @dataclass
 class FeedSettings:
     """How far back the first start reads, and how many pages it may spend doing so."""
@@ -94,6 +119,7 @@ class FeedSource:
         self._now = now or (lambda: datetime.now(UTC))
         self._stopped = ""
         self._notices: list[str] = []
+        self._stall = Stall(self.name)
 
     def latest(self) -> Page:
         """The newest page."""
@@ -145,28 +171,39 @@ class FeedSource:
             floor = self._now() - timedelta(hours=self.settings.backfill_hours)
             state = FeedCursor(floor_time=floor.isoformat())
         taken: list[dict[str, Any]] = []
+        pages = 0
+        held: RateLimited | None = None
+        exhausted = True
         try:
             while len(taken) < limit:
                 if state.newest is None:
                     page = self.latest()
+                    pages += 1
                     if not page.records:
-                        return taken, state, True
+                        break
                     state.newest = page.newer_than
                     taken += self._fill(page, state)
                 elif state.gap_top is not None:
                     taken += self._fill(self.older(state.gap_top), state)
+                    pages += 1
                 else:
                     page = self.newer(state.newest)
+                    pages += 1
                     if not page.records:
-                        return taken, state, True
+                        break
                     if not page.reaches:
                         state.gap_top, state.gap_floor, state.pages = page.older_than, state.newest, 0
                     state.newest = page.newer_than
                     taken += page.records
+            else:
+                exhausted = False
         except RateLimited as error:
             log.info("%s: %s; continuing at the next poll", self.name, error)
-            return taken, state, True
-        return taken, state, False
+            held = error
+        notice = self._stall.after_poll(pages > 0, held)
+        if notice:
+            self.notice(notice)
+        return taken, state, exhausted
 
     def _fill(self, page: Page, state: FeedCursor) -> list[dict[str, Any]]:
         """Take a backward page's records that lie inside the gap, closing the gap at its floor."""

@@ -31,7 +31,8 @@ class DiscourseConfig:
     base_url: str = ""
     api_username: str = "system"
     backfill_pages: int = 20
-    budget_requests: int = 60
+    budget_requests: int = 50
+    """Discourse allows 60 admin-API requests a minute across the site; the rest is left for actions."""
     budget_window_seconds: float = 60.0
     enrich_users: bool = True
     hash_media: bool = True

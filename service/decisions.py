@@ -27,7 +27,7 @@ from domain.decisions import (
     needs_approval,
 )
 from domain.views import DecisionView
-from platforms.base import ActionResult, Case, Enforcer, act, in_effect
+from platforms.base import ActionResult, Case, Enforcer, act, in_effect, reads_state
 from service.inflight import InFlight
 from storage import Store
 
@@ -151,11 +151,12 @@ def retry(desk: Desk, decision_id: int, actor: str) -> Refusal | None:
             decision_id, DecisionStatus.EXECUTING, actor, from_statuses=[DecisionStatus.FAILED]):
         return Refusal(Why.NOTHING_TO_RETRY)
     desk.changed(cluster_id)
-    _execute(desk, decision_id, actor, only=list(decision.failures))
+    _execute(desk, decision_id, actor, only=list(decision.failures), resend_unknown=True)
     return None
 
 
-def _execute(desk: Desk, decision_id: int, actor: str, only: Sequence[str] | None = None) -> None:
+def _execute(desk: Desk, decision_id: int, actor: str, only: Sequence[str] | None = None,
+             resend_unknown: bool = False) -> None:
     """Carry out an approved decision (or just its `only` accounts); a dismissal is done at once."""
     store = desk.store
     decision = store.decision(decision_id)
@@ -165,14 +166,20 @@ def _execute(desk: Desk, decision_id: int, actor: str, only: Sequence[str] | Non
     if not decision.action.on_platform:
         store.move_decision(decision_id, DecisionStatus.DONE, actor)
     else:
-        results = carry_out(desk, decision_id, decision.accounts if only is None else only, actor)
+        results = carry_out(desk, decision_id, decision.accounts if only is None else only, actor, resend_unknown)
         log.info("decision %d: %s on %d accounts, %d failed", decision_id, decision.action, len(results),
                  sum(not r.ok for r in results))
     desk.changed(cluster_id)
 
 
-def carry_out(desk: Desk, decision_id: int, accounts: Sequence[str], actor: str) -> list[ActionResult]:
-    """Act on `accounts` for a decision, then mark it done, or failed if any of its accounts failed."""
+def carry_out(desk: Desk, decision_id: int, accounts: Sequence[str], actor: str,
+              resend_unknown: bool = False) -> list[ActionResult]:
+    """Act on `accounts` for a decision, then mark it done, or failed if any of its accounts failed.
+
+    An account whose earlier attempt may have reached the platform, and whose state the platform could
+    not read back, is not acted on again unless `resend_unknown` (a moderator's Retry): it fails as
+    "state unknown", and the card offers Retry.
+    """
     store = desk.store
     decision = store.decision(decision_id)
     if decision is None:
@@ -182,7 +189,7 @@ def carry_out(desk: Desk, decision_id: int, accounts: Sequence[str], actor: str)
             return []  # already being carried out in this process; the claims would stop repeats anyway
         store.move_decision(decision_id, DecisionStatus.EXECUTING, actor)
         case = _case(store, decision_id, decision.policy)
-        results = [_act_once(desk, decision_id, decision.action, account, decision.reason, actor, case)
+        results = [_act_once(desk, decision_id, decision.action, account, decision.reason, actor, case, resend_unknown)
                    for account in accounts]
         failed = store.decision(decision_id).failures  # earlier failures count too
         store.move_decision(decision_id, DecisionStatus.FAILED if failed else DecisionStatus.DONE, actor)
@@ -198,18 +205,27 @@ def _case(store: Store, decision_id: int, policy: str) -> Case | None:
     return Case(cluster_id, tuple(view.reasons) if view is not None else (), policy)
 
 
+UNKNOWN_STATE = "state unknown: not sent again, as it may have reached the platform and cannot be read back"
+"""The card's note on an account whose earlier attempt was cut short and whose state could not be read."""
+
+
 def _act_once(desk: Desk, decision_id: int, action: Action, account_id: str, reason: str,
-              actor: str, case: Case | None = None) -> ActionResult:
+              actor: str, case: Case | None = None, resend_unknown: bool = False) -> ActionResult:
     store = desk.store
     key = idempotency_key(decision_id, action, account_id)
     earlier = store.claim_action(key, decision_id, account_id, action)
     if earlier is AttemptStatus.OK:
         return ActionResult(account_id, action, ok=True, detail="already done")
-    if earlier is not None and in_effect(desk.enforcer, action, account_id):
+    held = in_effect(desk.enforcer, action, account_id) if earlier is not None else None
+    if held:
         result = ActionResult(account_id, action, ok=True,
                               detail=f"already in effect on the platform after an interrupted {earlier} attempt")
         store.finish_action(key, True, result.detail, actor)
         return result
+    if earlier is not None and held is None and reads_state(desk.enforcer) and not resend_unknown:
+        log.warning("%s on %s: %s (its %s attempt)", action, account_id, UNKNOWN_STATE, earlier)
+        store.finish_action(key, False, UNKNOWN_STATE, actor)
+        return ActionResult(account_id, action, ok=False, detail=UNKNOWN_STATE, retryable=True)
     try:
         result = act(desk.enforcer, action, account_id, reason, key, case)
     except Exception as error:  # a platform failure must reach the card and the audit log, not kill the bot

@@ -15,6 +15,7 @@ from datetime import timedelta
 from detectors import WindowIndex
 from domain.views import ClusterChange
 from platforms.base import Refreshing, Source
+from service.enrichment import fill_in_accounts
 from service.notify import Notifier
 from storage import Store
 
@@ -37,6 +38,8 @@ class PollStats:
     notified: int
     seconds: float
     exhausted: bool
+    filled: int = 0
+    """Accounts whose missing facts were looked up and filled in (their clusters scored again)."""
 
 
 class Poller:
@@ -90,12 +93,16 @@ class Poller:
                 return None
             changed = self.store.sync_clusters(clusters)
             self._window_detected = True
+        filled = fill_in_accounts(self.store, self.source, self.index)
+        if filled and not self.stop.is_set():
+            changed += self.store.sync_clusters(self.index.clusters(), rescore=True)
         notified = self.announce()
         stats = PollStats(len(batch.posts), new, len(batch.skipped), len(self.index), changed, notified,
-                          time.perf_counter() - started, batch.exhausted)
+                          time.perf_counter() - started, batch.exhausted, filled)
         log.info(
-            "poll: fetched=%d new=%d skipped=%d window=%d clusters_changed=%d notified=%d in %.2fs",
-            stats.fetched, stats.new, stats.skipped, stats.window, stats.changed, stats.notified, stats.seconds,
+            "poll: fetched=%d new=%d skipped=%d window=%d clusters_changed=%d notified=%d accounts_filled=%d in %.2fs",
+            stats.fetched, stats.new, stats.skipped, stats.window, stats.changed, stats.notified, stats.filled,
+            stats.seconds,
         )
         return stats
 
@@ -141,7 +148,7 @@ class Poller:
         except Exception as error:  # the card goes out with the facts already stored
             log.warning("accounts not refreshed before announcing: %s: %s", type(error).__name__, error)
             return
-        self.store.refresh_accounts(authors)
+        self.store.update_accounts(authors)
 
     def drain(self) -> list[PollStats]:
         """Poll until the source has nothing more (the demo and tests replay whole feeds this way)."""

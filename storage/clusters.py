@@ -32,11 +32,13 @@ class Clusters(Decisions):
         ).fetchone()
         return row[0] if row else None
 
-    def sync_clusters(self, clusters: Iterable[Cluster]) -> int:
+    def sync_clusters(self, clusters: Iterable[Cluster], rescore: bool = False) -> int:
         """Record detected clusters: new ones are inserted, known ones gain their new members.
 
         The clusters' posts must be stored already. Returns how many clusters were created or
-        grew; `unnotified` then lists what the notifier still has to say.
+        grew; `unnotified` then lists what the notifier still has to say. With `rescore` (its
+        accounts' facts were filled in), a known cluster whose score or reasons changed takes them,
+        and its card is marked stale so it is shown again.
         """
         changed = 0
         now = self.now()
@@ -71,10 +73,19 @@ class Clusters(Decisions):
                     [cluster_id],
                 ).fetchone()
                 if members == before:
+                    if rescore:
+                        self._rescore(cluster_id, fields)
                     continue
                 changed += 1
                 self.db["clusters"].update(cluster_id, {**fields, "account_count": accounts, "post_count": members})
         return changed
+
+    def _rescore(self, cluster_id: str, fields: dict[str, Any]) -> None:
+        """Take a known cluster's new score and reasons; a change bumps its card version (the card is stale)."""
+        row = self.db.execute("SELECT score, reasons FROM clusters WHERE id = ?", [cluster_id]).fetchone()
+        if row is not None and (row[0], row[1]) != (fields["score"], fields["reasons"]):
+            self.db["clusters"].update(cluster_id, fields)
+            self.db.execute("UPDATE clusters SET card_version = card_version + 1 WHERE id = ?", [cluster_id])
 
     def unnotified(self) -> list[ClusterChange]:
         """Clusters whose newest members no notification has covered yet: the notifier's outbox."""

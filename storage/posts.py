@@ -10,7 +10,7 @@ import orjson
 
 from domain.lookups import PostLine, StoredAccount
 from domain.models import Author, Post
-from domain.records import parse_post, post_to_record
+from domain.records import format_time, parse_post, post_to_record
 from storage.database import Database, from_db_time, to_db_time
 
 
@@ -76,26 +76,33 @@ class Posts(Database):
             })
         self.db["accounts"].upsert_all(rows, pk="id", batch_size=500)
 
-    def refresh_accounts(self, authors: Sequence[Author]) -> int:
-        """Update stored accounts with facts read again from the platform; a fact it no longer gives is kept.
-
-        Only accounts already stored change (first and last seen stay); returns how many did."""
-        rows = [
-            [author.handle or None, author.display_name or None,
-             to_db_time(author.created_at) if author.created_at else None, author.posts_count,
-             author.followers_count, author.following_count,
-             None if author.default_avatar is None else int(author.default_avatar), author.url, author.id]
-            for author in authors
-        ]
+    def update_accounts(self, authors: Sequence[Author]) -> int:
+        """Store facts read (again) from the platform: each account's row and the author of each of its stored
+        posts, in one transaction, so a restart's detection window has them too. A fact the platform did not
+        give is kept; only accounts already stored change (first and last seen stay). Returns how many did."""
         with self.atomic():
             changed = 0
-            for row in rows:
+            for author in authors:
+                avatar = None if author.default_avatar is None else int(author.default_avatar)
                 changed += self.db.execute(
                     """UPDATE accounts SET handle = coalesce(?, handle), display_name = coalesce(?, display_name),
                        created_at = coalesce(?, created_at), posts_count = coalesce(?, posts_count),
                        followers_count = coalesce(?, followers_count), following_count = coalesce(?, following_count),
-                       default_avatar = coalesce(?, default_avatar), url = coalesce(?, url) WHERE id = ?""", row,
+                       default_avatar = coalesce(?, default_avatar), url = coalesce(?, url) WHERE id = ?""",
+                    [author.handle or None, author.display_name or None,
+                     to_db_time(author.created_at) if author.created_at else None, author.posts_count,
+                     author.followers_count, author.following_count, avatar, author.url, author.id],
                 ).rowcount
+                facts = [(path, value) for path, value in (
+                    ("$.author.created_at", format_time(author.created_at) if author.created_at else None),
+                    ("$.author.posts_count", author.posts_count), ("$.author.followers_count", author.followers_count),
+                    ("$.author.following_count", author.following_count),
+                    ("$.author.default_avatar", None if avatar is None else orjson.dumps(bool(avatar)).decode()),
+                ) if value is not None]
+                if facts:
+                    setters = ", ".join("?, json(?)" if path.endswith("avatar") else "?, ?" for path, _ in facts)
+                    self.db.execute(f"UPDATE posts SET record = json_set(record, {setters}) WHERE author_id = ?",  # noqa: S608
+                                    [*(part for fact in facts for part in fact), author.id])
         return changed
 
     def posts_since(self, since: datetime) -> list[Post]:

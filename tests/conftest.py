@@ -103,6 +103,21 @@ class RecordingEnforcer:
         return ActionResult(account_id, action, ok=True)
 
 
+class RecordingNotifier:
+    """A notifier that keeps what a poller announces (cluster ids) and tells the moderators (notices)."""
+
+    def __init__(self) -> None:
+        self.published: list[str] = []
+        self.notices: list[str] = []
+
+    def publish(self, view: Any, change: Any) -> tuple[None, None]:
+        self.published.append(view.id)
+        return None, None
+
+    def notice(self, text: str) -> None:
+        self.notices.append(text)
+
+
 @dataclass
 class Harness:
     """Everything a Slack scenario test touches."""

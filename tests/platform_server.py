@@ -74,6 +74,7 @@ class FakePlatform:
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self._routes: dict[tuple[str, str], list[Reply] | Responder] = {}
+        self._fallback: Responder | None = None
         self.gates = Gates()
         platform = self
 
@@ -136,6 +137,10 @@ class FakePlatform:
         else:
             self._routes[(method, path)] = list(replies)  # type: ignore[arg-type]
 
+    def fallback(self, responder: Responder) -> None:
+        """Answer every request no route matches with `responder` (a whole fake platform, say)."""
+        self._fallback = responder
+
     def hold(self, method: str, path: str, after: bool = False, seconds: float = 60.0) -> Gate:
         """Hold the next `method path` request: dropped unanswered, or (`after`) carried out first."""
         return self.gates.arm(f"{method} {path}", Gate(after=after, seconds=seconds))
@@ -147,7 +152,7 @@ class FakePlatform:
     def _answer(self, request: Request) -> Reply:
         route = self._routes.get((request.method, request.path))
         if route is None:
-            return Reply(404, {"error": "Record not found"})
+            return self._fallback(request) if self._fallback else Reply(404, {"error": "Record not found"})
         if callable(route):
             return route(request)
         return route.pop(0) if len(route) > 1 else route[0]
@@ -248,12 +253,14 @@ ADMIN = "/api/v1/admin/accounts/"
 class MastodonAdmin:
     """The admin accounts API of one instance: each account's `suspended`/`disabled` changes as actions land.
 
-    `carried_out` lists every action that took effect, so a test can count what happened to whom.
+    `carried_out` lists every action that took effect, so a test can count what happened to whom; `created`
+    gives accounts their exact creation time (else the recorded account's).
     """
 
-    def __init__(self, platform: FakePlatform, account_ids: list[str]) -> None:
+    def __init__(self, platform: FakePlatform, account_ids: list[str], created: dict[str, str] | None = None) -> None:
         _, _, body = recorded("test_admin_moderation.yaml", "GET", f"{ADMIN}117020566092212359")
         self.entity = json.loads(body)
+        self.created = created or {}
         self.state = {account: {"suspended": False, "disabled": False} for account in account_ids}
         self.carried_out: list[tuple[str, str]] = []
         self._lock = threading.Lock()
@@ -267,6 +274,7 @@ class MastodonAdmin:
         account_id = request.path.removeprefix(ADMIN)
         with self._lock:
             return Reply(200, {**self.entity, "id": account_id, "username": f"voter{account_id}", "domain": None,
+                               "created_at": self.created.get(account_id, self.entity["created_at"]),
                                **self.state[account_id]})
 
     def act(self, request: Request) -> Reply:

@@ -98,3 +98,23 @@ def test_actions_follow_their_templates_once_and_unconfigured_ones_say_so(server
     assert sent[0].headers["idempotency-key"] == "k1"
     missing = moderation.act(Action.REQUIRE_VERIFICATION, "u1", "", "k2")
     assert not missing.ok and missing.unsupported and "http_json.actions.require_verification" in missing.detail
+
+
+def test_an_apis_own_sentence_is_shown_and_a_stalled_poll_is_told_once(server):
+    problem = {"type": "https://api.example/problems/state", "title": "Conflict", "status": 409,
+               "detail": "account u1 is already suspended"}  # RFC 9457 problem details
+    server.route("POST", "/users/u1/ban", Reply(409, problem, {"content-type": "application/problem+json"}))
+    actions = {"suspend": {"url": "/users/{account_id}/ban"}}
+    refused = HttpJsonEnforcer(HttpClient("http_json", server.url, FAST), actions).act(Action.SUSPEND, "u1", "", "k")
+    assert not refused.ok and refused.detail.endswith("(409): account u1 is already suspended")
+
+    server.route("GET", "/posts", Reply(429, {"message": "slow down"}, {"retry-after": "600"}), Reply(200, ITEMS[:3]))
+    clock = FakeClock()
+    client = HttpClient("http_json", server.url, FAST, now=clock.time, sleep=clock.sleep)  # waits 120 s at most
+    poll = HttpJsonSource(client, HttpJsonConfig(base_url=server.url, fields=FIELDS))
+    first, second = poll.fetch(None, 10), poll.fetch(None, 10)
+    assert first.posts == second.posts == [] and len(first.notices) == 1 and second.notices == []
+    assert "held back by a rate limit" in first.notices[0] and "600 s" in first.notices[0]
+    clock.sleep(600)
+    third = poll.fetch(None, 10)
+    assert len(third.posts) == 3 and "works again" in third.notices[0]

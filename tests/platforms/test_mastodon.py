@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from detectors import WindowIndex
 from domain.decisions import Action
 from platforms.enforcing import OnceOnly
 from platforms.http import HttpClient, HttpSettings, PlatformError, RequestBudget
 from platforms.mastodon import TIMELINE, MastodonEnforcer, MastodonSource
 from platforms.paging import FeedSettings
+from service.poller import Poller
+from storage import Store
+from tests.conftest import RecordingNotifier
 from tests.platform_server import (
     FakeClock,
     FakePlatform,
+    MastodonAdmin,
     Reply,
     Request,
     Timeline,
     cassette,
+    pool_campaign_timeline,
     recorded,
     recorded_statuses,
 )
@@ -118,29 +124,71 @@ def test_statuses_become_posts_with_plain_text_accounts_and_media(server):
     assert [m.url for m in media] == [a["url"] for a in with_media["media_attachments"]]
 
 
-def test_admin_token_enriches_accounts_with_the_exact_creation_time(server):
+def test_reading_asks_the_admin_api_nothing_and_a_lookup_gives_the_exact_creation_time(server):
     server.route("GET", TIMELINE, Timeline(recorded_statuses()))
     _, _, admin = recorded("test_admin_accounts_v2.yaml", "GET", f"/api/v1/admin/accounts/{ADMIN_ID}")
     server.route("GET", f"/api/v1/admin/accounts/{ADMIN_ID}", Reply(200, json.loads(admin)))
+    mastodon = source(server, enrich=True)
 
-    result = source(server, enrich=True).fetch(None, 1000)
-    admin_posts = [p for p in result.posts if p.author.id == ADMIN_ID]
+    result = mastodon.fetch(None, 1000)
+    assert not [r for r in server.requests if "/admin/" in r.path]  # reading looks nobody up
+    author = next(p.author for p in result.posts if p.author.id == ADMIN_ID)
+    assert author.created_at == datetime(2026, 8, 1, tzinfo=UTC) and mastodon.wants_facts(author)  # the day only
+
+    [looked_up] = mastodon.look_up([author])
     exact = datetime(2026, 8, 1, 13, 48, 47, 774000, tzinfo=UTC)
-    assert admin_posts and all(p.author.created_at == exact for p in admin_posts)
-    assert len(server.sent("GET", f"/api/v1/admin/accounts/{ADMIN_ID}")) == 1  # cached
+    assert looked_up.created_at == exact and not mastodon.wants_facts(author)  # remembered
+    again = mastodon.fetch(None, 1000)
+    assert all(p.author.created_at == exact for p in again.posts if p.author.id == ADMIN_ID)
+    assert len(server.sent("GET", f"/api/v1/admin/accounts/{ADMIN_ID}")) == 1
 
 
-def test_enrichment_without_the_admin_scope_is_reported_once_and_polling_goes_on(server):
+def test_lookups_without_the_admin_scope_are_reported_once_and_stop(server):
     server.route("GET", TIMELINE, Timeline(recorded_statuses()))
     server.route("GET", f"/api/v1/admin/accounts/{ADMIN_ID}", Reply(403, {"error": "outside the authorized scopes"}))
-    server.route("GET", "/api/v1/admin/accounts/117020566092212359", Reply(403, {"error": "outside"}))
-    result = source(server, enrich=True).fetch(None, 1000)
-    assert len(result.posts) == 28
-    assert len(result.notices) == 1 and "admin:read:accounts" in result.notices[0]
-    asked = [r.path for r in server.requests if "/admin/" in r.path]
-    forbidden = {f"/api/v1/admin/accounts/{i}" for i in (ADMIN_ID, "117020566092212359")}
-    refused = next(index for index, path in enumerate(asked) if path in forbidden)
-    assert len(asked) == refused + 1  # no admin request after the first refusal
+    mastodon = source(server, enrich=True)
+    authors = list({p.author.id: p.author for p in mastodon.fetch(None, 1000).posts}.values())
+    authors.sort(key=lambda a: a.id != ADMIN_ID)
+
+    assert mastodon.look_up(authors) == [] and mastodon.look_up(authors) == []
+    assert len(server.sent("GET", f"/api/v1/admin/accounts/{ADMIN_ID}")) == 1  # no request after the refusal
+    assert [r.path for r in server.requests if "/admin/" in r.path] == [f"/api/v1/admin/accounts/{ADMIN_ID}"]
+    notices = mastodon.fetch(None, 1000).notices
+    assert len(notices) == 1 and "admin:read:accounts" in notices[0] and "outside the authorized scopes" in notices[0]
+    assert not any(mastodon.wants_facts(a) for a in authors)
+
+
+def test_a_first_start_on_a_thousand_statuses_looks_up_only_candidate_accounts_and_keeps_reading(server, tmp_path):
+    clock = FakeClock(NOW.timestamp())
+    statuses = pool_campaign_timeline(NOW, server.url, accounts=14, organic=330)
+    timeline = Timeline(statuses, page_size=40)
+    server.route("GET", TIMELINE, timeline)
+    days = {s["account"]["id"]: s["account"]["created_at"] for s in statuses}
+    MastodonAdmin(server, sorted(days), {account: day.replace("T00:00:00.000", "T13:48:47.774")
+                                        for account, day in days.items()})
+    budget = RequestBudget(300, 900, clock.time)  # the default budget: 300 requests a quarter of an hour
+    mastodon = MastodonSource(client(server, clock, budget), "public", FeedSettings(48, 50), enrich=True,
+                              now=lambda: NOW)
+    store = Store.open(tmp_path / "chorus.db")
+    try:
+        poller = Poller(store, mastodon, WindowIndex(), RecordingNotifier())
+        first = poller.poll_once()
+        assert first.fetched == len(statuses) > 1000 and len(days) > 300
+        looked_up = {r.path.rsplit("/", 1)[1] for r in server.requests if "/admin/" in r.path}
+        voters = {account for account in days if account.startswith("9000")}
+        candidates = {author.id for author in poller.index.candidate_authors()}
+        assert voters <= looked_up <= candidates and len(looked_up) == first.filled < len(days) // 10
+
+        new = timeline.post(5)  # new statuses arrive: read at the next poll, no wait
+        second = poller.poll_once()
+        assert sorted(p.id for p in store.posts_since(NOW - timedelta(hours=1)) if p.id in new) == sorted(new)
+        assert second.fetched == 5 and clock.slept == []
+        [cluster_id] = [c for (c,) in store.db.execute("SELECT id FROM clusters") if
+                        voters <= {a.id for a in store.cluster_view(c).accounts}]
+        ages = {a.id: a.created_at for a in store.cluster_view(cluster_id).accounts}
+        assert all(ages[v].time() != datetime.min.time() for v in voters)  # the exact times, not the day
+    finally:
+        store.close()
 
 
 def test_a_disabled_timeline_is_reported_once_and_not_polled_again(server):
