@@ -4,8 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from domain.decisions import ACTIVE_STATUSES, PRIMARY_ACTIONS, Action, ClusterStatus, DecisionStatus
+
+
+class Severity(StrEnum):
+    """How urgent a cluster looks, from its score: what a card's header and the queue's filter show."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+def severity_of(score: float) -> Severity:
+    """High from 0.8, medium from 0.65, low below."""
+    return Severity.HIGH if score >= 0.8 else Severity.MEDIUM if score >= 0.65 else Severity.LOW
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimView:
+    """Who has taken a cluster, so two moderators do not work on it at once, and since when."""
+
+    moderator: str
+    claimed_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +84,12 @@ class ClusterView:
     message_ts: str | None = None
     card_version: int = 0
     """Bumped by every change a card shows; a card is up to date when Slack shows this version."""
+    claim: ClaimView | None = None
 
     @property
-    def severity(self) -> str:
+    def severity(self) -> Severity:
         """High, medium or low, from the score, for the card's header."""
-        return "high" if self.score >= 0.8 else "medium" if self.score >= 0.65 else "low"
+        return severity_of(self.score)
 
     @property
     def live_decision(self) -> DecisionView | None:
@@ -124,6 +147,9 @@ class Digest:
     previous_accounts: int = 0
     bucket_hours: int = 1
     timeline: list[tuple[datetime, int, int]] = field(default_factory=list)
+    unclaimed: list[PendingCluster] = field(default_factory=list)
+    """Clusters waiting longer than `unclaimed_hours` that no moderator has claimed, oldest first."""
+    unclaimed_hours: float | None = None
 
     @property
     def dismissed_share(self) -> float | None:

@@ -17,10 +17,10 @@ from slack_sdk import WebClient
 
 from domain.decisions import Action
 from handlers import ids
-from handlers.blocks import already_handled, refusal_text, review_modal
+from handlers.blocks import already_handled, claim_reply, refusal_text, review_modal
 from handlers.context import Chorus
 from handlers.middleware import DECISION_GUARD
-from service import decisions
+from service import claims, decisions
 from service.decisions import Desk, Refusal
 
 log = logging.getLogger("chorus.slack")
@@ -118,6 +118,21 @@ def open_review(ack: Ack, body: dict[str, Any], context: BoltContext, client: We
                       view=review_modal(cluster, chorus.settings.policies, chorus.settings.two_person_threshold))
 
 
+def claim_cluster(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Claim (or take over) a cluster from its card or from App Home; the card then shows who has it, and a
+    moderator who lost a race is told who won: in the channel, or at the top of their Home."""
+    ack()
+    chorus: Chorus = context["chorus"]
+    with told_if_failed(client, context):
+        result = claims.claim(chorus.desk, context["cluster"].id, context["user_id"], context["holder_seen"])
+        note = claim_reply(result)
+        if (body.get("container") or {}).get("type") == "view":
+            if chorus.home is not None:
+                chorus.home.show(context["user_id"], note or "")
+        elif note:
+            tell(client, context["cluster"].channel, context["user_id"], note)
+
+
 def register(app: App) -> None:
     """Wire every card button to its listener, each behind the decision guard."""
     for action_id in WHOLE_CLUSTER:
@@ -125,3 +140,4 @@ def register(app: App) -> None:
     for action_id, listener in FOLLOW_UPS.items():
         app.action(action_id, middleware=DECISION_GUARD)(listener)
     app.action(ids.REVIEW, middleware=DECISION_GUARD)(open_review)
+    app.action(ids.CLAIM, middleware=DECISION_GUARD)(claim_cluster)

@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
+    ImageBlock,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -35,8 +36,9 @@ from slack_sdk.models.views import View
 
 from detectors.scoring import human_span
 from domain.decisions import Action, DecisionStatus
-from domain.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest
+from domain.views import AccountView, ClaimView, ClusterChange, ClusterView, DecisionView, Digest
 from handlers import ids
+from service.claims import ClaimOutcome, ClaimResult
 from service.decisions import Refusal, Why
 from service.digest_text import render_digest
 
@@ -170,8 +172,21 @@ def _confirm(title: str, text: str, confirm: str, danger: bool) -> ConfirmObject
     return ConfirmObject(title=title, text=text, confirm=confirm, deny="Cancel", style="danger" if danger else None)
 
 
+def claim_button(cluster_id: str, claim: ClaimView | None) -> ButtonElement:
+    """Claim, or Take over from the holder shown (the button carries who that is)."""
+    holder = claim.moderator if claim else None
+    return ButtonElement(text="Take over" if holder else "Claim", action_id=ids.CLAIM,
+                         value=ids.claim_value(cluster_id, holder), style=None if holder else "primary")
+
+
+def claim_note(claim: ClaimView) -> str:
+    """Who took the cluster, and when."""
+    return f"🙋 Claimed by <@{claim.moderator}>, {slack_time(claim.claimed_at)}"
+
+
 def decision_buttons(view: ClusterView) -> ActionsBlock:
-    """Suspend all and Require verification act after Slack's confirm dialog; Review opens the modal."""
+    """Suspend all and Require verification act after Slack's confirm dialog; Review opens the modal; Claim
+    (or Take over) marks who is working on it, and leaves the other buttons to everyone."""
     n = plural(len(view.accounts), "account")
     value = ids.button_value(view.id)
     return ActionsBlock(block_id="decide", elements=[
@@ -182,6 +197,7 @@ def decision_buttons(view: ClusterView) -> ActionsBlock:
                                        "Require verification", False)),
         ButtonElement(text="Dismiss", action_id=ids.DISMISS, value=value),
         ButtonElement(text="Review accounts", action_id=ids.REVIEW, value=value),
+        claim_button(view.id, view.claim),
     ])
 
 
@@ -266,6 +282,8 @@ def cluster_card(view: ClusterView, now: datetime, undo_minutes: float, with_but
         if undone:
             blocks.append(_context(f"↩️ <@{undone[-1].moderator}> undid the last decision, "
                                    f"{slack_time(undone[-1].created_at)}"))
+        if view.claim:
+            blocks.append(_context(claim_note(view.claim)))
         blocks.append(decision_buttons(view))
     else:
         blocks += _decision_blocks(view, decision, now, undo_minutes)
@@ -355,7 +373,43 @@ def refusal_text(refusal: Refusal, undo_minutes: float) -> str:
     }[refusal.why]
 
 
-def digest_message(digest: Digest) -> dict[str, Any]:
-    """A digest as a message: the console rendering, escaped, in a code block."""
+def claim_reply(result: ClaimResult) -> str | None:
+    """What the moderator who pressed Claim is told, if anything (a claim that went through shows on the card)."""
+    return {
+        ClaimOutcome.ALREADY_YOURS: "You have already claimed this cluster.",
+        ClaimOutcome.HELD: (f"<@{result.holder}> claimed this cluster a moment ago; press Take over if you mean "
+                            "to take it from them." if result.holder else
+                            "The claim on this cluster changed a moment ago; look at the card again."),
+        ClaimOutcome.CLOSED: "This cluster is already decided, so there is nothing to claim.",
+    }.get(result.outcome)
+
+
+def card_link(cluster_id: str, channel: str | None, message_ts: str | None) -> str:
+    """The cluster id, linked to its card in Slack when the card has been posted (the archive link form, which
+    needs no Web API call)."""
+    if channel and message_ts:
+        return f"<https://slack.com/archives/{channel}/p{message_ts.replace('.', '')}|{cluster_id}>"
+    return f"`{cluster_id}`"
+
+
+def chart_image(file_id: str, title: str) -> ImageBlock:
+    """A chart uploaded to Slack (`files_upload_v2` without a channel), shown inline."""
+    return ImageBlock(slack_file={"id": file_id}, alt_text=title, title=title)
+
+
+def digest_message(digest: Digest, chart: str | None = None) -> dict[str, Any]:
+    """A digest as a message: the console rendering, escaped, in a code block; the unclaimed clusters linked to
+    their cards; and the chart, when one was uploaded for it."""
     body = escape(render_digest(digest))
-    return message(body.splitlines()[0], [section("```" + clip(body, SECTION_CHARS - 6) + "```")])
+    blocks: list[Block] = [section("```" + clip(body, SECTION_CHARS - 6) + "```")]
+    if digest.unclaimed:
+        links = [card_link(p.id, p.channel, p.message_ts) for p in digest.unclaimed]
+        blocks.append(section(f"*Unclaimed for over {digest.unclaimed_hours:g} h:* " + listing(links, 2500)))
+    if chart:
+        blocks.append(chart_image(chart, chart_title(digest)))
+    return message(body.splitlines()[0], blocks)
+
+
+def chart_title(digest: Digest) -> str:
+    """What the digest's chart shows."""
+    return f"Clusters and accounts flagged per {'hour' if digest.bucket_hours == 1 else 'day'}"

@@ -5,6 +5,8 @@ Listeners, Block Kit builders and tests refer to these names, never to string li
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 COMMAND = "/chorus"
 
 # Buttons on a cluster card
@@ -18,7 +20,10 @@ CANCEL_REQUEST = "chorus_cancel_request"
 RETRY = "chorus_retry"
 UNDO = "chorus_undo"
 
+CLAIM = "chorus_claim"  # on the card and in App Home; "Take over" when someone holds the cluster
 DECISION_BUTTONS = (SUSPEND_ALL, REQUIRE_VERIFICATION, DISMISS, REVIEW)
+OPEN_CARD_BUTTONS = (*DECISION_BUTTONS, CLAIM)
+"""Every button on a card nobody has decided on yet."""
 FOLLOW_UP_BUTTONS = (APPROVE, CANCEL_REQUEST, RETRY, UNDO)
 
 # The review modal
@@ -32,20 +37,46 @@ REASON_INPUT = "reason_input"
 POLICY_BLOCK = "policy"
 POLICY_SELECT = "policy_select"
 
+# App Home
+HOME_FILTER_SEVERITY = "chorus_home_severity"
+HOME_FILTER_PLATFORM = "chorus_home_platform"
+HOME_FILTER_CLAIMED = "chorus_home_claimed"
+HOME_FILTERS = (HOME_FILTER_SEVERITY, HOME_FILTER_PLATFORM, HOME_FILTER_CLAIMED)
+HOME_PAGE = "chorus_home_page"  # value: the page number to show
+HOME_CARD_LINK = "chorus_home_card_link"  # a link button: Slack still sends the click, which is only acknowledged
+ALL = "all"
+"""The filter value that admits everything."""
+
 
 def button_value(cluster_id: str, decision_id: int | None = None) -> str:
     """What a card button carries: the cluster, and for follow-up buttons the decision."""
     return cluster_id if decision_id is None else f"{cluster_id}:{decision_id}"
 
 
+def claim_value(cluster_id: str, holder: str | None) -> str:
+    """What a Claim button carries: the cluster, and the holder the moderator saw (so a take-over takes it
+    from that holder and no other)."""
+    return cluster_id if holder is None else f"{cluster_id}@{holder}"
+
+
+class ButtonRef(NamedTuple):
+    """What a button or modal names: a cluster, perhaps a decision on it, perhaps the claim holder shown."""
+
+    cluster_id: str
+    decision_id: int | None = None
+    holder: str | None = None
+
+
 MAX_DECISION_ID = 2**63 - 1
 """SQLite's largest integer: no decision id is larger, and a larger one cannot even be looked up."""
 
 
-def parse_button_value(value: str) -> tuple[str, int | None]:
-    """The inverse of `button_value`; ValueError for anything it could not have produced."""
-    cluster_id, _, decision = value.partition(":")
-    if not cluster_id.startswith("c-") or (decision and not (decision.isascii() and decision.isdigit()
-                                                             and int(decision) <= MAX_DECISION_ID)):
+def parse_button_value(value: str) -> ButtonRef:
+    """The inverse of `button_value` and `claim_value`; ValueError for anything they could not have produced."""
+    rest, _, holder = value.partition("@")
+    cluster_id, _, decision = rest.partition(":")
+    if (not cluster_id.startswith("c-")
+            or (decision and not (decision.isascii() and decision.isdigit() and int(decision) <= MAX_DECISION_ID))
+            or ("@" in value and not (holder.isascii() and holder.isalnum() and len(holder) <= 32))):
         raise ValueError(f"not a Chorus button value: {value[:100]!r}")
-    return cluster_id, int(decision) if decision else None
+    return ButtonRef(cluster_id, int(decision) if decision else None, holder or None)

@@ -129,9 +129,10 @@ def load_cluster(ack: Ack, body: dict[str, Any], client: WebClient, context: Bol
     value Chorus could not have put there, or one that does not match the card it was pressed on."""
     store = context["chorus"].store
     try:
-        cluster_id, decision_id = ids.parse_button_value(_cluster_ref(body))
+        ref = ids.parse_button_value(_cluster_ref(body))
     except ValueError:
-        cluster_id, decision_id = "", None
+        ref = ids.ButtonRef("")
+    cluster_id, decision_id = ref.cluster_id, ref.decision_id
     cluster = store.cluster_view(cluster_id) if cluster_id else None
     container_ts = (body.get("container") or {}).get("message_ts")
     tampered = (
@@ -145,6 +146,7 @@ def load_cluster(ack: Ack, body: dict[str, Any], client: WebClient, context: Bol
         return refuse(ack, body, client, "This card does not match a cluster Chorus knows, so nothing was done.")
     context["cluster"] = cluster
     context["decision_id"] = decision_id
+    context["holder_seen"] = ref.holder
     next()
     return None
 

@@ -72,13 +72,17 @@ class SlackConfig:
 
 @dataclass(frozen=True)
 class DigestConfig:
-    """When digests are posted: cron-style times in a time zone, and the grace for missed runs."""
+    """When digests are posted: cron-style times in a time zone, and the grace for missed runs.
+
+    `unclaimed_hours`: an open cluster nobody claimed for longer than this is named in digests (0: never).
+    """
 
     daily: str = "09:00"
     weekly: str = ""
     timezone: str = "UTC"
     channel: str = ""
     grace_minutes: float = 180.0
+    unclaimed_hours: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,7 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("digest", "weekly"): (lambda v: v == "" or _is_weekly(v), 'a day and time like "mon 09:00", or "" for none'),
     ("digest", "timezone"): (lambda v: _is_zone(v), "an IANA time zone such as Europe/Berlin"),
     ("digest", "grace_minutes"): (lambda v: v >= 0, "a number of minutes >= 0"),
+    ("digest", "unclaimed_hours"): (lambda v: v >= 0, "a number of hours >= 0 (0: name no unclaimed clusters)"),
     ("retention", "days"): (_positive, "a number of days > 0"),
     ("retention", "hour"): (lambda v: 0 <= v <= 23, "an hour of the day, 0-23"),
     ("detection", "window_hours"): (_positive, "a number of hours > 0"),

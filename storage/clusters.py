@@ -13,12 +13,14 @@ from domain.decisions import ClusterStatus
 from domain.lookups import ClusterSummary
 from domain.models import Cluster
 from domain.views import AccountView, ClusterChange, ClusterView
+from storage.claims import Claims
 from storage.database import from_db_time, to_db_time
 from storage.decisions import Decisions
 
 
-class Clusters(Decisions):
-    """Clusters, their members, and the outbox of members not yet announced; a card shows its decisions too."""
+class Clusters(Decisions, Claims):
+    """Clusters, their members, and the outbox of members not yet announced; a card shows its decisions and
+    claim too."""
 
     def _match_cluster(self, cluster: Cluster) -> str | None:
         """The stored cluster a detected one continues: same key, else the one sharing most posts."""
@@ -170,7 +172,13 @@ class Clusters(Decisions):
             flagged_at=from_db_time(row["flagged_at"]), reasons=orjson.loads(row["reasons"]),
             media=orjson.loads(row["media"]), decisions=self.decisions_for(cluster_id),
             channel=row["channel"], message_ts=row["message_ts"], card_version=row["card_version"],
+            claim=self.claim_of(cluster_id),
         )
+
+    def cluster_status(self, cluster_id: str) -> ClusterStatus | None:
+        """Where a cluster stands, or None for an unknown one."""
+        row = self.db.execute("SELECT status FROM clusters WHERE id = ?", [cluster_id]).fetchone()
+        return ClusterStatus(row[0]) if row else None
 
     def clusters_by_status(self, status: ClusterStatus) -> list[str]:
         """Ids of clusters in a status (e.g. open: waiting for a moderator), oldest first."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -22,9 +23,10 @@ from domain.decisions import (
     DecisionStatus,
     sources_of,
 )
+from domain.queue import DecidedCluster
 from domain.views import DecisionView
 from storage.audit import AuditLog
-from storage.database import from_db_time, json_list
+from storage.database import from_db_time, json_list, to_db_time
 
 
 class Decisions(AuditLog):
@@ -124,6 +126,20 @@ class Decisions(AuditLog):
             "SELECT * FROM decisions WHERE EXISTS (SELECT 1 FROM json_each(decisions.accounts) WHERE value = ?) "
             "ORDER BY id", [account_id],
         )]
+
+    def decided_by(self, moderator: str, since: datetime) -> list[DecidedCluster]:
+        """The decisions a moderator took (not undos) since `since`, newest first, with the card of each."""
+        return [
+            DecidedCluster(row["cluster_id"], row["id"], Action(row["action"]), row["accounts"],
+                           DecisionStatus(row["status"]), from_db_time(row["created_at"]), row["channel"],
+                           row["message_ts"])
+            for row in self.db.query(
+                """SELECT d.id, d.cluster_id, d.action, json_array_length(d.accounts) AS accounts, d.status,
+                          d.created_at, c.channel, c.message_ts
+                   FROM decisions d JOIN clusters c ON c.id = d.cluster_id
+                   WHERE d.moderator = ? AND d.created_at >= ? AND d.undoes IS NULL ORDER BY d.id DESC""",
+                [moderator, to_db_time(since)])
+        ]
 
     def undo_of(self, decision_id: int) -> int | None:
         """The decision that undoes `decision_id`, if one was recorded."""

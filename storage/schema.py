@@ -129,9 +129,26 @@ def _v6_seen_requests(db: sqlite_utils.Database) -> None:
     db["seen_requests"].create_index(["expires"])
 
 
+def _v7_claims_and_digest_charts(db: sqlite_utils.Database) -> None:
+    """Who has taken each cluster (`claims`: one holder at a time, the history is in the audit log), with
+    triggers so a claim changes the card's version like a decision does; and the chart file a digest was
+    uploaded with (`digests.chart_file`), so a digest retried after a crash reuses it instead of losing it."""
+    db["claims"].create({"cluster_id": str, "moderator": str, "claimed_at": str}, pk="cluster_id",
+                        foreign_keys=[("cluster_id", "clusters", "id")])
+    db["claims"].create_index(["moderator"])
+    db["digests"].add_column("chart_file", str)
+    bump = "UPDATE clusters SET card_version = card_version + 1 WHERE id = NEW.cluster_id"
+    db.executescript(
+        f"""
+        CREATE TRIGGER card_changes_on_new_claim AFTER INSERT ON claims BEGIN {bump}; END;
+        CREATE TRIGGER card_changes_on_claim_holder AFTER UPDATE OF moderator ON claims BEGIN {bump}; END;
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_core_tables, _v2_post_search, _v3_digests, _v4_one_active_decision, _v5_crash_recovery,
-    _v6_seen_requests,
+    _v6_seen_requests, _v7_claims_and_digest_charts,
 ]
 """Append only: migration N (1-based) takes a database from version N-1 to N."""
 

@@ -4,6 +4,7 @@ touches tables. Behind it, one small module per aggregate:
     posts.py      posts, accounts and cursors: ingest, the detection window, retention, lookups
     clusters.py   clusters and the outbox of members no card has announced
     decisions.py  decisions and the platform actions carrying them out
+    claims.py     who has taken each waiting cluster, and the queue App Home lists
     audit.py      the append-only audit log
     reports.py    digests, and which were posted
     requests.py   signatures of Slack requests already accepted

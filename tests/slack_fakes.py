@@ -43,6 +43,7 @@ class FakeSlack(ThreadingHTTPServer):
         self.scripted: dict[str, deque[tuple[int, dict[str, str], dict[str, Any] | str]]] = {}
         self.groups: dict[str, list[str]] = {}
         self.uploads: dict[str, bytes] = {}
+        self.files: set[str] = set()
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.gates = Gates()
         self._last_ts = 0.0
@@ -92,6 +93,8 @@ class FakeSlack(ThreadingHTTPServer):
             self.calls.append(Call(method, params, time.monotonic()))
             if self.scripted.get(method):
                 return self.scripted[method].popleft()
+            if not self._known_files(params):
+                return 200, {}, {"ok": False, "error": "invalid_blocks"}
             self._last_ts = max(time.time(), self._last_ts + 0.001)  # Slack's ts: its clock, unique per channel
             ts = f"{self._last_ts:.6f}"
             if method == "chat.postMessage":
@@ -117,6 +120,8 @@ class FakeSlack(ThreadingHTTPServer):
             return 200, {}, {"ok": True, "view": {"id": "V1"}}
         if method == "files.getUploadURLExternal":
             file_id = f"F{ts.replace('.', '')}"
+            with self.lock:
+                self.files.add(file_id)
             return 200, {}, {"ok": True, "file_id": file_id,
                              "upload_url": f"http://127.0.0.1:{self.server_port}/upload/{file_id}"}
         if method == "files.completeUploadExternal":
@@ -127,6 +132,15 @@ class FakeSlack(ThreadingHTTPServer):
             return 200, {}, {"ok": True, "users": users} if users is not None else {"ok": False,
                                                                                     "error": "no_such_subteam"}
         return 200, {}, {"ok": False, "error": "unknown_method"}
+
+    def _known_files(self, params: dict[str, Any]) -> bool:
+        """Whether every image block's `slack_file` names a file uploaded here, as Slack insists."""
+        view = params.get("view")
+        blocks = params.get("blocks") or (json.loads(view) if isinstance(view, str) else view or {}).get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        return all(block.get("slack_file", {}).get("id") in self.files
+                   for block in blocks or [] if block.get("type") == "image" and "slack_file" in block)
 
     def _history(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         """A channel's messages (or a thread's) after `oldest`, newest first, paged by `limit` and `cursor`."""

@@ -37,7 +37,7 @@ def test_card_offers_confirmed_buttons_and_escapes_post_text(harness):
     assert "<!channel>" not in dumped and "<@U999>" not in dumped
     assert "&lt;!channel&gt; free money &amp; &lt;@U999&gt;" in dumped
     buttons = {e["action_id"]: e for b in posted.params["blocks"] if b["type"] == "actions" for e in b["elements"]}
-    assert set(buttons) == set(ids.DECISION_BUTTONS)
+    assert set(buttons) == set(ids.OPEN_CARD_BUTTONS)
     assert buttons[ids.SUSPEND_ALL]["style"] == "danger" and buttons[ids.SUSPEND_ALL]["confirm"]["style"] == "danger"
     assert "confirm" in buttons[ids.REQUIRE_VERIFICATION]
     assert cid in dumped
@@ -138,7 +138,7 @@ def test_cancelled_request_reopens_the_card(harness):
     decision = harness.store.decisions_for(cid)[0]
     harness.slack.click(ids.CANCEL_REQUEST, ids.button_value(cid, decision.id), "UMOD2", ts)
     wait_for(lambda: harness.store.cluster_view(cid).status == "open")
-    last = wait_for(lambda: _action_ids(harness.fake.of("chat.update")[-1].params) == set(ids.DECISION_BUTTONS))
+    last = wait_for(lambda: _action_ids(harness.fake.of("chat.update")[-1].params) == set(ids.OPEN_CARD_BUTTONS))
     assert last and harness.outbox_lines() == []
 
 
@@ -181,4 +181,4 @@ def test_undo_reverses_the_suspension_and_reopens_the_card(harness):
     assert actions == ["suspend"] * 3 + ["unsuspend"] * 3
     assert harness.store.decision(decision.id).status == "undone"
     assert harness.store.cluster_view(cid).status == "open"
-    assert _action_ids(harness.fake.of("chat.update")[-1].params) == set(ids.DECISION_BUTTONS)
+    assert _action_ids(harness.fake.of("chat.update")[-1].params) == set(ids.OPEN_CARD_BUTTONS)
