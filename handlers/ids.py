@@ -42,8 +42,8 @@ HOME_FILTER_SEVERITY = "chorus_home_severity"
 HOME_FILTER_PLATFORM = "chorus_home_platform"
 HOME_FILTER_CLAIMED = "chorus_home_claimed"
 HOME_FILTERS = (HOME_FILTER_SEVERITY, HOME_FILTER_PLATFORM, HOME_FILTER_CLAIMED)
-HOME_PAGE = "chorus_home_page"  # value: the page number to show
-HOME_CARD_LINK = "chorus_home_card_link"  # a link button: Slack still sends the click, which is only acknowledged
+HOME_PAGE_PREVIOUS = "chorus_home_page_previous"  # value: the page number to show
+HOME_PAGE_NEXT = "chorus_home_page_next"
 ALL = "all"
 """The filter value that admits everything."""
 

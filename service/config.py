@@ -56,6 +56,7 @@ class SlackConfig:
     `undo_minutes`: how long a carried-out decision offers Undo. `send_interval_seconds`: the
     pause between messages to one channel; `retry_backoff_seconds`: the first wait after a 5xx;
     `timeout_seconds`: how long one Web API call may take before it counts as failed.
+    `home_refresh_seconds`: how often open App Home tabs are checked against the queue in storage.
     """
 
     channel: str = ""
@@ -68,6 +69,7 @@ class SlackConfig:
     retry_backoff_seconds: float = 1.0
     timeout_seconds: float = 30.0
     policies: list[str] = field(default_factory=lambda: list(DEFAULT_POLICIES))
+    home_refresh_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("slack", "retry_backoff_seconds"): (_positive, "a number of seconds > 0"),
     ("slack", "timeout_seconds"): (_positive, "a number of seconds > 0"),
     ("slack", "policies"): (lambda v: len(v) > 0, "a non-empty list of policy tags"),
+    ("slack", "home_refresh_seconds"): (_positive, "a number of seconds > 0"),
     ("mastodon", "timeline"): (lambda v: v in {"public", "local", "remote"}, "public, local or remote"),
     ("mastodon", "backfill_pages"): (_positive, "an integer > 0"),
     ("mastodon", "budget_requests"): (_positive, "an integer > 0"),

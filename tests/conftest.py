@@ -130,7 +130,7 @@ class Harness:
 def slack_config(tmp_path: Path, api_url: str, **slack: object) -> Config:
     """Settings for tests: a tiny send interval and backoff, a two-person threshold of 5 accounts."""
     settings = {"channel": "CMOD", "moderators": MODERATORS, "moderator_group": "SMODS", "two_person_threshold": 5,
-                "send_interval_seconds": 0.0, "retry_backoff_seconds": 0.01, **slack}
+                "send_interval_seconds": 0.0, "retry_backoff_seconds": 0.01, "home_refresh_seconds": 0.1, **slack}
     return Config(storage=StorageConfig(path=str(tmp_path / "chorus.db")),
                   source=SourceConfig(outbox=str(tmp_path / "actions.jsonl")),
                   slack=SlackConfig(**settings),  # type: ignore[arg-type]

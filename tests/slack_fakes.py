@@ -44,6 +44,7 @@ class FakeSlack(ThreadingHTTPServer):
         self.groups: dict[str, list[str]] = {}
         self.uploads: dict[str, bytes] = {}
         self.files: set[str] = set()
+        self.homes: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.gates = Gates()
         self._last_ts = 0.0
@@ -118,6 +119,14 @@ class FakeSlack(ThreadingHTTPServer):
             return 200, {}, {"ok": True, "message_ts": ts}
         if method == "views.open":
             return 200, {}, {"ok": True, "view": {"id": "V1"}}
+        if method == "views.publish":
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            if not 0 < len(view.get("blocks") or []) <= 100:
+                return 200, {}, {"ok": False, "error": "invalid_arguments"}
+            with self.lock:
+                self.homes[params.get("user_id", "")] = view
+            return 200, {}, {"ok": True, "view": {**view, "id": "VHOME"}}
         if method == "files.getUploadURLExternal":
             file_id = f"F{ts.replace('.', '')}"
             with self.lock:
@@ -239,6 +248,35 @@ class SlackClient:
                    "user": {"id": user, "username": user.lower(), "team_id": "T1"},
                    "view": {**view, "id": "V1", "state": {"values": values}}}
         return self.signed(urlencode({"payload": json.dumps(payload)}))
+
+    def event(self, event: dict[str, Any]) -> httpx.Response:
+        """Deliver an Events API callback (e.g. app_home_opened) as Slack does: signed JSON."""
+        body = json.dumps({"token": "unused", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
+                           "event_id": f"Ev{time.time_ns()}", "event_time": int(time.time()), "event": event})
+        stamp = str(int(time.time()))
+        digest = hmac.new(self.signing_secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+        return httpx.post(self.url, content=body, timeout=10, headers={
+            "Content-Type": "application/json", "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": "v0=" + digest.hexdigest()})
+
+    @staticmethod
+    def home_opened(user: str, view: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The app_home_opened event of a user opening the Home tab (with the Home Slack shows them, if any)."""
+        event = {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home",
+                 "event_ts": f"{time.time():.6f}"}
+        return event if view is None else {**event, "view": {**view, "id": "VHOME"}}
+
+    @staticmethod
+    def home_click_body(action: dict[str, Any], user: str, view: dict[str, Any]) -> dict[str, Any]:
+        """The block_actions payload of a click in a user's Home tab (no channel, no message)."""
+        return {"type": "block_actions", "api_app_id": "A1", "team": {"id": "T1"}, "trigger_id": "1.2.home",
+                "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+                "container": {"type": "view", "view_id": "VHOME"}, "view": {**view, "id": "VHOME"},
+                "actions": [{"block_id": "b", "action_ts": f"{time.time():.6f}", **action}]}
+
+    def home_click(self, action: dict[str, Any], user: str, view: dict[str, Any]) -> httpx.Response:
+        """Click a button or pick an option in a Home tab the bot published."""
+        return self.signed(urlencode({"payload": json.dumps(self.home_click_body(action, user, view))}))
 
     def command(self, text: str, user: str) -> httpx.Response:
         """Run `/chorus text`."""
