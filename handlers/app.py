@@ -51,8 +51,9 @@ def check_slack_config(config: Config) -> None:
         raise ConfigError("slack.channel is required when SLACK_BOT_TOKEN is set (the channel id for cluster cards)")
     if not (config.slack.moderators or config.slack.moderator_group):
         raise ConfigError("slack.moderators or slack.moderator_group is required: nobody could decide on a card")
-    if not config.secrets.slack_signing_secret:
-        raise ConfigError("SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN (Slack app > Basic Information)")
+    if not (config.secrets.slack_signing_secret or config.secrets.slack_app_token):
+        raise ConfigError("SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN in HTTP mode "
+                          "(Slack app > Basic Information), or SLACK_APP_TOKEN for Socket Mode")
 
 
 def web_client(config: Config) -> WebClient:
@@ -160,7 +161,8 @@ class SlackRuntime:
 
     def _serve(self, port: int | None, host: str) -> None:
         if self.config.secrets.slack_app_token:
-            self.socket_mode = SocketModeHandler(self.app, self.config.secrets.slack_app_token)
+            self.socket_mode = SocketModeHandler(self.app, self.config.secrets.slack_app_token,
+                                                 ping_interval=self.config.slack.socket_ping_seconds)
             self.socket_mode.connect()
             log.info("connected to Slack over Socket Mode")
             return

@@ -57,6 +57,8 @@ class SlackConfig:
     pause between messages to one channel; `retry_backoff_seconds`: the first wait after a 5xx;
     `timeout_seconds`: how long one Web API call may take before it counts as failed.
     `home_refresh_seconds`: how often open App Home tabs are checked against the queue in storage.
+    `socket_ping_seconds`: Socket Mode's ping interval; a connection that died silently is replaced within
+    about this long.
     """
 
     channel: str = ""
@@ -70,6 +72,7 @@ class SlackConfig:
     timeout_seconds: float = 30.0
     policies: list[str] = field(default_factory=lambda: list(DEFAULT_POLICIES))
     home_refresh_seconds: float = 5.0
+    socket_ping_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("slack", "timeout_seconds"): (_positive, "a number of seconds > 0"),
     ("slack", "policies"): (lambda v: len(v) > 0, "a non-empty list of policy tags"),
     ("slack", "home_refresh_seconds"): (_positive, "a number of seconds > 0"),
+    ("slack", "socket_ping_seconds"): (_positive, "a number of seconds > 0"),
     ("mastodon", "timeline"): (lambda v: v in {"public", "local", "remote"}, "public, local or remote"),
     ("mastodon", "backfill_pages"): (_positive, "an integer > 0"),
     ("mastodon", "budget_requests"): (_positive, "an integer > 0"),
