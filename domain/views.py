@@ -56,6 +56,20 @@ class DecisionView:
     approved_by: str = ""
     finished_at: datetime | None = None
     failures: dict[str, str] = field(default_factory=dict)  # account id -> what the platform said
+    plan: dict[str, Action] = field(default_factory=dict)
+    """The action for each account when they differ (a review suspending some and verifying others); empty when
+    every account gets `action`."""
+
+    def action_for(self, account_id: str) -> Action:
+        """What this decision does to one of its accounts."""
+        return self.plan.get(account_id, self.action)
+
+    def groups(self) -> dict[Action, list[str]]:
+        """The decision's accounts by the action each gets, the headline action first."""
+        grouped: dict[Action, list[str]] = {self.action: []}
+        for account in self.accounts:
+            grouped.setdefault(self.action_for(account), []).append(account)
+        return {action: accounts for action, accounts in grouped.items() if accounts}
 
     def undo_open(self, now: datetime, undo_minutes: float) -> bool:
         """Whether a carried-out decision still offers Undo: for `undo_minutes` after it finished."""

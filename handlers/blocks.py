@@ -9,7 +9,7 @@ platform (post text, handles, reasons) is escaped, so a post containing `<!chann
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,7 +47,9 @@ SECTION_CHARS = 3000
 HEADER_CHARS = 150
 SAMPLE_CHARS = 600
 CHECKBOX_OPTIONS = 10  # Slack's limit per checkbox group
-MODAL_ACCOUNTS = 400  # 40 checkbox groups leave room in a modal's 100 blocks
+MODAL_GROUPS = 25
+"""Groups of ten accounts a review modal page lists: two blocks each (the accounts, their action) leave room
+in a modal's 100 blocks; more accounts go on further pages."""
 CREATED_TOGETHER_DAYS = 7
 
 SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
@@ -201,23 +203,34 @@ def decision_buttons(view: ClusterView) -> ActionsBlock:
     ])
 
 
+def applied(decision: DecisionView, phrases: dict[Action, str]) -> str:
+    """"Suspended 47 accounts", or for a decision giving accounts different actions
+    "Suspended 3 accounts and required verification for 2 accounts"."""
+    parts = [f"{phrases.get(action, action)} {plural(len(accounts), 'account')}"
+             for action, accounts in decision.groups().items()]
+    return parts[0] + "".join(f" and {part[0].lower()}{part[1:]}" for part in parts[1:])
+
+
 def decision_stamp(decision: DecisionView) -> str:
     """What happened and who did it: "Suspended 47 accounts — @moderator, 14:03"."""
     who = f"<@{decision.moderator}>"
     n = plural(len(decision.accounts), "account")
     approved = f", approved by <@{decision.approved_by}>" if decision.approved_by else ""
     if decision.status == DecisionStatus.AWAITING_APPROVAL:
-        return (f"⏳ {who} asked to {ASK_PHRASE.get(decision.action, decision.action)} {n}, "
+        return (f"⏳ {who} asked to {applied(decision, ASK_PHRASE)}, "
                 f"{slack_time(decision.created_at)}. A second moderator must approve before anything is done.")
     if decision.action == Action.DISMISS:
         return f"🚫 Dismissed — {who}, {slack_time(decision.created_at)}"
     if decision.status in (DecisionStatus.APPROVED, DecisionStatus.EXECUTING):
-        return f"⚙️ {DOING_PHRASE[decision.action]} {n} — {who}{approved}, {slack_time(decision.created_at)}"
+        return f"⚙️ {applied(decision, DOING_PHRASE)} — {who}{approved}, {slack_time(decision.created_at)}"
     if decision.status == DecisionStatus.UNDOING:
-        return f"↩️ Undoing: {DONE_PHRASE[decision.action].lower()} {n} — {who}{approved}"
+        return f"↩️ Undoing: {applied(decision, DONE_PHRASE).lower()} — {who}{approved}"
+    icon = "✅" if not decision.failures else "⚠️"
+    if len(decision.groups()) > 1:
+        failed = f" ({len(decision.failures)} failed)" if decision.failures else ""
+        return f"{icon} {applied(decision, DONE_PHRASE)}{failed} — {who}{approved}, {slack_time(decision.created_at)}"
     done = len(decision.accounts) - len(decision.failures)
     count = n if not decision.failures else f"{done} of {n}"
-    icon = "✅" if not decision.failures else "⚠️"
     return f"{icon} {DONE_PHRASE[decision.action]} {count} — {who}{approved}, {slack_time(decision.created_at)}"
 
 
@@ -240,8 +253,7 @@ def _decision_blocks(view: ClusterView, decision: DecisionView, now: datetime, u
     if decision.status == DecisionStatus.AWAITING_APPROVAL:
         buttons = [
             ButtonElement(text="Approve", action_id=ids.APPROVE, value=value, style="danger",
-                          confirm=_confirm("Approve?", f"{ASK_PHRASE[decision.action].capitalize()} "
-                                           f"{plural(len(decision.accounts), 'account')} on the platform?",
+                          confirm=_confirm("Approve?", f"{applied(decision, ASK_PHRASE).capitalize()} on the platform?",
                                            "Approve", True)),
             ButtonElement(text="Cancel request", action_id=ids.CANCEL_REQUEST, value=value),
         ]
@@ -308,30 +320,56 @@ def growth_reply(view: ClusterView, change: ClusterChange) -> dict[str, Any]:
 
 # -- the review modal -------------------------------------------------------------------------------
 
-def review_modal(view: ClusterView, policies: Sequence[str], threshold: int) -> View:
-    """Checkboxes for the accounts (ten per group), suspend or verify, a reason and a policy tag."""
-    accounts = view.accounts[:MODAL_ACCOUNTS]
+def review_pages(view: ClusterView) -> int:
+    """How many pages the review modal takes for a cluster."""
+    return max(1, -(-len(view.accounts) // (MODAL_GROUPS * CHECKBOX_OPTIONS)))
+
+
+def review_modal(view: ClusterView, policies: Sequence[str], threshold: int, page: int = 0,
+                 ticked: Mapping[str, Action] | None = None) -> View:
+    """A page of the accounts in groups of ten, each group with its own action for its ticked accounts, then a
+    policy and a reason; `ticked` (from other pages, or this one before) is shown ticked. One submission carries
+    out every group on every page."""
+    ticked = ticked or {}
+    per_page = MODAL_GROUPS * CHECKBOX_OPTIONS
+    pages = review_pages(view)
+    page = min(max(page, 0), pages - 1)
+    start = page * per_page
+    accounts = view.accounts[start:start + per_page]
+    where = f" Page {page + 1} of {pages}: ticks on other pages are kept." if pages > 1 else ""
     blocks: list[Block] = [section(
-        f"Cluster `{view.id}`: {plural(len(view.accounts), 'account')}. Tick the accounts to act on. "
-        f"Suspending more than {threshold} at once needs a second moderator's approval.")]
-    for group, start in enumerate(range(0, len(accounts), CHECKBOX_OPTIONS)):
-        chunk = accounts[start:start + CHECKBOX_OPTIONS]
+        f"Cluster `{view.id}`: {plural(len(view.accounts), 'account')}. Tick accounts and choose what happens to "
+        f"the ticked ones of each group; one submission carries out every group.{where} Suspending more than "
+        f"{threshold} at once needs a second moderator's approval.")]
+    choices = [Option(value=Action.SUSPEND, label="Suspend"),
+               Option(value=Action.REQUIRE_VERIFICATION, label="Require verification")]
+    for offset in range(0, len(accounts), CHECKBOX_OPTIONS):
+        group = (start + offset) // CHECKBOX_OPTIONS
+        chunk = accounts[offset:offset + CHECKBOX_OPTIONS]
         options = [Option(value=a.id, text=PlainTextObject(text=clip("@" + a.handle, 70)),
                           description=PlainTextObject(text=clip(_age_note(a), 70))) for a in chunk]
-        blocks.append(InputBlock(
-            block_id=f"{ids.ACCOUNTS_BLOCK_PREFIX}{group}", optional=True,
-            label=f"Accounts {start + 1}–{start + len(chunk)}",
-            element=CheckboxesElement(action_id=ids.ACCOUNTS_ACTION, options=options),
-        ))
-    if len(view.accounts) > MODAL_ACCOUNTS:
-        blocks.append(_context(f"…and {len(view.accounts) - MODAL_ACCOUNTS} more not listed here; "
-                               "use Suspend all or Require verification on the card for them."))
-    actions = [Option(value=Action.SUSPEND, label="Suspend"),
-               Option(value=Action.REQUIRE_VERIFICATION, label="Require verification")]
+        chosen = [o for o in options if o.value in ticked]
+        action = ticked[chosen[0].value] if chosen else Action.REQUIRE_VERIFICATION
+        span = f"{start + offset + 1}–{start + offset + len(chunk)}"
+        blocks += [
+            InputBlock(block_id=f"{ids.ACCOUNTS_BLOCK_PREFIX}{group}", optional=True, label=f"Accounts {span}",
+                       element=CheckboxesElement(action_id=ids.ACCOUNTS_ACTION, options=options,
+                                                 initial_options=chosen or None)),
+            InputBlock(block_id=f"{ids.GROUP_ACTION_PREFIX}{group}", label=f"For the ticked accounts {span}",
+                       element=RadioButtonsElement(action_id=ids.ACTION_CHOICE, options=choices,
+                                                   initial_option=next(c for c in choices if c.value == action))),
+        ]
+    if pages > 1:
+        buttons = []
+        if page > 0:
+            buttons.append(ButtonElement(text="‹ Previous accounts", action_id=ids.REVIEW_PAGE_PREVIOUS,
+                                         value=ids.page_value(view.id, page - 1)))
+        if page + 1 < pages:
+            buttons.append(ButtonElement(text="Next accounts ›", action_id=ids.REVIEW_PAGE_NEXT,
+                                         value=ids.page_value(view.id, page + 1)))
+        blocks += [ActionsBlock(block_id="review_pages", elements=buttons),
+                   _context(f"{plural(len(ticked), 'account')} ticked so far, on every page.")]
     blocks += [
-        InputBlock(block_id=ids.ACTION_BLOCK, label="Action for the ticked accounts",
-                   element=RadioButtonsElement(action_id=ids.ACTION_CHOICE, options=actions,
-                                               initial_option=actions[1])),
         InputBlock(block_id=ids.POLICY_BLOCK, label="Policy",
                    element=StaticSelectElement(action_id=ids.POLICY_SELECT, placeholder="Choose a policy",
                                                options=[Option(value=p, label=p) for p in policies])),

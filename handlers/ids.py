@@ -28,10 +28,12 @@ FOLLOW_UP_BUTTONS = (APPROVE, CANCEL_REQUEST, RETRY, UNDO)
 
 # The review modal
 REVIEW_MODAL = "chorus_review_modal"
-ACCOUNTS_BLOCK_PREFIX = "accounts_"  # one checkbox block per ten accounts: accounts_0, accounts_1, ...
+ACCOUNTS_BLOCK_PREFIX = "accounts_"  # one checkbox block per group of ten accounts: accounts_0, accounts_1, ...
 ACCOUNTS_ACTION = "accounts"
-ACTION_BLOCK = "action"
+GROUP_ACTION_PREFIX = "group_action_"  # each group's own action: group_action_0, ... (numbered like its accounts)
 ACTION_CHOICE = "action_choice"
+REVIEW_PAGE_PREVIOUS = "chorus_review_page_previous"  # value: page_value(cluster, page to show)
+REVIEW_PAGE_NEXT = "chorus_review_page_next"
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason_input"
 POLICY_BLOCK = "policy"
@@ -59,12 +61,18 @@ def claim_value(cluster_id: str, holder: str | None) -> str:
     return cluster_id if holder is None else f"{cluster_id}@{holder}"
 
 
+def page_value(cluster_id: str, page: int) -> str:
+    """What a review modal's Previous / Next carries: the cluster and the page to show."""
+    return f"{cluster_id}#{page}"
+
+
 class ButtonRef(NamedTuple):
-    """What a button or modal names: a cluster, perhaps a decision on it, perhaps the claim holder shown."""
+    """What a button or modal names: a cluster, perhaps a decision on it, the claim holder shown, or a page."""
 
     cluster_id: str
     decision_id: int | None = None
     holder: str | None = None
+    page: int | None = None
 
 
 MAX_DECISION_ID = 2**63 - 1
@@ -72,11 +80,14 @@ MAX_DECISION_ID = 2**63 - 1
 
 
 def parse_button_value(value: str) -> ButtonRef:
-    """The inverse of `button_value` and `claim_value`; ValueError for anything they could not have produced."""
-    rest, _, holder = value.partition("@")
+    """The inverse of `button_value`, `claim_value` and `page_value`; ValueError for anything they could not
+    have produced."""
+    rest, _, page = value.partition("#")
+    rest, _, holder = rest.partition("@")
     cluster_id, _, decision = rest.partition(":")
     if (not cluster_id.startswith("c-")
             or (decision and not (decision.isascii() and decision.isdigit() and int(decision) <= MAX_DECISION_ID))
-            or ("@" in value and not (holder.isascii() and holder.isalnum() and len(holder) <= 32))):
+            or ("@" in value and not (holder.isascii() and holder.isalnum() and len(holder) <= 32))
+            or ("#" in value and not (page.isascii() and page.isdigit() and len(page) <= 6))):
         raise ValueError(f"not a Chorus button value: {value[:100]!r}")
-    return ButtonRef(cluster_id, int(decision) if decision else None, holder or None)
+    return ButtonRef(cluster_id, int(decision) if decision else None, holder or None, int(page) if page else None)

@@ -147,6 +147,7 @@ def load_cluster(ack: Ack, body: dict[str, Any], client: WebClient, context: Bol
     context["cluster"] = cluster
     context["decision_id"] = decision_id
     context["holder_seen"] = ref.holder
+    context["page"] = ref.page
     next()
     return None
 

@@ -12,11 +12,12 @@ it already holds (`platforms.base.Reconciling`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from domain.decisions import (
+    PRIMARY_ACTIONS,
     RUNNING,
     UNDO_OF,
     Action,
@@ -89,13 +90,17 @@ def idempotency_key(decision_id: int, action: Action, account_id: str) -> str:
 
 
 def decide(desk: Desk, cluster_id: str, moderator: str, action: Action, accounts: Sequence[str],
-           reason: str = "", policy: str = "") -> Refusal | None:
-    """Record a decision if it is the first on the cluster, then carry it out (or wait for a second moderator)."""
+           reason: str = "", policy: str = "", plan: Mapping[str, Action] | None = None) -> Refusal | None:
+    """Record a decision if it is the first on the cluster, then carry it out (or wait for a second moderator).
+
+    `plan` gives some accounts another action than `action` (see `decide_each`).
+    """
     store = desk.store
-    waits = needs_approval(action, len(accounts), desk.rules.two_person_threshold)
+    suspended = sum((plan or {}).get(account, action) is Action.SUSPEND for account in accounts)
+    waits = needs_approval(Action.SUSPEND, suspended, desk.rules.two_person_threshold)
     status = DecisionStatus.AWAITING_APPROVAL if waits else DecisionStatus.APPROVED
     with store.atomic():
-        decision_id = store.claim_decision(cluster_id, action, accounts, moderator, reason, policy, status)
+        decision_id = store.claim_decision(cluster_id, action, accounts, moderator, reason, policy, status, plan)
         if decision_id is not None:
             store.set_cluster_status(cluster_id, cluster_status(action, status))
     if decision_id is None:
@@ -104,6 +109,16 @@ def decide(desk: Desk, cluster_id: str, moderator: str, action: Action, accounts
     if not waits:
         _execute(desk, decision_id, moderator)
     return None
+
+
+def decide_each(desk: Desk, cluster_id: str, moderator: str, plan: Mapping[str, Action], reason: str = "",
+                policy: str = "") -> Refusal | None:
+    """One decision giving each account its own action (the review modal: suspend some, verify others).
+
+    Its headline action, which the cluster's status follows, is the strongest in the plan (suspend first).
+    """
+    headline = min(set(plan.values()), key=PRIMARY_ACTIONS.index)
+    return decide(desk, cluster_id, moderator, headline, list(plan), reason, policy, plan)
 
 
 def approve(desk: Desk, decision_id: int, approver: str) -> Refusal | None:
@@ -181,7 +196,7 @@ def carry_out(desk: Desk, decision_id: int, accounts: Sequence[str], actor: str)
         if not free:
             return []  # already being carried out in this process; the claims would stop repeats anyway
         store.move_decision(decision_id, DecisionStatus.EXECUTING, actor)
-        results = [_act_once(desk, decision_id, decision.action, account, decision.reason, actor)
+        results = [_act_once(desk, decision_id, decision.action_for(account), account, decision.reason, actor)
                    for account in accounts]
         failed = store.decision(decision_id).failures  # earlier failures count too
         store.move_decision(decision_id, DecisionStatus.FAILED if failed else DecisionStatus.DONE, actor)
@@ -241,10 +256,11 @@ def reverse(desk: Desk, decision_id: int, actor: str) -> None:
         opposite = UNDO_OF[decision.action]
         undo_id = store.undo_of(decision_id)
         if undo_id is None:
+            succeeded = store.succeeded_accounts(decision_id) if opposite.on_platform else []
             undo_id = store.record_decision(
-                cluster_id, opposite, store.succeeded_accounts(decision_id) if opposite.on_platform else [], actor,
-                reason=f"undo of decision {decision_id}",
-                status=DecisionStatus.APPROVED if opposite.on_platform else DecisionStatus.DONE, undoes=decision_id)
+                cluster_id, opposite, succeeded, actor, reason=f"undo of decision {decision_id}",
+                status=DecisionStatus.APPROVED if opposite.on_platform else DecisionStatus.DONE, undoes=decision_id,
+                plan={account: UNDO_OF[decision.action_for(account)] for account in succeeded})
         undoing = store.decision(undo_id)
         if opposite.on_platform and undoing is not None and undoing.status in RUNNING:
             carry_out(desk, undo_id, store.unsettled_accounts(undo_id, undoing.accounts), actor)

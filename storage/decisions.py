@@ -7,7 +7,8 @@ can make a decision's move and its cluster's status land together.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,25 +36,31 @@ class Decisions(AuditLog):
     def record_decision(
         self, cluster_id: str, action: Action, accounts: Sequence[str], moderator: str,
         reason: str = "", policy: str = "", status: DecisionStatus = DecisionStatus.APPROVED,
-        undoes: int | None = None,
+        undoes: int | None = None, plan: Mapping[str, Action] | None = None,
     ) -> int:
-        """Record a moderator's decision (or the undo of decision `undoes`) and audit it; returns its id."""
+        """Record a moderator's decision (or the undo of decision `undoes`) and audit it; returns its id.
+
+        `plan` gives accounts an action other than `action` (see `DecisionView.plan`).
+        """
         if status not in FIRST_STATUSES:
             raise ValueError(f"a decision cannot start as {status}")
+        plan = {account: act for account, act in (plan or {}).items() if act != action}
         with self.atomic():
             decision_id = self.db["decisions"].insert({
                 "cluster_id": cluster_id, "action": action, "accounts": orjson.dumps(list(accounts)).decode(),
                 "moderator": moderator, "reason": reason, "policy": policy, "status": status,
-                "created_at": self.now(), "undoes": undoes,
+                "created_at": self.now(), "undoes": undoes, "plan": orjson.dumps(plan).decode() if plan else None,
             }).last_pk
             self.audit("decision_recorded", moderator, cluster_id=cluster_id, decision_id=decision_id,
                        action=action, accounts=len(accounts), reason=reason, policy=policy, status=status,
-                       undoes=undoes)
+                       undoes=undoes, **({"others": {str(a): n for a, n in Counter(plan.values()).items()}}
+                                          if plan else {}))
         return int(decision_id)
 
     def claim_decision(
         self, cluster_id: str, action: Action, accounts: Sequence[str], moderator: str,
         reason: str = "", policy: str = "", status: DecisionStatus = DecisionStatus.APPROVED,
+        plan: Mapping[str, Action] | None = None,
     ) -> int | None:
         """Record a decision only if the cluster has no live one; None (audited) if another got there first.
 
@@ -61,7 +68,7 @@ class Decisions(AuditLog):
         step, so two concurrent clicks (even through separate connections) cannot both win.
         """
         try:
-            return self.record_decision(cluster_id, action, accounts, moderator, reason, policy, status)
+            return self.record_decision(cluster_id, action, accounts, moderator, reason, policy, status, plan=plan)
         except sqlite3.IntegrityError:
             self.audit("decision_refused", moderator, cluster_id=cluster_id, action=action,
                        why="the cluster already has a decision")
@@ -101,6 +108,7 @@ class Decisions(AuditLog):
             status=DecisionStatus(row["status"]), created_at=from_db_time(row["created_at"]),
             accounts=orjson.loads(row["accounts"]), reason=row["reason"] or "", policy=row["policy"] or "",
             approved_by=row["approved_by"] or "", finished_at=from_db_time(row["finished_at"]), failures=failures,
+            plan={account: Action(act) for account, act in orjson.loads(row["plan"]).items()} if row["plan"] else {},
         )
 
     def decisions_for(self, cluster_id: str) -> list[DecisionView]:

@@ -146,9 +146,19 @@ def _v7_claims_and_digest_charts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v8_mixed_decisions_and_review_drafts(db: sqlite_utils.Database) -> None:
+    """`decisions.plan`: the action for each account when one decision suspends some accounts and requires
+    verification for others (NULL: every account gets `action`); `review_drafts`: the accounts ticked so far in
+    a review modal whose moderator moved to another page, so one submission covers every page."""
+    db["decisions"].add_column("plan", str)
+    db["review_drafts"].create({"view_id": str, "cluster_id": str, "moderator": str, "plan": str, "updated_at": str},
+                               pk="view_id")
+    db["review_drafts"].create_index(["updated_at"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_core_tables, _v2_post_search, _v3_digests, _v4_one_active_decision, _v5_crash_recovery,
-    _v6_seen_requests, _v7_claims_and_digest_charts,
+    _v6_seen_requests, _v7_claims_and_digest_charts, _v8_mixed_decisions_and_review_drafts,
 ]
 """Append only: migration N (1-based) takes a database from version N-1 to N."""
 

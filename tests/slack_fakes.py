@@ -137,6 +137,10 @@ class FakeSlack(ThreadingHTTPServer):
             return 200, {}, {"ok": True, "message_ts": ts}
         if method == "views.open":
             return 200, {}, {"ok": True, "view": {"id": "V1"}}
+        if method == "views.update":
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            return 200, {}, {"ok": True, "view": {**view, "id": params.get("view_id")}}
         if method == "views.publish":
             view = params.get("view")
             view = json.loads(view) if isinstance(view, str) else view
@@ -253,6 +257,16 @@ class SlackPayloads:
                 "view": {**view, "id": "V1", "state": {"values": values}}}
 
     @staticmethod
+    def modal_click_payload(action: dict[str, Any], user: str, view: dict[str, Any],
+                            values: dict[str, Any]) -> dict[str, Any]:
+        """The block_actions payload of a button pressed in an open modal, with what is filled in so far."""
+        return {"type": "block_actions", "api_app_id": "A1", "team": {"id": "T1"}, "trigger_id": "1.2.modal",
+                "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+                "container": {"type": "view", "view_id": "V1"},
+                "view": {**view, "id": "V1", "hash": "h1", "state": {"values": values}},
+                "actions": [{"block_id": "b", "action_ts": f"{time.time():.6f}", **action}]}
+
+    @staticmethod
     def command_fields(text: str, user: str) -> dict[str, str]:
         """The fields of a `/chorus text` slash command."""
         return {"command": "/chorus", "text": text, "user_id": user, "team_id": "T1", "channel_id": "CMOD",
@@ -316,6 +330,11 @@ class SlackClient(SlackPayloads):
     def home_click(self, action: dict[str, Any], user: str, view: dict[str, Any]) -> httpx.Response:
         """Click a button or pick an option in a Home tab the bot published."""
         return self.signed(urlencode({"payload": json.dumps(self.home_click_payload(action, user, view))}))
+
+    def modal_click(self, action: dict[str, Any], user: str, view: dict[str, Any],
+                    values: dict[str, Any]) -> httpx.Response:
+        """Press a button in a modal the bot opened."""
+        return self.signed(urlencode({"payload": json.dumps(self.modal_click_payload(action, user, view, values))}))
 
     def command(self, text: str, user: str) -> httpx.Response:
         """Run `/chorus text`."""
@@ -441,6 +460,10 @@ class SocketSlackClient(SlackPayloads):
 
     def home_click(self, action: dict[str, Any], user: str, view: dict[str, Any]) -> Acknowledged:
         return Acknowledged(self.socket.deliver("interactive", self.home_click_payload(action, user, view)))
+
+    def modal_click(self, action: dict[str, Any], user: str, view: dict[str, Any],
+                    values: dict[str, Any]) -> Acknowledged:
+        return Acknowledged(self.socket.deliver("interactive", self.modal_click_payload(action, user, view, values)))
 
     def command(self, text: str, user: str) -> Acknowledged:
         return Acknowledged(self.socket.deliver("slash_commands", self.command_fields(text, user)))

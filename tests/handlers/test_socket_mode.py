@@ -34,7 +34,7 @@ def over_socket(tmp_path, fake_slack, socket_mode) -> Iterator[Harness]:
 FLOWS: list[Callable[[Harness], None]] = [
     decision_flows.test_suspend_all_is_acknowledged_carried_out_stamped_and_audited,
     decision_flows.test_two_person_rule_waits_for_a_different_moderator,
-    decision_flows.test_review_modal_acts_on_the_ticked_accounts_only,
+    decision_flows.test_review_modal_gives_each_group_of_ticked_accounts_its_own_action,
     decision_flows.test_non_moderator_is_refused_and_group_members_may_act,
     claim_flows.test_two_moderators_claim_at_once_one_wins_and_the_other_is_told_who,
     home_flows.test_home_follows_the_queue_claims_and_decisions,
@@ -51,6 +51,7 @@ def test_the_http_flows_work_over_socket_mode(over_socket, flow):
 def test_the_app_token_opens_the_connection_and_every_envelope_is_acknowledged(over_socket, socket_mode):
     [opened] = over_socket.fake.of("apps.connections.open")
     assert opened.token == "xapp-test"  # the app-level token, not the bot token
+    socket_mode.connected()
     assert socket_mode.hellos == 1
     cid = seed_cluster(over_socket.store, "e", 3)
     over_socket.announce()
