@@ -86,9 +86,9 @@ def submit_review(ack: Ack, view: dict[str, Any], context: BoltContext, client: 
         return
     ack()
     with told_if_failed(client, context):
+        chorus.store.drop_review_draft(view["id"])  # the modal is closed: its draft has served
         answer(client, context, decisions.decide_each(chorus.desk, cluster.id, context["user_id"], plan, reason,
                                                       policy))
-        chorus.store.drop_review_draft(view["id"])
 
 
 def turn_review_page(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
