@@ -56,6 +56,9 @@ class DecisionView:
     approved_by: str = ""
     finished_at: datetime | None = None
     failures: dict[str, str] = field(default_factory=dict)  # account id -> what the platform said
+    late_batch: int | None = None
+    """For a decision on accounts that joined after the cluster was decided: their batch (it does not hold the
+    cluster)."""
     plan: dict[str, Action] = field(default_factory=dict)
     """The action for each account when they differ (a review suspending some and verifying others); empty when
     every account gets `action`."""
@@ -108,8 +111,15 @@ class ClusterView:
     @property
     def live_decision(self) -> DecisionView | None:
         """The decision that holds the cluster, if any (storage enforces there is at most one)."""
-        live = [d for d in self.decisions if d.action in PRIMARY_ACTIONS and d.status in ACTIVE_STATUSES]
+        live = [d for d in self.decisions
+                if d.action in PRIMARY_ACTIONS and d.status in ACTIVE_STATUSES and d.late_batch is None]
         return live[-1] if live else None
+
+    def late_decision(self, batch_id: int) -> DecisionView | None:
+        """The decision taken on a batch of late accounts: the live one, else the last."""
+        taken = [d for d in self.decisions if d.late_batch == batch_id and d.action in PRIMARY_ACTIONS]
+        live = [d for d in taken if d.status in ACTIVE_STATUSES]
+        return (live or taken or [None])[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +132,19 @@ class ClusterChange:
     added_posts: int
     earlier_attempt: datetime | None = None
     """When an earlier announcement of this change began and never finished: it may have reached Slack."""
+    late_batch: int | None = None
+    """The batch the added accounts form when the cluster was already decided: they get their own buttons."""
+
+
+@dataclass(frozen=True, slots=True)
+class LateBatch:
+    """Accounts that joined a decided cluster, and the thread reply that offers buttons for them."""
+
+    id: int
+    cluster_id: str
+    accounts: list[str]
+    channel: str | None = None
+    message_ts: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,6 +101,19 @@ def undo_decision(ack: Ack, context: BoltContext, client: WebClient) -> None:
     _on_decision(ack, context, client, decisions.undo)
 
 
+LATE = {ids.LATE_SUSPEND: Action.SUSPEND, ids.LATE_REQUIRE_VERIFICATION: Action.REQUIRE_VERIFICATION}
+"""The buttons under accounts that joined after the decision, and the action each takes on them."""
+
+
+def act_on_latecomers(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Suspend, or require verification for, the accounts that joined after the cluster was decided."""
+    ack()
+    action = LATE[body["actions"][0]["action_id"]]
+    with told_if_failed(client, context):
+        answer(client, context, decisions.decide_latecomers(context["chorus"].desk, context["cluster"].id,
+                                                            context["late_batch"], context["user_id"], action))
+
+
 FOLLOW_UPS = {ids.APPROVE: approve_decision, ids.CANCEL_REQUEST: cancel_request, ids.RETRY: retry_failed,
               ids.UNDO: undo_decision}
 
@@ -141,3 +154,5 @@ def register(app: App) -> None:
         app.action(action_id, middleware=DECISION_GUARD)(listener)
     app.action(ids.REVIEW, middleware=DECISION_GUARD)(open_review)
     app.action(ids.CLAIM, middleware=DECISION_GUARD)(claim_cluster)
+    for action_id in LATE:
+        app.action(action_id, middleware=DECISION_GUARD)(act_on_latecomers)

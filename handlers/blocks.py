@@ -35,8 +35,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from detectors.scoring import human_span
-from domain.decisions import Action, DecisionStatus
-from domain.views import AccountView, ClaimView, ClusterChange, ClusterView, DecisionView, Digest
+from domain.decisions import ACTIVE_STATUSES, Action, DecisionStatus
+from domain.views import AccountView, ClaimView, ClusterChange, ClusterView, DecisionView, Digest, LateBatch
 from handlers import ids
 from service.claims import ClaimOutcome, ClaimResult
 from service.decisions import Refusal, Why
@@ -315,6 +315,38 @@ def growth_reply(view: ClusterView, change: ClusterChange) -> dict[str, Any]:
     blocks: list[Block] = [section(text + (f"\nNew: {listing(joined, 2000)}" if joined else ""))]
     if view.live_decision is not None and change.added_accounts:
         blocks.append(_context("The decision on this card does not cover these new accounts."))
+        if change.late_batch is not None:
+            blocks.append(late_buttons(view.id, change.late_batch, len(change.added_accounts)))
+    return message(text, blocks)
+
+
+def late_buttons(cluster_id: str, batch_id: int, accounts: int) -> ActionsBlock:
+    """Buttons for accounts that joined after the decision, acting on those accounts only."""
+    n = plural(accounts, "account")
+    value = ids.late_value(cluster_id, batch_id)
+    return ActionsBlock(block_id="late", elements=[
+        ButtonElement(text=f"Suspend these {accounts}", action_id=ids.LATE_SUSPEND, value=value, style="danger",
+                      confirm=_confirm("Suspend them?", f"Suspend the {n} that joined after the decision?",
+                                       "Suspend", True)),
+        ButtonElement(text=f"Require verification for these {accounts}", action_id=ids.LATE_REQUIRE_VERIFICATION,
+                      value=value, confirm=_confirm("Require verification?", f"Require the {n} that joined after "
+                                                    "the decision to verify their owners?", "Require verification",
+                                                    False)),
+    ])
+
+
+def late_reply(view: ClusterView, batch: LateBatch, now: datetime, undo_minutes: float) -> dict[str, Any]:
+    """The thread reply of accounts that joined late, once moderators acted on it: the decision on them and its
+    follow-up buttons, or the buttons again if that decision was withdrawn or undone."""
+    by_id = {a.id: a for a in view.accounts}
+    joined = [account_link(by_id[a]) if a in by_id else escape(a) for a in batch.accounts]
+    text = f"↳ Joined after the decision: {plural(len(batch.accounts), 'account')}."
+    blocks: list[Block] = [section(f"{text}\n{listing(joined, 2000)}")]
+    decision = view.late_decision(batch.id)
+    if decision is not None and decision.status in ACTIVE_STATUSES:
+        blocks += _decision_blocks(view, decision, now, undo_minutes)
+    elif view.live_decision is not None:
+        blocks.append(late_buttons(view.id, batch.id, len(batch.accounts)))
     return message(text, blocks)
 
 
@@ -408,6 +440,7 @@ def refusal_text(refusal: Refusal, undo_minutes: float) -> str:
         Why.NOTHING_TO_RETRY: "Nothing to retry: the actions already succeeded or are running.",
         Why.UNDO_EXPIRED: f"Undo is offered for {undo_minutes:g} minutes after a decision; that time has passed.",
         Why.ALREADY_UNDOING: "This decision is already being undone.",
+        Why.CLUSTER_OPEN: "The decision on this cluster was undone, so it is open again: decide on its card.",
     }[refusal.why]
 
 

@@ -20,6 +20,8 @@ CANCEL_REQUEST = "chorus_cancel_request"
 RETRY = "chorus_retry"
 UNDO = "chorus_undo"
 
+LATE_SUSPEND = "chorus_late_suspend"  # in a growth reply: for accounts that joined after the decision
+LATE_REQUIRE_VERIFICATION = "chorus_late_require_verification"
 CLAIM = "chorus_claim"  # on the card and in App Home; "Take over" when someone holds the cluster
 DECISION_BUTTONS = (SUSPEND_ALL, REQUIRE_VERIFICATION, DISMISS, REVIEW)
 OPEN_CARD_BUTTONS = (*DECISION_BUTTONS, CLAIM)
@@ -61,6 +63,11 @@ def claim_value(cluster_id: str, holder: str | None) -> str:
     return cluster_id if holder is None else f"{cluster_id}@{holder}"
 
 
+def late_value(cluster_id: str, batch_id: int) -> str:
+    """What a late accounts' button carries: the cluster and the batch of accounts that joined it late."""
+    return f"{cluster_id}+{batch_id}"
+
+
 def page_value(cluster_id: str, page: int) -> str:
     """What a review modal's Previous / Next carries: the cluster and the page to show."""
     return f"{cluster_id}#{page}"
@@ -73,6 +80,7 @@ class ButtonRef(NamedTuple):
     decision_id: int | None = None
     holder: str | None = None
     page: int | None = None
+    late_batch: int | None = None
 
 
 MAX_DECISION_ID = 2**63 - 1
@@ -80,14 +88,17 @@ MAX_DECISION_ID = 2**63 - 1
 
 
 def parse_button_value(value: str) -> ButtonRef:
-    """The inverse of `button_value`, `claim_value` and `page_value`; ValueError for anything they could not
-    have produced."""
+    """The inverse of `button_value`, `claim_value`, `late_value` and `page_value`; ValueError for anything they
+    could not have produced."""
     rest, _, page = value.partition("#")
     rest, _, holder = rest.partition("@")
+    rest, _, batch = rest.partition("+")
     cluster_id, _, decision = rest.partition(":")
     if (not cluster_id.startswith("c-")
             or (decision and not (decision.isascii() and decision.isdigit() and int(decision) <= MAX_DECISION_ID))
             or ("@" in value and not (holder.isascii() and holder.isalnum() and len(holder) <= 32))
-            or ("#" in value and not (page.isascii() and page.isdigit() and len(page) <= 6))):
+            or ("#" in value and not (page.isascii() and page.isdigit() and len(page) <= 6))
+            or ("+" in value and not (batch.isascii() and batch.isdigit() and len(batch) <= 18))):
         raise ValueError(f"not a Chorus button value: {value[:100]!r}")
-    return ButtonRef(cluster_id, int(decision) if decision else None, holder or None, int(page) if page else None)
+    return ButtonRef(cluster_id, int(decision) if decision else None, holder or None, int(page) if page else None,
+                     int(batch) if batch else None)

@@ -50,6 +50,8 @@ class Why(StrEnum):
     """The decision is past its undo window (or not carried out)."""
     ALREADY_UNDOING = "already_undoing"
     """Someone else is undoing the decision."""
+    CLUSTER_OPEN = "cluster_open"
+    """Late accounts' buttons were pressed after the cluster's decision was undone: decide on the card."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,21 +92,26 @@ def idempotency_key(decision_id: int, action: Action, account_id: str) -> str:
 
 
 def decide(desk: Desk, cluster_id: str, moderator: str, action: Action, accounts: Sequence[str],
-           reason: str = "", policy: str = "", plan: Mapping[str, Action] | None = None) -> Refusal | None:
+           reason: str = "", policy: str = "", plan: Mapping[str, Action] | None = None,
+           late_batch: int | None = None) -> Refusal | None:
     """Record a decision if it is the first on the cluster, then carry it out (or wait for a second moderator).
 
-    `plan` gives some accounts another action than `action` (see `decide_each`).
+    `plan` gives some accounts another action than `action` (see `decide_each`); a decision on a `late_batch`
+    is the first on that batch and leaves the cluster as its own decision holds it (see `decide_latecomers`).
     """
     store = desk.store
     suspended = sum((plan or {}).get(account, action) is Action.SUSPEND for account in accounts)
     waits = needs_approval(Action.SUSPEND, suspended, desk.rules.two_person_threshold)
     status = DecisionStatus.AWAITING_APPROVAL if waits else DecisionStatus.APPROVED
     with store.atomic():
-        decision_id = store.claim_decision(cluster_id, action, accounts, moderator, reason, policy, status, plan)
-        if decision_id is not None:
+        decision_id = store.claim_decision(cluster_id, action, accounts, moderator, reason, policy, status, plan,
+                                           late_batch)
+        if decision_id is not None and late_batch is None:
             store.set_cluster_status(cluster_id, cluster_status(action, status))
     if decision_id is None:
-        return Refusal(Why.ALREADY_DECIDED, store.active_decision(cluster_id))
+        view = store.cluster_view(cluster_id)
+        holder = view.late_decision(late_batch) if view and late_batch else store.active_decision(cluster_id)
+        return Refusal(Why.ALREADY_DECIDED, holder)
     desk.changed(cluster_id)
     if not waits:
         _execute(desk, decision_id, moderator)
@@ -121,6 +128,19 @@ def decide_each(desk: Desk, cluster_id: str, moderator: str, plan: Mapping[str, 
     return decide(desk, cluster_id, moderator, headline, list(plan), reason, policy, plan)
 
 
+def decide_latecomers(desk: Desk, cluster_id: str, batch_id: int, moderator: str, action: Action) -> Refusal | None:
+    """Decide on accounts that joined the cluster after it was decided, from the buttons in its thread: the first
+    such decision on the batch wins, the two-person rule holds, and the cluster keeps its own decision."""
+    store = desk.store
+    batch = store.late_batch(batch_id)
+    if batch is None or batch.cluster_id != cluster_id:
+        return Refusal(Why.ALREADY_DECIDED)
+    if store.active_decision(cluster_id) is None:
+        return Refusal(Why.CLUSTER_OPEN)
+    return decide(desk, cluster_id, moderator, action, batch.accounts, reason="joined after the decision",
+                  late_batch=batch_id)
+
+
 def approve(desk: Desk, decision_id: int, approver: str) -> Refusal | None:
     """A second moderator's approval, then the decision is carried out; the one who asked cannot approve."""
     store = desk.store
@@ -132,7 +152,7 @@ def approve(desk: Desk, decision_id: int, approver: str) -> Refusal | None:
         return Refusal(Why.OWN_REQUEST)
     with store.atomic():
         approved = store.move_decision(decision_id, DecisionStatus.APPROVED, approver, approved_by=approver)
-        if approved:
+        if approved and decision.late_batch is None:
             store.set_cluster_status(cluster_id, cluster_status(decision.action, DecisionStatus.APPROVED))
     if not approved:
         return Refusal(Why.ALREADY_DECIDED, decision)
@@ -144,12 +164,13 @@ def approve(desk: Desk, decision_id: int, approver: str) -> Refusal | None:
 def cancel(desk: Desk, decision_id: int, actor: str) -> Refusal | None:
     """Withdraw a request still waiting for approval, reopening its cluster."""
     store = desk.store
+    decision = store.decision(decision_id)
     cluster_id = store.decision_cluster(decision_id)
-    if cluster_id is None:
+    if decision is None or cluster_id is None:
         return Refusal(Why.NOT_AWAITING)
     with store.atomic():
         cancelled = store.move_decision(decision_id, DecisionStatus.CANCELLED, actor)
-        if cancelled:
+        if cancelled and decision.late_batch is None:
             store.set_cluster_status(cluster_id, ClusterStatus.OPEN)
     if not cancelled:
         return Refusal(Why.NOT_AWAITING)
@@ -265,5 +286,5 @@ def reverse(desk: Desk, decision_id: int, actor: str) -> None:
         if opposite.on_platform and undoing is not None and undoing.status in RUNNING:
             carry_out(desk, undo_id, store.unsettled_accounts(undo_id, undoing.accounts), actor)
         with store.atomic():
-            if store.move_decision(decision_id, DecisionStatus.UNDONE, actor):
+            if store.move_decision(decision_id, DecisionStatus.UNDONE, actor) and decision.late_batch is None:
                 store.set_cluster_status(cluster_id, ClusterStatus.OPEN)

@@ -36,7 +36,7 @@ class Decisions(AuditLog):
     def record_decision(
         self, cluster_id: str, action: Action, accounts: Sequence[str], moderator: str,
         reason: str = "", policy: str = "", status: DecisionStatus = DecisionStatus.APPROVED,
-        undoes: int | None = None, plan: Mapping[str, Action] | None = None,
+        undoes: int | None = None, plan: Mapping[str, Action] | None = None, late_batch: int | None = None,
     ) -> int:
         """Record a moderator's decision (or the undo of decision `undoes`) and audit it; returns its id.
 
@@ -50,17 +50,18 @@ class Decisions(AuditLog):
                 "cluster_id": cluster_id, "action": action, "accounts": orjson.dumps(list(accounts)).decode(),
                 "moderator": moderator, "reason": reason, "policy": policy, "status": status,
                 "created_at": self.now(), "undoes": undoes, "plan": orjson.dumps(plan).decode() if plan else None,
+                "late_batch": late_batch,
             }).last_pk
+            others = {str(act): n for act, n in Counter(plan.values()).items()}
             self.audit("decision_recorded", moderator, cluster_id=cluster_id, decision_id=decision_id,
                        action=action, accounts=len(accounts), reason=reason, policy=policy, status=status,
-                       undoes=undoes, **({"others": {str(a): n for a, n in Counter(plan.values()).items()}}
-                                          if plan else {}))
+                       undoes=undoes, late_batch=late_batch, **({"others": others} if others else {}))
         return int(decision_id)
 
     def claim_decision(
         self, cluster_id: str, action: Action, accounts: Sequence[str], moderator: str,
         reason: str = "", policy: str = "", status: DecisionStatus = DecisionStatus.APPROVED,
-        plan: Mapping[str, Action] | None = None,
+        plan: Mapping[str, Action] | None = None, late_batch: int | None = None,
     ) -> int | None:
         """Record a decision only if the cluster has no live one; None (audited) if another got there first.
 
@@ -68,7 +69,8 @@ class Decisions(AuditLog):
         step, so two concurrent clicks (even through separate connections) cannot both win.
         """
         try:
-            return self.record_decision(cluster_id, action, accounts, moderator, reason, policy, status, plan=plan)
+            return self.record_decision(cluster_id, action, accounts, moderator, reason, policy, status, plan=plan,
+                                        late_batch=late_batch)
         except sqlite3.IntegrityError:
             self.audit("decision_refused", moderator, cluster_id=cluster_id, action=action,
                        why="the cluster already has a decision")
@@ -109,6 +111,7 @@ class Decisions(AuditLog):
             accounts=orjson.loads(row["accounts"]), reason=row["reason"] or "", policy=row["policy"] or "",
             approved_by=row["approved_by"] or "", finished_at=from_db_time(row["finished_at"]), failures=failures,
             plan={account: Action(act) for account, act in orjson.loads(row["plan"]).items()} if row["plan"] else {},
+            late_batch=row["late_batch"],
         )
 
     def decisions_for(self, cluster_id: str) -> list[DecisionView]:
@@ -164,7 +167,7 @@ class Decisions(AuditLog):
         """The decision that currently holds a cluster (see `claim_decision`), or None if it is open."""
         rows = list(self.db.query(
             """SELECT * FROM decisions WHERE cluster_id = ? AND action IN (SELECT value FROM json_each(?))
-               AND status IN (SELECT value FROM json_each(?))""",
+               AND status IN (SELECT value FROM json_each(?)) AND late_batch IS NULL""",
             [cluster_id, json_list(PRIMARY_ACTIONS), json_list(ACTIVE_STATUSES)],
         ))
         return self._decision_view(rows[0]) if rows else None

@@ -156,9 +156,30 @@ def _v8_mixed_decisions_and_review_drafts(db: sqlite_utils.Database) -> None:
     db["review_drafts"].create_index(["updated_at"])
 
 
+def _v9_latecomers(db: sqlite_utils.Database) -> None:
+    """Accounts that joined a cluster after it was decided (`late_batches`, one per growth announced, with the
+    thread reply offering their own buttons), and decisions on them (`decisions.late_batch`): those do not hold
+    the cluster, so the one-live-decision index leaves them out and holds each batch to one instead."""
+    db["late_batches"].create({"id": int, "cluster_id": str, "accounts": str, "channel": str, "message_ts": str,
+                               "created_at": str}, pk="id", foreign_keys=[("cluster_id", "clusters", "id")])
+    db["late_batches"].create_index(["cluster_id", "accounts"], unique=True)
+    db["decisions"].add_column("late_batch", int)
+    actions = ", ".join(f"'{a}'" for a in PRIMARY_ACTIONS)
+    statuses = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
+    live = f"action IN ({actions}) AND status IN ({statuses})"
+    db.executescript(
+        f"""
+        DROP INDEX decisions_one_active;
+        CREATE UNIQUE INDEX decisions_one_active ON decisions(cluster_id) WHERE {live} AND late_batch IS NULL;
+        CREATE UNIQUE INDEX decisions_one_per_late_batch ON decisions(late_batch)
+            WHERE {live} AND late_batch IS NOT NULL;
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_core_tables, _v2_post_search, _v3_digests, _v4_one_active_decision, _v5_crash_recovery,
-    _v6_seen_requests, _v7_claims_and_digest_charts, _v8_mixed_decisions_and_review_drafts,
+    _v6_seen_requests, _v7_claims_and_digest_charts, _v8_mixed_decisions_and_review_drafts, _v9_latecomers,
 ]
 """Append only: migration N (1-based) takes a database from version N-1 to N."""
 
