@@ -20,9 +20,10 @@ from typing import Any
 
 import orjson
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk.models.views import View
 
 from domain.queue import ClaimFilter, QueueFilter
-from domain.views import Severity
+from domain.views import Digest, Severity
 from handlers import ids
 from handlers.context import Chorus
 from handlers.home_blocks import QUEUE_PAGE_SIZE, moderator_home_view, parse_home_state, visitor_home_view
@@ -146,7 +147,7 @@ class HomeTabs:
         with self._lock:
             self._shown[user_id] = digest
 
-    def render(self, user_id: str, notice: str = "") -> Any:
+    def render(self, user_id: str, notice: str = "") -> View:
         """The Home a user should see now: the queue for moderators, an explanation for anyone else."""
         if not self.moderators.includes(user_id):
             return visitor_home_view()
@@ -159,7 +160,7 @@ class HomeTabs:
                 self._states[user_id] = replace(state, page=home.page)
         return moderator_home_view(home, self._week_chart(home.week, home.now), notice)
 
-    def _week_chart(self, week: Any, now: datetime) -> str | None:
+    def _week_chart(self, week: Digest, now: datetime) -> str | None:
         """The week's chart, uploaded at most once an hour; None (and the Home goes without) if Slack refuses."""
         if self._chart and now - self._chart[0] < CHART_EVERY:
             return self._chart[1]
