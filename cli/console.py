@@ -77,7 +77,10 @@ class ConsoleNotifier:
         print(render_card(view), file=self.stream, flush=True)
         return None, None
 
-    def digest(self, digest: Digest) -> None:
+    def digest_chart(self, digest: Digest) -> None:
+        """No chart on a terminal: the digest text has a sparkline."""
+
+    def digest(self, digest: Digest, chart: str | None = None) -> None:
         """Print the digest."""
         print(render_digest(digest), file=self.stream, flush=True)
 

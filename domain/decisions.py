@@ -88,6 +88,10 @@ class ClusterStatus(StrEnum):
     DISMISSED = "dismissed"
 
 
+WAITING = (ClusterStatus.OPEN, ClusterStatus.AWAITING_APPROVAL)
+"""Cluster statuses still waiting for moderators (a decision, or a second moderator's approval): the queue
+App Home shows, and the clusters a moderator may claim."""
+
 _HELD_AS = {Action.SUSPEND: ClusterStatus.SUSPENDED, Action.REQUIRE_VERIFICATION: ClusterStatus.VERIFICATION,
             Action.DISMISS: ClusterStatus.DISMISSED}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from domain.decisions import ACTIVE_STATUSES, PRIMARY_ACTIONS, Action, ClusterStatus, DecisionStatus
 
@@ -11,6 +12,25 @@ from domain.decisions import ACTIVE_STATUSES, PRIMARY_ACTIONS, Action, ClusterSt
 def mention(handle: str) -> str:
     """How a card names an account: `@handle`, or a bare DID when a Bluesky account has no handle to show."""
     return handle if handle.startswith("did:") else f"@{handle}"
+class Severity(StrEnum):
+    """How urgent a cluster looks, from its score: what a card's header and the queue's filter show."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+def severity_of(score: float) -> Severity:
+    """High from 0.8, medium from 0.65, low below."""
+    return Severity.HIGH if score >= 0.8 else Severity.MEDIUM if score >= 0.65 else Severity.LOW
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimView:
+    """Who has taken a cluster, so two moderators do not work on it at once, and since when."""
+
+    moderator: str
+    claimed_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +59,23 @@ class DecisionView:
     approved_by: str = ""
     finished_at: datetime | None = None
     failures: dict[str, str] = field(default_factory=dict)  # account id -> what the platform said
+    late_batch: int | None = None
+    """For a decision on accounts that joined after the cluster was decided: their batch (it does not hold the
+    cluster)."""
+    plan: dict[str, Action] = field(default_factory=dict)
+    """The action for each account when they differ (a review suspending some and verifying others); empty when
+    every account gets `action`."""
+
+    def action_for(self, account_id: str) -> Action:
+        """What this decision does to one of its accounts."""
+        return self.plan.get(account_id, self.action)
+
+    def groups(self) -> dict[Action, list[str]]:
+        """The decision's accounts by the action each gets, the headline action first."""
+        grouped: dict[Action, list[str]] = {self.action: []}
+        for account in self.accounts:
+            grouped.setdefault(self.action_for(account), []).append(account)
+        return {action: accounts for action, accounts in grouped.items() if accounts}
 
     def undo_open(self, now: datetime, undo_minutes: float) -> bool:
         """Whether a carried-out decision still offers Undo: for `undo_minutes` after it finished."""
@@ -67,17 +104,25 @@ class ClusterView:
     message_ts: str | None = None
     card_version: int = 0
     """Bumped by every change a card shows; a card is up to date when Slack shows this version."""
+    claim: ClaimView | None = None
 
     @property
-    def severity(self) -> str:
+    def severity(self) -> Severity:
         """High, medium or low, from the score, for the card's header."""
-        return "high" if self.score >= 0.8 else "medium" if self.score >= 0.65 else "low"
+        return severity_of(self.score)
 
     @property
     def live_decision(self) -> DecisionView | None:
         """The decision that holds the cluster, if any (storage enforces there is at most one)."""
-        live = [d for d in self.decisions if d.action in PRIMARY_ACTIONS and d.status in ACTIVE_STATUSES]
+        live = [d for d in self.decisions
+                if d.action in PRIMARY_ACTIONS and d.status in ACTIVE_STATUSES and d.late_batch is None]
         return live[-1] if live else None
+
+    def late_decision(self, batch_id: int) -> DecisionView | None:
+        """The decision taken on a batch of late accounts: the live one, else the last."""
+        taken = [d for d in self.decisions if d.late_batch == batch_id and d.action in PRIMARY_ACTIONS]
+        live = [d for d in taken if d.status in ACTIVE_STATUSES]
+        return (live or taken or [None])[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +135,19 @@ class ClusterChange:
     added_posts: int
     earlier_attempt: datetime | None = None
     """When an earlier announcement of this change began and never finished: it may have reached Slack."""
+    late_batch: int | None = None
+    """The batch the added accounts form when the cluster was already decided: they get their own buttons."""
+
+
+@dataclass(frozen=True, slots=True)
+class LateBatch:
+    """Accounts that joined a decided cluster, and the thread reply that offers buttons for them."""
+
+    id: int
+    cluster_id: str
+    accounts: list[str]
+    channel: str | None = None
+    message_ts: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +187,9 @@ class Digest:
     previous_accounts: int = 0
     bucket_hours: int = 1
     timeline: list[tuple[datetime, int, int]] = field(default_factory=list)
+    unclaimed: list[PendingCluster] = field(default_factory=list)
+    """Clusters waiting longer than `unclaimed_hours` that no moderator has claimed, oldest first."""
+    unclaimed_hours: float | None = None
 
     @property
     def dismissed_share(self) -> float | None:

@@ -17,11 +17,11 @@ from slack_sdk import WebClient
 
 from domain.decisions import Action
 from handlers import ids
-from handlers.blocks import already_handled, refusal_text, review_modal
+from handlers.blocks import already_handled, claim_reply, refusal_text, review_modal
 from handlers.context import Chorus
 from handlers.middleware import DECISION_GUARD
 from platforms.base import reason_limit
-from service import decisions
+from service import claims, decisions
 from service.decisions import Desk, Refusal
 
 log = logging.getLogger("chorus.slack")
@@ -102,6 +102,19 @@ def undo_decision(ack: Ack, context: BoltContext, client: WebClient) -> None:
     _on_decision(ack, context, client, decisions.undo)
 
 
+LATE = {ids.LATE_SUSPEND: Action.SUSPEND, ids.LATE_REQUIRE_VERIFICATION: Action.REQUIRE_VERIFICATION}
+"""The buttons under accounts that joined after the decision, and the action each takes on them."""
+
+
+def act_on_latecomers(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Suspend, or require verification for, the accounts that joined after the cluster was decided."""
+    ack()
+    action = LATE[body["actions"][0]["action_id"]]
+    with told_if_failed(client, context):
+        answer(client, context, decisions.decide_latecomers(context["chorus"].desk, context["cluster"].id,
+                                                            context["late_batch"], context["user_id"], action))
+
+
 FOLLOW_UPS = {ids.APPROVE: approve_decision, ids.CANCEL_REQUEST: cancel_request, ids.RETRY: retry_failed,
               ids.UNDO: undo_decision}
 
@@ -117,7 +130,22 @@ def open_review(ack: Ack, body: dict[str, Any], context: BoltContext, client: We
         return
     client.views_open(trigger_id=body["trigger_id"],
                       view=review_modal(cluster, chorus.settings.policies, chorus.settings.two_person_threshold,
-                                        reason_limit(chorus.desk.enforcer)))
+                                        reason_limit=reason_limit(chorus.desk.enforcer)))
+
+
+def claim_cluster(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Claim (or take over) a cluster from its card or from App Home; the card then shows who has it, and a
+    moderator who lost a race is told who won: in the channel, or at the top of their Home."""
+    ack()
+    chorus: Chorus = context["chorus"]
+    with told_if_failed(client, context):
+        result = claims.claim(chorus.desk, context["cluster"].id, context["user_id"], context["holder_seen"])
+        note = claim_reply(result)
+        if (body.get("container") or {}).get("type") == "view":
+            if chorus.home is not None:
+                chorus.home.show(context["user_id"], note or "")
+        elif note:
+            tell(client, context["cluster"].channel, context["user_id"], note)
 
 
 def register(app: App) -> None:
@@ -127,3 +155,6 @@ def register(app: App) -> None:
     for action_id, listener in FOLLOW_UPS.items():
         app.action(action_id, middleware=DECISION_GUARD)(listener)
     app.action(ids.REVIEW, middleware=DECISION_GUARD)(open_review)
+    app.action(ids.CLAIM, middleware=DECISION_GUARD)(claim_cluster)
+    for action_id in LATE:
+        app.action(action_id, middleware=DECISION_GUARD)(act_on_latecomers)

@@ -21,9 +21,10 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from handlers import actions, commands, views
+from handlers import actions, commands, home, views
 from handlers.cards import Cards
 from handlers.context import Chorus
+from handlers.home import HomeTabs
 from handlers.middleware import ReplayGuard, attach
 from handlers.moderators import Moderators
 from handlers.notifier import SlackNotifier
@@ -31,6 +32,7 @@ from handlers.send_queue import SendQueue
 from platforms.base import Enforcer
 from service.config import Config, ConfigError
 from service.decisions import Desk, Rules
+from service.digests import unclaimed_after
 from service.recovery import interrupted, resume, stuck
 from service.scheduler import ScheduledJob
 from storage import Store
@@ -49,8 +51,9 @@ def check_slack_config(config: Config) -> None:
         raise ConfigError("slack.channel is required when SLACK_BOT_TOKEN is set (the channel id for cluster cards)")
     if not (config.slack.moderators or config.slack.moderator_group):
         raise ConfigError("slack.moderators or slack.moderator_group is required: nobody could decide on a card")
-    if not config.secrets.slack_signing_secret:
-        raise ConfigError("SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN (Slack app > Basic Information)")
+    if not (config.secrets.slack_signing_secret or config.secrets.slack_app_token):
+        raise ConfigError("SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN in HTTP mode "
+                          "(Slack app > Basic Information), or SLACK_APP_TOKEN for Socket Mode")
 
 
 def web_client(config: Config) -> WebClient:
@@ -65,7 +68,7 @@ def build_app(chorus: Chorus, client: WebClient, signing_secret: str) -> App:
     app = App(client=client, signing_secret=signing_secret)
     app.middleware(ReplayGuard(chorus.store))
     app.middleware(attach(chorus))
-    for module in (actions, views, commands):
+    for module in (actions, views, commands, home):
         module.register(app)
     return app
 
@@ -100,10 +103,12 @@ class SlackRuntime:
         self.config = config
         self.sender = SendQueue(client, config.slack.send_interval_seconds, config.slack.retry_backoff_seconds)
         self.cards = Cards(store, self.sender, config.slack.undo_minutes)
-        self.desk = Desk(store, enforcer, Rules(config.slack.two_person_threshold, config.slack.undo_minutes),
-                         changed=self.cards.refresh)
         moderators = Moderators(config.slack.moderators, config.slack.moderator_group, client)
-        self.chorus = Chorus(store, self.desk, config.slack, moderators)
+        self.home = HomeTabs(store, self.sender, moderators, unclaimed_after(config.digest),
+                             config.slack.home_refresh_seconds)
+        self.desk = Desk(store, enforcer, Rules(config.slack.two_person_threshold, config.slack.undo_minutes),
+                         changed=self._changed)
+        self.chorus = Chorus(store, self.desk, config.slack, moderators, self.home)
         self.app = build_app(self.chorus, client, config.secrets.slack_signing_secret)
         self.notifier = SlackNotifier(self.sender, config.slack.channel, config.slack.undo_minutes, store.clock,
                                       config.digest.channel)
@@ -111,6 +116,11 @@ class SlackRuntime:
         self.socket_mode: SocketModeHandler | None = None
         self._serving: threading.Thread | None = None
         self._recovery: threading.Thread | None = None
+
+    def _changed(self, cluster_id: str) -> None:
+        """A use case changed what a cluster shows: its card, and the Homes listing it."""
+        self.cards.refresh(cluster_id)
+        self.home.queue_changed()
 
     @property
     def port(self) -> int:
@@ -151,7 +161,8 @@ class SlackRuntime:
 
     def _serve(self, port: int | None, host: str) -> None:
         if self.config.secrets.slack_app_token:
-            self.socket_mode = SocketModeHandler(self.app, self.config.secrets.slack_app_token)
+            self.socket_mode = SocketModeHandler(self.app, self.config.secrets.slack_app_token,
+                                                 ping_interval=self.config.slack.socket_ping_seconds)
             self.socket_mode.connect()
             log.info("connected to Slack over Socket Mode")
             return
@@ -172,4 +183,5 @@ class SlackRuntime:
         if self.server:
             self.server.shutdown()
             self.server.server_close()
+        self.home.close()
         self.sender.close()

@@ -9,7 +9,7 @@ platform (post text, handles, reasons) is escaped, so a post containing `<!chann
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
+    ImageBlock,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -34,9 +35,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from detectors.scoring import human_span
-from domain.decisions import Action, DecisionStatus
-from domain.views import AccountView, ClusterChange, ClusterView, DecisionView, Digest, mention
+from domain.decisions import ACTIVE_STATUSES, Action, DecisionStatus
+from domain.views import AccountView, ClaimView, ClusterChange, ClusterView, DecisionView, Digest, LateBatch, mention
 from handlers import ids
+from service.claims import ClaimOutcome, ClaimResult
 from service.decisions import Refusal, Why
 from service.digest_text import render_digest
 
@@ -45,7 +47,9 @@ SECTION_CHARS = 3000
 HEADER_CHARS = 150
 SAMPLE_CHARS = 600
 CHECKBOX_OPTIONS = 10  # Slack's limit per checkbox group
-MODAL_ACCOUNTS = 400  # 40 checkbox groups leave room in a modal's 100 blocks
+MODAL_GROUPS = 25
+"""Groups of ten accounts a review modal page lists: two blocks each (the accounts, their action) leave room
+in a modal's 100 blocks; more accounts go on further pages."""
 REASON_CHARS = 500
 """The longest reason the review modal takes when the platform sets no lower limit."""
 CREATED_TOGETHER_DAYS = 7
@@ -172,8 +176,21 @@ def _confirm(title: str, text: str, confirm: str, danger: bool) -> ConfirmObject
     return ConfirmObject(title=title, text=text, confirm=confirm, deny="Cancel", style="danger" if danger else None)
 
 
+def claim_button(cluster_id: str, claim: ClaimView | None) -> ButtonElement:
+    """Claim, or Take over from the holder shown (the button carries who that is)."""
+    holder = claim.moderator if claim else None
+    return ButtonElement(text="Take over" if holder else "Claim", action_id=ids.CLAIM,
+                         value=ids.claim_value(cluster_id, holder), style=None if holder else "primary")
+
+
+def claim_note(claim: ClaimView) -> str:
+    """Who took the cluster, and when."""
+    return f"🙋 Claimed by <@{claim.moderator}>, {slack_time(claim.claimed_at)}"
+
+
 def decision_buttons(view: ClusterView) -> ActionsBlock:
-    """Suspend all and Require verification act after Slack's confirm dialog; Review opens the modal."""
+    """Suspend all and Require verification act after Slack's confirm dialog; Review opens the modal; Claim
+    (or Take over) marks who is working on it, and leaves the other buttons to everyone."""
     n = plural(len(view.accounts), "account")
     value = ids.button_value(view.id)
     return ActionsBlock(block_id="decide", elements=[
@@ -184,7 +201,16 @@ def decision_buttons(view: ClusterView) -> ActionsBlock:
                                        "Require verification", False)),
         ButtonElement(text="Dismiss", action_id=ids.DISMISS, value=value),
         ButtonElement(text="Review accounts", action_id=ids.REVIEW, value=value),
+        claim_button(view.id, view.claim),
     ])
+
+
+def applied(decision: DecisionView, phrases: dict[Action, str]) -> str:
+    """"Suspended 47 accounts", or for a decision giving accounts different actions
+    "Suspended 3 accounts and required verification for 2 accounts"."""
+    parts = [f"{phrases.get(action, action)} {plural(len(accounts), 'account')}"
+             for action, accounts in decision.groups().items()]
+    return parts[0] + "".join(f" and {part[0].lower()}{part[1:]}" for part in parts[1:])
 
 
 def decision_stamp(decision: DecisionView) -> str:
@@ -193,17 +219,20 @@ def decision_stamp(decision: DecisionView) -> str:
     n = plural(len(decision.accounts), "account")
     approved = f", approved by <@{decision.approved_by}>" if decision.approved_by else ""
     if decision.status == DecisionStatus.AWAITING_APPROVAL:
-        return (f"⏳ {who} asked to {ASK_PHRASE.get(decision.action, decision.action)} {n}, "
+        return (f"⏳ {who} asked to {applied(decision, ASK_PHRASE)}, "
                 f"{slack_time(decision.created_at)}. A second moderator must approve before anything is done.")
     if decision.action == Action.DISMISS:
         return f"🚫 Dismissed — {who}, {slack_time(decision.created_at)}"
     if decision.status in (DecisionStatus.APPROVED, DecisionStatus.EXECUTING):
-        return f"⚙️ {DOING_PHRASE[decision.action]} {n} — {who}{approved}, {slack_time(decision.created_at)}"
+        return f"⚙️ {applied(decision, DOING_PHRASE)} — {who}{approved}, {slack_time(decision.created_at)}"
     if decision.status == DecisionStatus.UNDOING:
-        return f"↩️ Undoing: {DONE_PHRASE[decision.action].lower()} {n} — {who}{approved}"
+        return f"↩️ Undoing: {applied(decision, DONE_PHRASE).lower()} — {who}{approved}"
+    icon = "✅" if not decision.failures else "⚠️"
+    if len(decision.groups()) > 1:
+        failed = f" ({len(decision.failures)} failed)" if decision.failures else ""
+        return f"{icon} {applied(decision, DONE_PHRASE)}{failed} — {who}{approved}, {slack_time(decision.created_at)}"
     done = len(decision.accounts) - len(decision.failures)
     count = n if not decision.failures else f"{done} of {n}"
-    icon = "✅" if not decision.failures else "⚠️"
     return f"{icon} {DONE_PHRASE[decision.action]} {count} — {who}{approved}, {slack_time(decision.created_at)}"
 
 
@@ -226,8 +255,7 @@ def _decision_blocks(view: ClusterView, decision: DecisionView, now: datetime, u
     if decision.status == DecisionStatus.AWAITING_APPROVAL:
         buttons = [
             ButtonElement(text="Approve", action_id=ids.APPROVE, value=value, style="danger",
-                          confirm=_confirm("Approve?", f"{ASK_PHRASE[decision.action].capitalize()} "
-                                           f"{plural(len(decision.accounts), 'account')} on the platform?",
+                          confirm=_confirm("Approve?", f"{applied(decision, ASK_PHRASE).capitalize()} on the platform?",
                                            "Approve", True)),
             ButtonElement(text="Cancel request", action_id=ids.CANCEL_REQUEST, value=value),
         ]
@@ -268,6 +296,8 @@ def cluster_card(view: ClusterView, now: datetime, undo_minutes: float, with_but
         if undone:
             blocks.append(_context(f"↩️ <@{undone[-1].moderator}> undid the last decision, "
                                    f"{slack_time(undone[-1].created_at)}"))
+        if view.claim:
+            blocks.append(_context(claim_note(view.claim)))
         blocks.append(decision_buttons(view))
     else:
         blocks += _decision_blocks(view, decision, now, undo_minutes)
@@ -287,6 +317,38 @@ def growth_reply(view: ClusterView, change: ClusterChange) -> dict[str, Any]:
     blocks: list[Block] = [section(text + (f"\nNew: {listing(joined, 2000)}" if joined else ""))]
     if view.live_decision is not None and change.added_accounts:
         blocks.append(_context("The decision on this card does not cover these new accounts."))
+        if change.late_batch is not None:
+            blocks.append(late_buttons(view.id, change.late_batch, len(change.added_accounts)))
+    return message(text, blocks)
+
+
+def late_buttons(cluster_id: str, batch_id: int, accounts: int) -> ActionsBlock:
+    """Buttons for accounts that joined after the decision, acting on those accounts only."""
+    n = plural(accounts, "account")
+    value = ids.late_value(cluster_id, batch_id)
+    return ActionsBlock(block_id="late", elements=[
+        ButtonElement(text=f"Suspend these {accounts}", action_id=ids.LATE_SUSPEND, value=value, style="danger",
+                      confirm=_confirm("Suspend them?", f"Suspend the {n} that joined after the decision?",
+                                       "Suspend", True)),
+        ButtonElement(text=f"Require verification for these {accounts}", action_id=ids.LATE_REQUIRE_VERIFICATION,
+                      value=value, confirm=_confirm("Require verification?", f"Require the {n} that joined after "
+                                                    "the decision to verify their owners?", "Require verification",
+                                                    False)),
+    ])
+
+
+def late_reply(view: ClusterView, batch: LateBatch, now: datetime, undo_minutes: float) -> dict[str, Any]:
+    """The thread reply of accounts that joined late, once moderators acted on it: the decision on them and its
+    follow-up buttons, or the buttons again if that decision was withdrawn or undone."""
+    by_id = {a.id: a for a in view.accounts}
+    joined = [account_link(by_id[a]) if a in by_id else escape(a) for a in batch.accounts]
+    text = f"↳ Joined after the decision: {plural(len(batch.accounts), 'account')}."
+    blocks: list[Block] = [section(f"{text}\n{listing(joined, 2000)}")]
+    decision = view.late_decision(batch.id)
+    if decision is not None and decision.status in ACTIVE_STATUSES:
+        blocks += _decision_blocks(view, decision, now, undo_minutes)
+    elif view.live_decision is not None:
+        blocks.append(late_buttons(view.id, batch.id, len(batch.accounts)))
     return message(text, blocks)
 
 
@@ -297,31 +359,56 @@ def reason_chars(platform_limit: int | None) -> int:
     return min(REASON_CHARS, platform_limit or REASON_CHARS)
 
 
-def review_modal(view: ClusterView, policies: Sequence[str], threshold: int, reason_limit: int | None = None) -> View:
-    """Checkboxes for the accounts (ten per group), suspend or verify, a reason and a policy tag; the reason box
-    takes no more than the platform does (`reason_limit`)."""
-    accounts = view.accounts[:MODAL_ACCOUNTS]
+def review_pages(view: ClusterView) -> int:
+    """How many pages the review modal takes for a cluster."""
+    return max(1, -(-len(view.accounts) // (MODAL_GROUPS * CHECKBOX_OPTIONS)))
+
+
+def review_modal(view: ClusterView, policies: Sequence[str], threshold: int, page: int = 0,
+                 ticked: Mapping[str, Action] | None = None, reason_limit: int | None = None) -> View:
+    """A page of the accounts in groups of ten, each group with its own action for its ticked accounts, then a
+    policy and a reason; `ticked` (from other pages, or this one before) is shown ticked. One submission carries
+    out every group on every page. The reason box takes no more than the platform does (`reason_limit`)."""
+    ticked = ticked or {}
+    per_page = MODAL_GROUPS * CHECKBOX_OPTIONS
+    pages = review_pages(view)
+    page = min(max(page, 0), pages - 1)
+    start = page * per_page
+    accounts = view.accounts[start:start + per_page]
+    where = f" Page {page + 1} of {pages}: ticks on other pages are kept." if pages > 1 else ""
     blocks: list[Block] = [section(
-        f"Cluster `{view.id}`: {plural(len(view.accounts), 'account')}. Tick the accounts to act on. "
-        f"Suspending more than {threshold} at once needs a second moderator's approval.")]
-    for group, start in enumerate(range(0, len(accounts), CHECKBOX_OPTIONS)):
-        chunk = accounts[start:start + CHECKBOX_OPTIONS]
+        f"Cluster `{view.id}`: {plural(len(view.accounts), 'account')}. Tick accounts and choose what happens to "
+        f"the ticked ones of each group; one submission carries out every group.{where} Suspending more than "
+        f"{threshold} at once needs a second moderator's approval.")]
+    choices = [Option(value=Action.SUSPEND, label="Suspend"),
+               Option(value=Action.REQUIRE_VERIFICATION, label="Require verification")]
+    for offset in range(0, len(accounts), CHECKBOX_OPTIONS):
+        group = (start + offset) // CHECKBOX_OPTIONS
+        chunk = accounts[offset:offset + CHECKBOX_OPTIONS]
         options = [Option(value=a.id, text=PlainTextObject(text=clip(mention(a.handle), 70)),
                           description=PlainTextObject(text=clip(_age_note(a), 70))) for a in chunk]
-        blocks.append(InputBlock(
-            block_id=f"{ids.ACCOUNTS_BLOCK_PREFIX}{group}", optional=True,
-            label=f"Accounts {start + 1}–{start + len(chunk)}",
-            element=CheckboxesElement(action_id=ids.ACCOUNTS_ACTION, options=options),
-        ))
-    if len(view.accounts) > MODAL_ACCOUNTS:
-        blocks.append(_context(f"…and {len(view.accounts) - MODAL_ACCOUNTS} more not listed here; "
-                               "use Suspend all or Require verification on the card for them."))
-    actions = [Option(value=Action.SUSPEND, label="Suspend"),
-               Option(value=Action.REQUIRE_VERIFICATION, label="Require verification")]
+        chosen = [o for o in options if o.value in ticked]
+        action = ticked[chosen[0].value] if chosen else Action.REQUIRE_VERIFICATION
+        span = f"{start + offset + 1}–{start + offset + len(chunk)}"
+        blocks += [
+            InputBlock(block_id=f"{ids.ACCOUNTS_BLOCK_PREFIX}{group}", optional=True, label=f"Accounts {span}",
+                       element=CheckboxesElement(action_id=ids.ACCOUNTS_ACTION, options=options,
+                                                 initial_options=chosen or None)),
+            InputBlock(block_id=f"{ids.GROUP_ACTION_PREFIX}{group}", label=f"For the ticked accounts {span}",
+                       element=RadioButtonsElement(action_id=ids.ACTION_CHOICE, options=choices,
+                                                   initial_option=next(c for c in choices if c.value == action))),
+        ]
+    if pages > 1:
+        buttons = []
+        if page > 0:
+            buttons.append(ButtonElement(text="‹ Previous accounts", action_id=ids.REVIEW_PAGE_PREVIOUS,
+                                         value=ids.page_value(view.id, page - 1)))
+        if page + 1 < pages:
+            buttons.append(ButtonElement(text="Next accounts ›", action_id=ids.REVIEW_PAGE_NEXT,
+                                         value=ids.page_value(view.id, page + 1)))
+        blocks += [ActionsBlock(block_id="review_pages", elements=buttons),
+                   _context(f"{plural(len(ticked), 'account')} ticked so far, on every page.")]
     blocks += [
-        InputBlock(block_id=ids.ACTION_BLOCK, label="Action for the ticked accounts",
-                   element=RadioButtonsElement(action_id=ids.ACTION_CHOICE, options=actions,
-                                               initial_option=actions[1])),
         InputBlock(block_id=ids.POLICY_BLOCK, label="Policy",
                    element=StaticSelectElement(action_id=ids.POLICY_SELECT, placeholder="Choose a policy",
                                                options=[Option(value=p, label=p) for p in policies])),
@@ -362,10 +449,47 @@ def refusal_text(refusal: Refusal, undo_minutes: float) -> str:
         Why.NOTHING_TO_RETRY: "Nothing to retry: the actions already succeeded or are running.",
         Why.UNDO_EXPIRED: f"Undo is offered for {undo_minutes:g} minutes after a decision; that time has passed.",
         Why.ALREADY_UNDOING: "This decision is already being undone.",
+        Why.CLUSTER_OPEN: "The decision on this cluster was undone, so it is open again: decide on its card.",
     }[refusal.why]
 
 
-def digest_message(digest: Digest) -> dict[str, Any]:
-    """A digest as a message: the console rendering, escaped, in a code block."""
+def claim_reply(result: ClaimResult) -> str | None:
+    """What the moderator who pressed Claim is told, if anything (a claim that went through shows on the card)."""
+    return {
+        ClaimOutcome.ALREADY_YOURS: "You have already claimed this cluster.",
+        ClaimOutcome.HELD: (f"<@{result.holder}> claimed this cluster a moment ago; press Take over if you mean "
+                            "to take it from them." if result.holder else
+                            "The claim on this cluster changed a moment ago; look at the card again."),
+        ClaimOutcome.CLOSED: "This cluster is already decided, so there is nothing to claim.",
+    }.get(result.outcome)
+
+
+def card_link(cluster_id: str, channel: str | None, message_ts: str | None) -> str:
+    """The cluster id, linked to its card in Slack when the card has been posted (the archive link form, which
+    needs no Web API call)."""
+    if channel and message_ts:
+        return f"<https://slack.com/archives/{channel}/p{message_ts.replace('.', '')}|{cluster_id}>"
+    return f"`{cluster_id}`"
+
+
+def chart_image(file_id: str, title: str) -> ImageBlock:
+    """A chart uploaded to Slack (`files_upload_v2` without a channel), shown inline."""
+    return ImageBlock(slack_file={"id": file_id}, alt_text=title, title=title)
+
+
+def digest_message(digest: Digest, chart: str | None = None) -> dict[str, Any]:
+    """A digest as a message: the console rendering, escaped, in a code block; the unclaimed clusters linked to
+    their cards; and the chart, when one was uploaded for it."""
     body = escape(render_digest(digest))
-    return message(body.splitlines()[0], [section("```" + clip(body, SECTION_CHARS - 6) + "```")])
+    blocks: list[Block] = [section("```" + clip(body, SECTION_CHARS - 6) + "```")]
+    if digest.unclaimed:
+        links = [card_link(p.id, p.channel, p.message_ts) for p in digest.unclaimed]
+        blocks.append(section(f"*Unclaimed for over {digest.unclaimed_hours:g} h:* " + listing(links, 2500)))
+    if chart:
+        blocks.append(chart_image(chart, chart_title(digest)))
+    return message(body.splitlines()[0], blocks)
+
+
+def chart_title(digest: Digest) -> str:
+    """What the digest's chart shows."""
+    return f"Clusters and accounts flagged per {'hour' if digest.bucket_hours == 1 else 'day'}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from handlers.blocks import cluster_card
+from handlers.blocks import cluster_card, late_reply
 from handlers.send_queue import SendQueue
 from storage import Store
 
@@ -40,8 +40,12 @@ class Cards:
         view = self.store.cluster_view(cluster_id)
         if not (view and view.channel and view.message_ts):
             return False
+        now = self.store.clock()
         self.sender.call("chat.update", channel=view.channel, ts=view.message_ts,
-                         **cluster_card(view, self.store.clock(), self.undo_minutes))
+                         **cluster_card(view, now, self.undo_minutes))
+        for batch in self.store.late_batches_of(cluster_id):  # the thread replies of accounts that joined late
+            self.sender.call("chat.update", channel=batch.channel, ts=batch.message_ts,
+                             **late_reply(view, batch, now, self.undo_minutes))
         self.store.mark_card_shown(cluster_id, view.card_version)
         return True
 

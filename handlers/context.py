@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from handlers.moderators import Moderators
 from service.config import SlackConfig
@@ -10,11 +11,18 @@ from service.decisions import Desk
 from storage import Store
 
 
+class HomeTabs(Protocol):
+    """What listeners ask of App Home: show a user their Home now, with a note at the top."""
+
+    def show(self, user_id: str, notice: str = "", view: dict | None = None) -> None: ...
+
+
 @dataclass(frozen=True)
 class Chorus:
-    """The bot's side of a listener: storage, the decision desk, the settings, and who may decide."""
+    """The bot's side of a listener: storage, the decision desk, the settings, who may decide, and App Home."""
 
     store: Store
     desk: Desk
     settings: SlackConfig
     moderators: Moderators
+    home: HomeTabs | None = None

@@ -129,15 +129,28 @@ def load_cluster(ack: Ack, body: dict[str, Any], client: WebClient, context: Bol
     value Chorus could not have put there, or one that does not match the card it was pressed on."""
     store = context["chorus"].store
     try:
-        cluster_id, decision_id = ids.parse_button_value(_cluster_ref(body))
+        ref = ids.parse_button_value(_cluster_ref(body))
     except ValueError:
-        cluster_id, decision_id = "", None
+        ref = ids.ButtonRef("")
+    cluster_id, decision_id = ref.cluster_id, ref.decision_id
     cluster = store.cluster_view(cluster_id) if cluster_id else None
-    container_ts = (body.get("container") or {}).get("message_ts")
+    container = body.get("container") or {}
+    container_ts = container.get("message_ts")
+    decision = store.decision(decision_id) if decision_id is not None else None
+    batch_id = ref.late_batch or (decision.late_batch if decision else None)
+    expected_ts = cluster.message_ts if cluster else None
+    batch_known = True
+    if batch_id is not None:  # a button in the thread reply of accounts that joined late: that reply, not the card
+        batch = store.late_batch(batch_id)
+        batch_known = batch is not None and batch.cluster_id == cluster_id
+        if batch_known and batch.message_ts is None and container_ts:  # the first click tells where it is
+            batch = store.note_late_reply(batch_id, container.get("channel_id", ""), container_ts)
+        expected_ts = batch.message_ts if batch_known and batch else None
     tampered = (
         cluster is None
+        or not batch_known
         or (decision_id is not None and store.decision_cluster(decision_id) != cluster_id)
-        or (container_ts is not None and cluster.message_ts is not None and container_ts != cluster.message_ts)
+        or (container_ts is not None and expected_ts is not None and container_ts != expected_ts)
     )
     if tampered:
         store.audit("decision_refused", body["user"]["id"], cluster_id=cluster_id or None,
@@ -145,6 +158,9 @@ def load_cluster(ack: Ack, body: dict[str, Any], client: WebClient, context: Bol
         return refuse(ack, body, client, "This card does not match a cluster Chorus knows, so nothing was done.")
     context["cluster"] = cluster
     context["decision_id"] = decision_id
+    context["holder_seen"] = ref.holder
+    context["page"] = ref.page
+    context["late_batch"] = ref.late_batch
     next()
     return None
 

@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from datetime import datetime
 
 from domain.views import ClusterChange, ClusterView, Digest
-from handlers.blocks import cluster_card, digest_message, escape, growth_reply
+from handlers.blocks import chart_title, cluster_card, digest_message, escape, growth_reply
 from handlers.chart import digest_chart
 from handlers.send_queue import UPLOAD, SendQueue
 
@@ -47,23 +47,27 @@ class SlackNotifier:
             self.sender.call("chat.update", channel=posted["channel"], ts=posted["ts"], **card)
         return posted["channel"], posted["ts"]
 
-    def digest(self, digest: Digest) -> None:
-        """Post a digest, then its chart as a PNG, to the digest channel."""
+    def digest_chart(self, digest: Digest) -> str:
+        """Upload the digest's chart as a PNG shared nowhere yet; returns its file id for the message to show."""
+        return upload_chart(self.sender, digest, f"chorus-digest-{digest.until:%Y%m%d-%H%M}.png")
+
+    def digest(self, digest: Digest, chart: str | None = None) -> None:
+        """Post a digest, with its chart inline, to the digest channel."""
         # a digest cannot have been posted before its period ended: an earlier copy is looked for since then
-        posted = self.sender.post_once(f"digest:{digest.since.isoformat()}:{digest.until.isoformat()}",
-                                       digest.until.timestamp(), channel=self.digest_channel,
-                                       **digest_message(digest))
-        if posted.get("found"):
-            return
-        self.sender.call(UPLOAD, channel=self.digest_channel, content=digest_chart(digest),
-                         filename=f"chorus-digest-{digest.until:%Y%m%d-%H%M}.png",
-                         title=f"Flagged per {'hour' if digest.bucket_hours == 1 else 'day'}",
-                         alt_txt="Clusters and accounts flagged over the digest period")
+        self.sender.post_once(f"digest:{digest.since.isoformat()}:{digest.until.isoformat()}",
+                              digest.until.timestamp(), channel=self.digest_channel, **digest_message(digest, chart))
 
     def notice(self, text: str) -> None:
         """Post a notice to the moderators' channel without waiting: Slack itself may be what is failing."""
         sent = self.sender.submit("chat.postMessage", channel=self.channel, text=f":warning: {escape(text)}")
         sent.add_done_callback(_log_failed_notice)
+
+
+def upload_chart(sender: SendQueue, digest: Digest, filename: str) -> str:
+    """Upload a digest's chart without sharing it in a channel (a message or Home shows it); returns the file id."""
+    uploaded = sender.call(UPLOAD, content=digest_chart(digest), filename=filename, title=chart_title(digest),
+                           alt_txt=chart_title(digest))
+    return uploaded["files"][0]["id"]
 
 
 def _log_failed_notice(sent: Future) -> None:

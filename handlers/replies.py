@@ -8,7 +8,17 @@ from typing import Any
 
 from domain.lookups import ClusterSummary, PostLine, StoredAccount
 from domain.views import DecisionView, PendingCluster, mention
-from handlers.blocks import SECTION_CHARS, clip, decision_stamp, escape, listing, message, section, slack_datetime
+from handlers.blocks import (
+    SECTION_CHARS,
+    card_link,
+    clip,
+    decision_stamp,
+    escape,
+    listing,
+    message,
+    section,
+    slack_datetime,
+)
 
 USAGE = ("Usage: `/chorus lookup @handle|account-id` · `/chorus cluster ID` · `/chorus search TEXT` · "
          "`/chorus stats [24h|7d]` · `/chorus digest` · `/chorus pending` · `/chorus help`")
@@ -62,16 +72,10 @@ def search_reply(text: str, posts: Sequence[PostLine]) -> dict[str, Any]:
                                                        + listing(lines, SECTION_CHARS - 150, "\n"))])
 
 
-def card_link(cluster: PendingCluster) -> str:
-    """The cluster id, linked to its card in Slack when the card has been posted."""
-    if cluster.channel and cluster.message_ts:
-        return f"<https://slack.com/archives/{cluster.channel}/p{cluster.message_ts.replace('.', '')}|{cluster.id}>"
-    return f"`{cluster.id}`"
-
-
 def pending_reply(open_clusters: Sequence[PendingCluster], awaiting: Sequence[str]) -> dict[str, Any]:
     """Clusters still waiting, oldest first, linked to their cards: for a first decision, and for approval."""
-    waiting = [f"{card_link(cluster)} {cluster.accounts} accounts, flagged {slack_datetime(cluster.flagged_at)}"
+    waiting = [f"{card_link(cluster.id, cluster.channel, cluster.message_ts)} {cluster.accounts} accounts, "
+               f"flagged {slack_datetime(cluster.flagged_at)}"
                for cluster in open_clusters]
     lines = [f"*Waiting for a decision:* {len(waiting)}", listing(waiting, 2000, "\n") if waiting else "",
              f"*Waiting for a second moderator:* {len(awaiting)}", ", ".join(f"`{c}`" for c in awaiting)]

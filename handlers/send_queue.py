@@ -1,8 +1,11 @@
 """Every message Chorus writes to a channel goes through one queue that behaves as Slack asks.
 
-At most one message per `interval` seconds per channel (Slack allows about one a second), a 429
-waits exactly the Retry-After Slack sent, a 5xx or a dropped connection is retried with
-exponential backoff, and nothing is dropped: a message is either sent or its caller is told.
+One lane per channel, each with its own worker, so a channel waiting out a 429 or a burst of cards
+never holds up another (calls without a channel, such as views.publish or an upload, get a lane per
+method). In a lane, messages go in order, at most one per `interval` seconds (Slack allows about one
+a second per channel; views.publish is Tier 4, 100+ a minute), a 429 waits exactly the Retry-After
+Slack sent, a 5xx or a dropped connection is retried with exponential backoff, and nothing is
+dropped: a message is either sent or its caller is told.
 
 Slack has no idempotency key for chat.postMessage, and a timeout, a 5xx or a crash can hide a
 post that went through. A message sent with `post_once` carries a marker in its metadata; after
@@ -52,18 +55,26 @@ class _Outgoing:
     """Wall-clock time of the first attempt that may have been posted; None until one might have."""
 
 
+@dataclass
+class _Lane:
+    """One channel's queue and the worker that empties it."""
+
+    pending: queue.Queue[_Outgoing | None]
+    worker: threading.Thread
+    last_sent: float = float("-inf")
+
+
 class SendQueue:
-    """A worker thread that sends Web API writes in order, paced per channel, retrying what Slack asks."""
+    """Worker threads, one per channel, that send Web API writes in order, paced, retrying what Slack asks."""
 
     def __init__(self, client: WebClient, interval: float = 1.0, backoff: float = 1.0) -> None:
         self.client = client
         self.interval = interval
         self.backoff = backoff
-        self._pending: queue.Queue[_Outgoing | None] = queue.Queue()
-        self._last_sent: dict[str, float] = {}
+        self._lanes: dict[str, _Lane] = {}
+        self._lanes_lock = threading.Lock()
+        self._refusing = False
         self._closing = threading.Event()
-        self._worker = threading.Thread(target=self._run, name="slack-send-queue", daemon=True)
-        self._worker.start()
 
     def submit(self, method: str, **payload: Any) -> Future[Any]:
         """Queue a Web API call (e.g. "chat.postMessage") and return a future of Slack's response."""
@@ -85,29 +96,44 @@ class SendQueue:
                                        maybe_posted_since=earlier_attempt)).result()
 
     def _enqueue(self, outgoing: _Outgoing) -> Future[Any]:
-        if self._closing.is_set():
-            raise SendQueueClosed("the Slack send queue is closed")
-        self._pending.put(outgoing)
+        key = str(outgoing.payload.get("channel") or outgoing.method)
+        with self._lanes_lock:
+            if self._refusing:
+                raise SendQueueClosed("the Slack send queue is closed")
+            lane = self._lanes.get(key)
+            if lane is None:
+                lane = self._lanes[key] = _Lane(queue.Queue(), threading.Thread(
+                    target=self._run, args=(key,), name=f"slack-send-{key}", daemon=True))
+                lane.worker.start()
+            lane.pending.put(outgoing)
         return outgoing.result
 
     def close(self, timeout: float = 10.0) -> None:
-        """Send what is queued (giving up after `timeout`), then stop the worker."""
-        self._pending.put(None)
-        self._worker.join(timeout)
+        """Send what is queued (giving up after `timeout` in all), then stop the workers."""
+        with self._lanes_lock:
+            self._refusing = True
+            lanes = list(self._lanes.values())
+            for lane in lanes:
+                lane.pending.put(None)
+        deadline = time.monotonic() + timeout
+        for lane in lanes:
+            lane.worker.join(max(0.0, deadline - time.monotonic()))
         self._closing.set()
-        self._worker.join()
+        for lane in lanes:
+            lane.worker.join()
 
-    def _run(self) -> None:
-        while (outgoing := self._pending.get()) is not None:
+    def _run(self, key: str) -> None:
+        lane = self._lanes[key]
+        while (outgoing := lane.pending.get()) is not None:
             if self._closing.is_set():
                 outgoing.result.set_exception(SendQueueClosed(f"{outgoing.method} not sent: shutting down"))
                 continue
             try:
-                outgoing.result.set_result(self._send(outgoing))
+                outgoing.result.set_result(self._send(outgoing, lane))
             except Exception as error:  # the caller decides; the worker must keep serving others
                 outgoing.result.set_exception(error)
 
-    def _send(self, outgoing: _Outgoing) -> Any:
+    def _send(self, outgoing: _Outgoing, lane: _Lane) -> Any:
         channel = str(outgoing.payload.get("channel", ""))
         failures = 0
         while True:
@@ -133,7 +159,7 @@ class SendQueue:
                     outgoing.maybe_posted_since = None
                     continue
             else:
-                pause = self._last_sent.get(channel, float("-inf")) + self.interval - time.monotonic()
+                pause = lane.last_sent + self.interval - time.monotonic()
                 if pause > 0:
                     time.sleep(pause)
                 attempted_at = time.time()
@@ -152,7 +178,7 @@ class SendQueue:
                     log.warning("%s to %s: %s", outgoing.method, channel, error)
                     self._maybe_posted(outgoing, attempted_at)
                 finally:
-                    self._last_sent[channel] = time.monotonic()
+                    lane.last_sent = time.monotonic()
             failures += 1
             log.warning("%s to %s: retrying in %.2fs (attempt %d)", outgoing.method, channel, delay, failures + 1)
             if self._closing.wait(delay):

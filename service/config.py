@@ -56,6 +56,9 @@ class SlackConfig:
     `undo_minutes`: how long a carried-out decision offers Undo. `send_interval_seconds`: the
     pause between messages to one channel; `retry_backoff_seconds`: the first wait after a 5xx;
     `timeout_seconds`: how long one Web API call may take before it counts as failed.
+    `home_refresh_seconds`: how often open App Home tabs are checked against the queue in storage.
+    `socket_ping_seconds`: Socket Mode's ping interval; a connection that died silently is replaced within
+    about this long.
     """
 
     channel: str = ""
@@ -68,17 +71,23 @@ class SlackConfig:
     retry_backoff_seconds: float = 1.0
     timeout_seconds: float = 30.0
     policies: list[str] = field(default_factory=lambda: list(DEFAULT_POLICIES))
+    home_refresh_seconds: float = 5.0
+    socket_ping_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
 class DigestConfig:
-    """When digests are posted: cron-style times in a time zone, and the grace for missed runs."""
+    """When digests are posted: cron-style times in a time zone, and the grace for missed runs.
+
+    `unclaimed_hours`: an open cluster nobody claimed for longer than this is named in digests (0: never).
+    """
 
     daily: str = "09:00"
     weekly: str = ""
     timezone: str = "UTC"
     channel: str = ""
     grace_minutes: float = 180.0
+    unclaimed_hours: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,8 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("slack", "retry_backoff_seconds"): (_positive, "a number of seconds > 0"),
     ("slack", "timeout_seconds"): (_positive, "a number of seconds > 0"),
     ("slack", "policies"): (lambda v: len(v) > 0, "a non-empty list of policy tags"),
+    ("slack", "home_refresh_seconds"): (_positive, "a number of seconds > 0"),
+    ("slack", "socket_ping_seconds"): (_positive, "a number of seconds > 0"),
     ("mastodon", "timeline"): (lambda v: v in {"public", "local", "remote"}, "public, local or remote"),
     ("mastodon", "backfill_pages"): (_positive, "an integer > 0"),
     ("mastodon", "budget_requests"): (_positive, "an integer > 0"),
@@ -164,6 +175,7 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("digest", "weekly"): (lambda v: v == "" or _is_weekly(v), 'a day and time like "mon 09:00", or "" for none'),
     ("digest", "timezone"): (lambda v: _is_zone(v), "an IANA time zone such as Europe/Berlin"),
     ("digest", "grace_minutes"): (lambda v: v >= 0, "a number of minutes >= 0"),
+    ("digest", "unclaimed_hours"): (lambda v: v >= 0, "a number of hours >= 0 (0: name no unclaimed clusters)"),
     ("retention", "days"): (_positive, "a number of days > 0"),
     ("retention", "hour"): (lambda v: 0 <= v <= 23, "an hour of the day, 0-23"),
     ("detection", "window_hours"): (_positive, "a number of hours > 0"),

@@ -12,11 +12,12 @@ it already holds (`platforms.base.Reconciling`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from domain.decisions import (
+    PRIMARY_ACTIONS,
     RUNNING,
     UNDO_OF,
     Action,
@@ -49,6 +50,8 @@ class Why(StrEnum):
     """The decision is past its undo window (or not carried out)."""
     ALREADY_UNDOING = "already_undoing"
     """Someone else is undoing the decision."""
+    CLUSTER_OPEN = "cluster_open"
+    """Late accounts' buttons were pressed after the cluster's decision was undone: decide on the card."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,21 +92,53 @@ def idempotency_key(decision_id: int, action: Action, account_id: str) -> str:
 
 
 def decide(desk: Desk, cluster_id: str, moderator: str, action: Action, accounts: Sequence[str],
-           reason: str = "", policy: str = "") -> Refusal | None:
-    """Record a decision if it is the first on the cluster, then carry it out (or wait for a second moderator)."""
+           reason: str = "", policy: str = "", plan: Mapping[str, Action] | None = None,
+           late_batch: int | None = None) -> Refusal | None:
+    """Record a decision if it is the first on the cluster, then carry it out (or wait for a second moderator).
+
+    `plan` gives some accounts another action than `action` (see `decide_each`); a decision on a `late_batch`
+    is the first on that batch and leaves the cluster as its own decision holds it (see `decide_latecomers`).
+    """
     store = desk.store
-    waits = needs_approval(action, len(accounts), desk.rules.two_person_threshold)
+    suspended = sum((plan or {}).get(account, action) is Action.SUSPEND for account in accounts)
+    waits = needs_approval(Action.SUSPEND, suspended, desk.rules.two_person_threshold)
     status = DecisionStatus.AWAITING_APPROVAL if waits else DecisionStatus.APPROVED
     with store.atomic():
-        decision_id = store.claim_decision(cluster_id, action, accounts, moderator, reason, policy, status)
-        if decision_id is not None:
+        decision_id = store.claim_decision(cluster_id, action, accounts, moderator, reason, policy, status, plan,
+                                           late_batch)
+        if decision_id is not None and late_batch is None:
             store.set_cluster_status(cluster_id, cluster_status(action, status))
     if decision_id is None:
-        return Refusal(Why.ALREADY_DECIDED, store.active_decision(cluster_id))
+        view = store.cluster_view(cluster_id)
+        holder = view.late_decision(late_batch) if view and late_batch else store.active_decision(cluster_id)
+        return Refusal(Why.ALREADY_DECIDED, holder)
     desk.changed(cluster_id)
     if not waits:
         _execute(desk, decision_id, moderator)
     return None
+
+
+def decide_each(desk: Desk, cluster_id: str, moderator: str, plan: Mapping[str, Action], reason: str = "",
+                policy: str = "") -> Refusal | None:
+    """One decision giving each account its own action (the review modal: suspend some, verify others).
+
+    Its headline action, which the cluster's status follows, is the strongest in the plan (suspend first).
+    """
+    headline = min(set(plan.values()), key=PRIMARY_ACTIONS.index)
+    return decide(desk, cluster_id, moderator, headline, list(plan), reason, policy, plan)
+
+
+def decide_latecomers(desk: Desk, cluster_id: str, batch_id: int, moderator: str, action: Action) -> Refusal | None:
+    """Decide on accounts that joined the cluster after it was decided, from the buttons in its thread: the first
+    such decision on the batch wins, the two-person rule holds, and the cluster keeps its own decision."""
+    store = desk.store
+    batch = store.late_batch(batch_id)
+    if batch is None or batch.cluster_id != cluster_id:
+        return Refusal(Why.ALREADY_DECIDED)
+    if store.active_decision(cluster_id) is None:
+        return Refusal(Why.CLUSTER_OPEN)
+    return decide(desk, cluster_id, moderator, action, batch.accounts, reason="joined after the decision",
+                  late_batch=batch_id)
 
 
 def approve(desk: Desk, decision_id: int, approver: str) -> Refusal | None:
@@ -117,7 +152,7 @@ def approve(desk: Desk, decision_id: int, approver: str) -> Refusal | None:
         return Refusal(Why.OWN_REQUEST)
     with store.atomic():
         approved = store.move_decision(decision_id, DecisionStatus.APPROVED, approver, approved_by=approver)
-        if approved:
+        if approved and decision.late_batch is None:
             store.set_cluster_status(cluster_id, cluster_status(decision.action, DecisionStatus.APPROVED))
     if not approved:
         return Refusal(Why.ALREADY_DECIDED, decision)
@@ -129,12 +164,13 @@ def approve(desk: Desk, decision_id: int, approver: str) -> Refusal | None:
 def cancel(desk: Desk, decision_id: int, actor: str) -> Refusal | None:
     """Withdraw a request still waiting for approval, reopening its cluster."""
     store = desk.store
+    decision = store.decision(decision_id)
     cluster_id = store.decision_cluster(decision_id)
-    if cluster_id is None:
+    if decision is None or cluster_id is None:
         return Refusal(Why.NOT_AWAITING)
     with store.atomic():
         cancelled = store.move_decision(decision_id, DecisionStatus.CANCELLED, actor)
-        if cancelled:
+        if cancelled and decision.late_batch is None:
             store.set_cluster_status(cluster_id, ClusterStatus.OPEN)
     if not cancelled:
         return Refusal(Why.NOT_AWAITING)
@@ -189,7 +225,8 @@ def carry_out(desk: Desk, decision_id: int, accounts: Sequence[str], actor: str,
             return []  # already being carried out in this process; the claims would stop repeats anyway
         store.move_decision(decision_id, DecisionStatus.EXECUTING, actor)
         case = _case(store, decision_id, decision.policy)
-        results = [_act_once(desk, decision_id, decision.action, account, decision.reason, actor, case, resend_unknown)
+        results = [_act_once(desk, decision_id, decision.action_for(account), account, decision.reason, actor, case,
+                             resend_unknown)
                    for account in accounts]
         failed = store.decision(decision_id).failures  # earlier failures count too
         store.move_decision(decision_id, DecisionStatus.FAILED if failed else DecisionStatus.DONE, actor)
@@ -267,13 +304,14 @@ def reverse(desk: Desk, decision_id: int, actor: str) -> None:
         opposite = UNDO_OF[decision.action]
         undo_id = store.undo_of(decision_id)
         if undo_id is None:
+            succeeded = store.succeeded_accounts(decision_id) if opposite.on_platform else []
             undo_id = store.record_decision(
-                cluster_id, opposite, store.succeeded_accounts(decision_id) if opposite.on_platform else [], actor,
-                reason=f"undo of decision {decision_id}",
-                status=DecisionStatus.APPROVED if opposite.on_platform else DecisionStatus.DONE, undoes=decision_id)
+                cluster_id, opposite, succeeded, actor, reason=f"undo of decision {decision_id}",
+                status=DecisionStatus.APPROVED if opposite.on_platform else DecisionStatus.DONE, undoes=decision_id,
+                plan={account: UNDO_OF[decision.action_for(account)] for account in succeeded})
         undoing = store.decision(undo_id)
         if opposite.on_platform and undoing is not None and undoing.status in RUNNING:
             carry_out(desk, undo_id, store.unsettled_accounts(undo_id, undoing.accounts), actor)
         with store.atomic():
-            if store.move_decision(decision_id, DecisionStatus.UNDONE, actor):
+            if store.move_decision(decision_id, DecisionStatus.UNDONE, actor) and decision.late_batch is None:
                 store.set_cluster_status(cluster_id, ClusterStatus.OPEN)

@@ -66,6 +66,13 @@ def render_digest(digest: Digest) -> str:
         lines.append(f"    {pending.id}  {pending.accounts} accounts, flagged {utc_time(pending.flagged_at)}")
     if len(digest.pending) > 5:
         lines.append(f"    and {len(digest.pending) - 5} more")
+    if digest.unclaimed:
+        lines.append(f"  Nobody has claimed for over {digest.unclaimed_hours:g} h: "
+                     f"{_plural(len(digest.unclaimed), 'cluster')}, oldest first")
+        lines += [f"    {pending.id}  {pending.accounts} accounts, flagged {utc_time(pending.flagged_at)}"
+                  for pending in digest.unclaimed[:5]]
+        if len(digest.unclaimed) > 5:
+            lines.append(f"    and {len(digest.unclaimed) - 5} more")
     if digest.largest:
         lines.append("  Largest campaigns:")
         for cluster_id, accounts, sample in digest.largest:

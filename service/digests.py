@@ -1,7 +1,10 @@
 """Scheduled digests: when each is due, catching up a missed one once, and never posting one twice.
 
 A digest counts as posted only once it reached the channel: one that failed (Slack down at 09:00)
-or was cut short by a crash is tried again, by `catch_up`, until its grace runs out.
+or was cut short by a crash is tried again, by `catch_up`, until its grace runs out. Its chart is
+uploaded first and kept with the digest's record, and the message shows it: there is no moment
+between message and chart for a crash to lose the chart in, and a retry reuses the upload.
+A digest names the open clusters nobody claimed for `digest.unclaimed_hours`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ class DigestPlan:
     kind: str
     trigger: CronTrigger
     period: timedelta
+    unclaimed_after: timedelta | None = None
+
+
+def unclaimed_after(config: DigestConfig) -> timedelta | None:
+    """How long an open cluster may wait unclaimed before digests name it; None when they name none."""
+    return timedelta(hours=config.unclaimed_hours) if config.unclaimed_hours else None
 
 
 def digest_plans(config: DigestConfig) -> list[DigestPlan]:
@@ -37,12 +46,13 @@ def digest_plans(config: DigestConfig) -> list[DigestPlan]:
     if config.daily:
         hour, minute = config.daily.split(":")
         plans.append(DigestPlan("daily", CronTrigger(hour=int(hour), minute=int(minute), timezone=config.timezone),
-                                timedelta(days=1)))
+                                timedelta(days=1), unclaimed_after(config)))
     if config.weekly:
         day, _, time = config.weekly.partition(" ")
         hour, minute = time.split(":")
         plans.append(DigestPlan("weekly", CronTrigger(day_of_week=day.lower(), hour=int(hour), minute=int(minute),
-                                                      timezone=config.timezone), timedelta(days=7)))
+                                                      timezone=config.timezone), timedelta(days=7),
+                                unclaimed_after(config)))
     return plans
 
 
@@ -62,7 +72,13 @@ def post_digest(store: Store, notifier: Notifier, plan: DigestPlan, period_end: 
         if not store.start_digest(plan.kind, period_end):
             log.info("%s digest for %s was posted already", plan.kind, period_end.isoformat())
             return False
-        notifier.digest(store.digest(period_end - plan.period, period_end))
+        digest = store.digest(period_end - plan.period, period_end, plan.unclaimed_after)
+        chart = store.digest_chart(plan.kind, period_end)
+        if chart is None:
+            chart = notifier.digest_chart(digest)
+            if chart is not None:
+                store.keep_digest_chart(plan.kind, period_end, chart)
+        notifier.digest(digest, chart)
         store.finish_digest(plan.kind, period_end)
     log.info("posted the %s digest for the period ending %s", plan.kind, period_end.isoformat())
     return True

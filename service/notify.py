@@ -14,8 +14,12 @@ class Notifier(Protocol):
         """Post a new card or update a grown one; return (channel, message ts) of the card, if any."""
         ...
 
-    def digest(self, digest: Digest) -> None:
-        """Post a digest."""
+    def digest_chart(self, digest: Digest) -> str | None:
+        """Put the digest's chart where the digest can show it; returns a reference to it (None: no chart)."""
+        ...
+
+    def digest(self, digest: Digest, chart: str | None = None) -> None:
+        """Post a digest, showing the chart `digest_chart` returned for it."""
         ...
 
     def notice(self, text: str) -> None:

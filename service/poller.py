@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from detectors import WindowIndex
@@ -123,6 +123,9 @@ class Poller:
             view = self.store.cluster_view(change.cluster_id)
             if view is None:
                 continue
+            if change.kind == "grown" and change.added_accounts and view.live_decision is not None:
+                # accounts the decision does not cover: the notifier offers them their own buttons
+                change = replace(change, late_batch=self.store.record_late_batch(view.id, change.added_accounts))
             self.store.begin_announcement(change.cluster_id)
             try:
                 where = self.notifier.publish(view, change)

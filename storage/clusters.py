@@ -12,13 +12,15 @@ import orjson
 from domain.decisions import ClusterStatus
 from domain.lookups import ClusterSummary
 from domain.models import Cluster
-from domain.views import AccountView, ClusterChange, ClusterView
+from domain.views import AccountView, ClusterChange, ClusterView, LateBatch
+from storage.claims import Claims
 from storage.database import from_db_time, to_db_time
 from storage.decisions import Decisions
 
 
-class Clusters(Decisions):
-    """Clusters, their members, and the outbox of members not yet announced; a card shows its decisions too."""
+class Clusters(Decisions, Claims):
+    """Clusters, their members, and the outbox of members not yet announced; a card shows its decisions and
+    claim too."""
 
     def _match_cluster(self, cluster: Cluster) -> str | None:
         """The stored cluster a detected one continues: same key, else the one sharing most posts."""
@@ -181,7 +183,41 @@ class Clusters(Decisions):
             flagged_at=from_db_time(row["flagged_at"]), reasons=orjson.loads(row["reasons"]),
             media=orjson.loads(row["media"]), decisions=self.decisions_for(cluster_id),
             channel=row["channel"], message_ts=row["message_ts"], card_version=row["card_version"],
+            claim=self.claim_of(cluster_id),
         )
+
+    def record_late_batch(self, cluster_id: str, accounts: list[str]) -> int:
+        """Note accounts that joined the cluster after it was decided; the same accounts again are the same batch."""
+        key = orjson.dumps(sorted(accounts)).decode()
+        with self.atomic():
+            self.db.execute("INSERT OR IGNORE INTO late_batches (cluster_id, accounts, created_at) VALUES (?, ?, ?)",
+                            [cluster_id, key, self.now()])
+            return self.db.execute("SELECT id FROM late_batches WHERE cluster_id = ? AND accounts = ?",
+                                   [cluster_id, key]).fetchone()[0]
+
+    def late_batch(self, batch_id: int) -> LateBatch | None:
+        """A batch of late accounts, or None."""
+        row = self.db.execute("SELECT id, cluster_id, accounts, channel, message_ts FROM late_batches WHERE id = ?",
+                              [batch_id]).fetchone()
+        return LateBatch(row[0], row[1], orjson.loads(row[2]), row[3], row[4]) if row else None
+
+    def late_batches_of(self, cluster_id: str) -> list[LateBatch]:
+        """A cluster's batches of late accounts whose thread reply is known, oldest first."""
+        return [b for b in (self.late_batch(row[0]) for row in self.db.execute(
+            "SELECT id FROM late_batches WHERE cluster_id = ? AND message_ts IS NOT NULL ORDER BY id", [cluster_id]))
+            if b is not None]
+
+    def note_late_reply(self, batch_id: int, channel: str, message_ts: str) -> LateBatch | None:
+        """Record which thread reply offers the batch's buttons (the first click tells), and return the batch."""
+        with self.atomic():
+            self.db.execute("UPDATE late_batches SET channel = ?, message_ts = ? WHERE id = ? AND message_ts IS NULL",
+                            [channel, message_ts, batch_id])
+        return self.late_batch(batch_id)
+
+    def cluster_status(self, cluster_id: str) -> ClusterStatus | None:
+        """Where a cluster stands, or None for an unknown one."""
+        row = self.db.execute("SELECT status FROM clusters WHERE id = ?", [cluster_id]).fetchone()
+        return ClusterStatus(row[0]) if row else None
 
     def clusters_by_status(self, status: ClusterStatus) -> list[str]:
         """Ids of clusters in a status (e.g. open: waiting for a moderator), oldest first."""

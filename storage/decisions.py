@@ -7,7 +7,9 @@ can make a decision's move and its cluster's status land together.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -22,9 +24,10 @@ from domain.decisions import (
     DecisionStatus,
     sources_of,
 )
+from domain.queue import DecidedCluster
 from domain.views import DecisionView
 from storage.audit import AuditLog
-from storage.database import from_db_time, json_list
+from storage.database import from_db_time, json_list, to_db_time
 
 
 class Decisions(AuditLog):
@@ -33,25 +36,32 @@ class Decisions(AuditLog):
     def record_decision(
         self, cluster_id: str, action: Action, accounts: Sequence[str], moderator: str,
         reason: str = "", policy: str = "", status: DecisionStatus = DecisionStatus.APPROVED,
-        undoes: int | None = None,
+        undoes: int | None = None, plan: Mapping[str, Action] | None = None, late_batch: int | None = None,
     ) -> int:
-        """Record a moderator's decision (or the undo of decision `undoes`) and audit it; returns its id."""
+        """Record a moderator's decision (or the undo of decision `undoes`) and audit it; returns its id.
+
+        `plan` gives accounts an action other than `action` (see `DecisionView.plan`).
+        """
         if status not in FIRST_STATUSES:
             raise ValueError(f"a decision cannot start as {status}")
+        plan = {account: act for account, act in (plan or {}).items() if act != action}
         with self.atomic():
             decision_id = self.db["decisions"].insert({
                 "cluster_id": cluster_id, "action": action, "accounts": orjson.dumps(list(accounts)).decode(),
                 "moderator": moderator, "reason": reason, "policy": policy, "status": status,
-                "created_at": self.now(), "undoes": undoes,
+                "created_at": self.now(), "undoes": undoes, "plan": orjson.dumps(plan).decode() if plan else None,
+                "late_batch": late_batch,
             }).last_pk
+            others = {str(act): n for act, n in Counter(plan.values()).items()}
             self.audit("decision_recorded", moderator, cluster_id=cluster_id, decision_id=decision_id,
                        action=action, accounts=len(accounts), reason=reason, policy=policy, status=status,
-                       undoes=undoes)
+                       undoes=undoes, late_batch=late_batch, **({"others": others} if others else {}))
         return int(decision_id)
 
     def claim_decision(
         self, cluster_id: str, action: Action, accounts: Sequence[str], moderator: str,
         reason: str = "", policy: str = "", status: DecisionStatus = DecisionStatus.APPROVED,
+        plan: Mapping[str, Action] | None = None, late_batch: int | None = None,
     ) -> int | None:
         """Record a decision only if the cluster has no live one; None (audited) if another got there first.
 
@@ -59,7 +69,8 @@ class Decisions(AuditLog):
         step, so two concurrent clicks (even through separate connections) cannot both win.
         """
         try:
-            return self.record_decision(cluster_id, action, accounts, moderator, reason, policy, status)
+            return self.record_decision(cluster_id, action, accounts, moderator, reason, policy, status, plan=plan,
+                                        late_batch=late_batch)
         except sqlite3.IntegrityError:
             self.audit("decision_refused", moderator, cluster_id=cluster_id, action=action,
                        why="the cluster already has a decision")
@@ -99,6 +110,8 @@ class Decisions(AuditLog):
             status=DecisionStatus(row["status"]), created_at=from_db_time(row["created_at"]),
             accounts=orjson.loads(row["accounts"]), reason=row["reason"] or "", policy=row["policy"] or "",
             approved_by=row["approved_by"] or "", finished_at=from_db_time(row["finished_at"]), failures=failures,
+            plan={account: Action(act) for account, act in orjson.loads(row["plan"]).items()} if row["plan"] else {},
+            late_batch=row["late_batch"],
         )
 
     def decisions_for(self, cluster_id: str) -> list[DecisionView]:
@@ -125,6 +138,20 @@ class Decisions(AuditLog):
             "ORDER BY id", [account_id],
         )]
 
+    def decided_by(self, moderator: str, since: datetime) -> list[DecidedCluster]:
+        """The decisions a moderator took (not undos) since `since`, newest first, with the card of each."""
+        return [
+            DecidedCluster(row["cluster_id"], row["id"], Action(row["action"]), row["accounts"],
+                           DecisionStatus(row["status"]), from_db_time(row["created_at"]), row["channel"],
+                           row["message_ts"])
+            for row in self.db.query(
+                """SELECT d.id, d.cluster_id, d.action, json_array_length(d.accounts) AS accounts, d.status,
+                          d.created_at, c.channel, c.message_ts
+                   FROM decisions d JOIN clusters c ON c.id = d.cluster_id
+                   WHERE d.moderator = ? AND d.created_at >= ? AND d.undoes IS NULL ORDER BY d.id DESC""",
+                [moderator, to_db_time(since)])
+        ]
+
     def undo_of(self, decision_id: int) -> int | None:
         """The decision that undoes `decision_id`, if one was recorded."""
         row = self.db.execute("SELECT id FROM decisions WHERE undoes = ? ORDER BY id DESC LIMIT 1",
@@ -140,7 +167,7 @@ class Decisions(AuditLog):
         """The decision that currently holds a cluster (see `claim_decision`), or None if it is open."""
         rows = list(self.db.query(
             """SELECT * FROM decisions WHERE cluster_id = ? AND action IN (SELECT value FROM json_each(?))
-               AND status IN (SELECT value FROM json_each(?))""",
+               AND status IN (SELECT value FROM json_each(?)) AND late_batch IS NULL""",
             [cluster_id, json_list(PRIMARY_ACTIONS), json_list(ACTIVE_STATUSES)],
         ))
         return self._decision_view(rows[0]) if rows else None

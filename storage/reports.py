@@ -32,6 +32,18 @@ class Reports(Database):
             self.db.execute("UPDATE digests SET posted_at = ? WHERE kind = ? AND period_end = ?",
                             [self.now(), kind, to_db_time(period_end)])
 
+    def keep_digest_chart(self, kind: str, period_end: datetime, chart: str) -> None:
+        """Record the chart uploaded for a digest being posted, so a retry shows the same one."""
+        with self.atomic():
+            self.db.execute("UPDATE digests SET chart_file = ? WHERE kind = ? AND period_end = ?",
+                            [chart, kind, to_db_time(period_end)])
+
+    def digest_chart(self, kind: str, period_end: datetime) -> str | None:
+        """The chart uploaded for a digest, if one was."""
+        row = self.db.execute("SELECT chart_file FROM digests WHERE kind = ? AND period_end = ?",
+                              [kind, to_db_time(period_end)]).fetchone()
+        return row[0] if row else None
+
     def digest_posted(self, kind: str, period_end: datetime) -> bool:
         """Whether the digest of this period was posted."""
         return bool(self.db.execute("SELECT 1 FROM digests WHERE kind = ? AND period_end = ? AND posted_at IS NOT NULL",
@@ -43,8 +55,9 @@ class Reports(Database):
                WHERE flagged_at >= ? AND flagged_at < ?""", [to_db_time(since), to_db_time(until)],
         ).fetchone())
 
-    def digest(self, since: datetime, until: datetime) -> Digest:
-        """Summarise clusters flagged and decisions taken in [since, until), what still waits, and the trend."""
+    def digest(self, since: datetime, until: datetime, unclaimed_after: timedelta | None = None) -> Digest:
+        """Summarise clusters flagged and decisions taken in [since, until), what still waits, and the trend;
+        with `unclaimed_after`, also the open clusters nobody claimed that have waited longer than that."""
         window = [to_db_time(since), to_db_time(until)]
         flagged, accounts, posts = self._flagged_between(since, until)
         previous_clusters, previous_accounts, _ = self._flagged_between(since - (until - since), since)
@@ -64,6 +77,9 @@ class Reports(Database):
                 "WHERE status = ? AND flagged_at < ? ORDER BY flagged_at, id", [ClusterStatus.OPEN, window[1]],
             )
         ]
+        claimed = {row[0] for row in self.db.execute("SELECT cluster_id FROM claims")}
+        unclaimed = ([p for p in pending if p.id not in claimed and p.flagged_at < until - unclaimed_after]
+                     if unclaimed_after is not None else [])
         actions = dict(self.db.execute(
             """SELECT action || ':' || status, count(DISTINCT account_id) FROM actions
                WHERE updated_at >= ? AND updated_at < ? GROUP BY action, status""", window,
@@ -99,6 +115,8 @@ class Reports(Database):
             previous_clusters=previous_clusters, previous_accounts=previous_accounts,
             bucket_hours=bucket_hours,
             timeline=[(since + timedelta(hours=bucket_hours * i), c, a) for i, (c, a) in enumerate(counts)],
+            unclaimed=unclaimed,
+            unclaimed_hours=unclaimed_after / timedelta(hours=1) if unclaimed_after is not None else None,
         )
 
 def _percentile(values: list[float], fraction: float) -> float | None:

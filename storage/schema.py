@@ -129,9 +129,57 @@ def _v6_seen_requests(db: sqlite_utils.Database) -> None:
     db["seen_requests"].create_index(["expires"])
 
 
+def _v7_claims_and_digest_charts(db: sqlite_utils.Database) -> None:
+    """Who has taken each cluster (`claims`: one holder at a time, the history is in the audit log), with
+    triggers so a claim changes the card's version like a decision does; and the chart file a digest was
+    uploaded with (`digests.chart_file`), so a digest retried after a crash reuses it instead of losing it."""
+    db["claims"].create({"cluster_id": str, "moderator": str, "claimed_at": str}, pk="cluster_id",
+                        foreign_keys=[("cluster_id", "clusters", "id")])
+    db["claims"].create_index(["moderator"])
+    db["digests"].add_column("chart_file", str)
+    bump = "UPDATE clusters SET card_version = card_version + 1 WHERE id = NEW.cluster_id"
+    db.executescript(
+        f"""
+        CREATE TRIGGER card_changes_on_new_claim AFTER INSERT ON claims BEGIN {bump}; END;
+        CREATE TRIGGER card_changes_on_claim_holder AFTER UPDATE OF moderator ON claims BEGIN {bump}; END;
+        """
+    )
+
+
+def _v8_mixed_decisions_and_review_drafts(db: sqlite_utils.Database) -> None:
+    """`decisions.plan`: the action for each account when one decision suspends some accounts and requires
+    verification for others (NULL: every account gets `action`); `review_drafts`: the accounts ticked so far in
+    a review modal whose moderator moved to another page, so one submission covers every page."""
+    db["decisions"].add_column("plan", str)
+    db["review_drafts"].create({"view_id": str, "cluster_id": str, "moderator": str, "plan": str, "updated_at": str},
+                               pk="view_id")
+    db["review_drafts"].create_index(["updated_at"])
+
+
+def _v9_latecomers(db: sqlite_utils.Database) -> None:
+    """Accounts that joined a cluster after it was decided (`late_batches`, one per growth announced, with the
+    thread reply offering their own buttons), and decisions on them (`decisions.late_batch`): those do not hold
+    the cluster, so the one-live-decision index leaves them out and holds each batch to one instead."""
+    db["late_batches"].create({"id": int, "cluster_id": str, "accounts": str, "channel": str, "message_ts": str,
+                               "created_at": str}, pk="id", foreign_keys=[("cluster_id", "clusters", "id")])
+    db["late_batches"].create_index(["cluster_id", "accounts"], unique=True)
+    db["decisions"].add_column("late_batch", int)
+    actions = ", ".join(f"'{a}'" for a in PRIMARY_ACTIONS)
+    statuses = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
+    live = f"action IN ({actions}) AND status IN ({statuses})"
+    db.executescript(
+        f"""
+        DROP INDEX decisions_one_active;
+        CREATE UNIQUE INDEX decisions_one_active ON decisions(cluster_id) WHERE {live} AND late_batch IS NULL;
+        CREATE UNIQUE INDEX decisions_one_per_late_batch ON decisions(late_batch)
+            WHERE {live} AND late_batch IS NOT NULL;
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_core_tables, _v2_post_search, _v3_digests, _v4_one_active_decision, _v5_crash_recovery,
-    _v6_seen_requests,
+    _v6_seen_requests, _v7_claims_and_digest_charts, _v8_mixed_decisions_and_review_drafts, _v9_latecomers,
 ]
 """Append only: migration N (1-based) takes a database from version N-1 to N."""
 

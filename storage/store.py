@@ -4,9 +4,11 @@ touches tables. Behind it, one small module per aggregate:
     posts.py      posts, accounts and cursors: ingest, the detection window, retention, lookups
     clusters.py   clusters and the outbox of members no card has announced
     decisions.py  decisions and the platform actions carrying them out
+    claims.py     who has taken each waiting cluster, and the queue App Home lists
     audit.py      the append-only audit log
     reports.py    digests, and which were posted
     requests.py   signatures of Slack requests already accepted
+    drafts.py     accounts ticked so far in a review modal with several pages
     database.py   connections, transactions (`atomic`) and the clock they share
 """
 
@@ -19,13 +21,14 @@ from pathlib import Path
 
 from storage.clusters import Clusters
 from storage.database import StorageError, retry_while_locked, utcnow
+from storage.drafts import ReviewDrafts
 from storage.posts import Posts
 from storage.reports import Reports
 from storage.requests import SeenRequests
 from storage.schema import SchemaTooNew, migrate
 
 
-class Store(Clusters, Posts, Reports, SeenRequests):
+class Store(Clusters, Posts, Reports, SeenRequests, ReviewDrafts):
     """The Chorus database. Open with `Store.open(path)`; tests pass a clock they control."""
 
     @classmethod

@@ -27,7 +27,7 @@ from service.poller import Poller
 from storage import Store
 from tests.bot_process import SIGNING_SECRET, BotProcess, bot_command
 from tests.platform_server import FakePlatform
-from tests.slack_fakes import FakeSlack, SlackClient
+from tests.slack_fakes import FakeSlack, FakeSocketMode, SlackClient, SocketSlackClient
 
 E2E = Path(__file__).resolve().parent / "e2e"
 
@@ -125,7 +125,7 @@ class Harness:
     fake: FakeSlack
     runtime: SlackRuntime
     store: Store
-    slack: SlackClient
+    slack: SlackClient | SocketSlackClient
     outbox: Path
     base: str
 
@@ -142,16 +142,17 @@ class Harness:
         return [orjson.loads(line) for line in self.outbox.read_bytes().splitlines()] if self.outbox.exists() else []
 
 
-def slack_config(tmp_path: Path, api_url: str, **slack: object) -> Config:
-    """Settings for tests: a tiny send interval and backoff, a two-person threshold of 5 accounts."""
+def slack_config(tmp_path: Path, api_url: str, app_token: str = "", **slack: object) -> Config:
+    """Settings for tests: a tiny send interval and backoff, a two-person threshold of 5 accounts; Socket Mode
+    with `app_token`."""
     settings = {"channel": "CMOD", "moderators": MODERATORS, "moderator_group": "SMODS", "two_person_threshold": 5,
-                "send_interval_seconds": 0.0, "retry_backoff_seconds": 0.01, **slack}
+                "send_interval_seconds": 0.0, "retry_backoff_seconds": 0.01, "home_refresh_seconds": 0.1, **slack}
     return Config(storage=StorageConfig(path=str(tmp_path / "chorus.db")),
                   source=SourceConfig(outbox=str(tmp_path / "actions.jsonl")),
                   slack=SlackConfig(**settings),  # type: ignore[arg-type]
                   digest=DigestConfig(channel="CLEADS"),
                   secrets=Secrets(slack_bot_token=Secret("xoxb-test"), slack_signing_secret=Secret(SIGNING_SECRET),
-                                  slack_api_url=api_url))
+                                  slack_app_token=Secret(app_token), slack_api_url=api_url))
 
 
 @pytest.fixture
@@ -173,16 +174,17 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 @contextmanager
 def running_bot(tmp_path: Path, fake_slack: FakeSlack, enforcer: Enforcer | None = None,
-                **slack: object) -> Iterator[Harness]:
-    """The bot's Slack runtime serving HTTP on a free port, against the fake Slack; `slack` overrides settings."""
-    config = slack_config(tmp_path, fake_slack.url, **slack)
+                socket: FakeSocketMode | None = None, **slack: object) -> Iterator[Harness]:
+    """The bot's Slack runtime serving HTTP on a free port, or connected over Socket Mode to `socket`, against
+    the fake Slack; `slack` overrides settings."""
+    config = slack_config(tmp_path, fake_slack.url, "xapp-test" if socket else "", **slack)
     store = Store.open(config.storage.path)
     runtime = SlackRuntime(config, store, enforcer or JsonlOutbox(config.source.outbox))
     try:
         runtime.start(port=0, host="127.0.0.1")
         base = f"http://127.0.0.1:{runtime.port}"
-        yield Harness(fake_slack, runtime, store, SlackClient(base + "/slack/events", SIGNING_SECRET),
-                      Path(config.source.outbox), base)
+        client = SocketSlackClient(socket) if socket else SlackClient(base + "/slack/events", SIGNING_SECRET)
+        yield Harness(fake_slack, runtime, store, client, Path(config.source.outbox), base)
     finally:
         runtime.stop()
         store.close()

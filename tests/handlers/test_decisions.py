@@ -37,7 +37,7 @@ def test_card_offers_confirmed_buttons_and_escapes_post_text(harness):
     assert "<!channel>" not in dumped and "<@U999>" not in dumped
     assert "&lt;!channel&gt; free money &amp; &lt;@U999&gt;" in dumped
     buttons = {e["action_id"]: e for b in posted.params["blocks"] if b["type"] == "actions" for e in b["elements"]}
-    assert set(buttons) == set(ids.DECISION_BUTTONS)
+    assert set(buttons) == set(ids.OPEN_CARD_BUTTONS)
     assert buttons[ids.SUSPEND_ALL]["style"] == "danger" and buttons[ids.SUSPEND_ALL]["confirm"]["style"] == "danger"
     assert "confirm" in buttons[ids.REQUIRE_VERIFICATION]
     assert cid in dumped
@@ -138,11 +138,11 @@ def test_cancelled_request_reopens_the_card(harness):
     decision = harness.store.decisions_for(cid)[0]
     harness.slack.click(ids.CANCEL_REQUEST, ids.button_value(cid, decision.id), "UMOD2", ts)
     wait_for(lambda: harness.store.cluster_view(cid).status == "open")
-    last = wait_for(lambda: _action_ids(harness.fake.of("chat.update")[-1].params) == set(ids.DECISION_BUTTONS))
+    last = wait_for(lambda: _action_ids(harness.fake.of("chat.update")[-1].params) == set(ids.OPEN_CARD_BUTTONS))
     assert last and harness.outbox_lines() == []
 
 
-def test_review_modal_acts_on_the_ticked_accounts_only(harness):
+def test_review_modal_gives_each_group_of_ticked_accounts_its_own_action(harness):
     cid = seed_cluster(harness.store, "r", 12)
     harness.announce()
     ts = harness.card_ts(cid)
@@ -152,20 +152,24 @@ def test_review_modal_acts_on_the_ticked_accounts_only(harness):
     assert opened.params["trigger_id"] == "1.2.trigger" and view["private_metadata"] == cid
     groups = [b for b in view["blocks"] if b.get("block_id", "").startswith(ids.ACCOUNTS_BLOCK_PREFIX)]
     assert [len(g["element"]["options"]) for g in groups] == [10, 2]
+    assert [b["block_id"] for b in view["blocks"] if b.get("block_id", "").startswith(ids.GROUP_ACTION_PREFIX)] \
+        == [f"{ids.GROUP_ACTION_PREFIX}0", f"{ids.GROUP_ACTION_PREFIX}1"]
     empty = harness.slack.submit(view, "UMOD1", {})
     assert empty.json()["response_action"] == "errors"
     ticked = {"accounts_0": {ids.ACCOUNTS_ACTION: {"selected_options": [{"value": "r-a1"}, {"value": "r-a4"}]}},
+              "group_action_0": {ids.ACTION_CHOICE: {"selected_option": {"value": "require_verification"}}},
               "accounts_1": {ids.ACCOUNTS_ACTION: {"selected_options": [{"value": "r-a11"}]}},
-              ids.ACTION_BLOCK: {ids.ACTION_CHOICE: {"selected_option": {"value": "require_verification"}}},
+              "group_action_1": {ids.ACTION_CHOICE: {"selected_option": {"value": "suspend"}}},
               ids.POLICY_BLOCK: {ids.POLICY_SELECT: {"selected_option": {"value": "spam"}}},
               ids.REASON_BLOCK: {ids.REASON_INPUT: {"value": "same giveaway link"}}}
     response = harness.slack.submit(view, "UMOD1", ticked)
     assert response.status_code == 200 and not response.content
-    wait_for(_stamped(harness, ts, "Required verification for 3 accounts"))
-    assert sorted(line["account_id"] for line in harness.outbox_lines()) == ["r-a1", "r-a11", "r-a4"]
-    assert {line["action"] for line in harness.outbox_lines()} == {"require_verification"}
+    wait_for(_stamped(harness, ts, "Suspended 1 account and required verification for 2 accounts"))
+    assert sorted((line["account_id"], line["action"]) for line in harness.outbox_lines()) == [
+        ("r-a1", "require_verification"), ("r-a11", "suspend"), ("r-a4", "require_verification")]
     [decision] = harness.store.decisions_for(cid)
-    assert (decision.policy, decision.reason) == ("spam", "same giveaway link")
+    assert (decision.action, decision.policy, decision.reason) == ("suspend", "spam", "same giveaway link")
+    assert harness.store.cluster_view(cid).status == "suspended"
 
 
 def test_undo_reverses_the_suspension_and_reopens_the_card(harness):
@@ -181,4 +185,4 @@ def test_undo_reverses_the_suspension_and_reopens_the_card(harness):
     assert actions == ["suspend"] * 3 + ["unsuspend"] * 3
     assert harness.store.decision(decision.id).status == "undone"
     assert harness.store.cluster_view(cid).status == "open"
-    assert _action_ids(harness.fake.of("chat.update")[-1].params) == set(ids.DECISION_BUTTONS)
+    assert _action_ids(harness.fake.of("chat.update")[-1].params) == set(ids.OPEN_CARD_BUTTONS)

@@ -93,12 +93,12 @@ def test_a_modal_naming_accounts_of_another_cluster_is_refused(harness):
     harness.slack.click(ids.REVIEW, cid, "UMOD1", harness.card_ts(cid))
     [opened] = wait_for(lambda: harness.fake.of("views.open"))
     values = {"accounts_0": {ids.ACCOUNTS_ACTION: {"selected_options": [{"value": "o-a1"}]}},
-              ids.ACTION_BLOCK: {ids.ACTION_CHOICE: {"selected_option": {"value": "suspend"}}},
+              f"{ids.GROUP_ACTION_PREFIX}0": {ids.ACTION_CHOICE: {"selected_option": {"value": "suspend"}}},
               ids.POLICY_BLOCK: {ids.POLICY_SELECT: {"selected_option": {"value": "spam"}}}}
     refused = harness.slack.submit(opened.params["view"], "UMOD1", values)
     assert refused.json()["response_action"] == "errors"
     values["accounts_0"][ids.ACCOUNTS_ACTION]["selected_options"] = [{"value": "m-a1"}]
-    values[ids.ACTION_BLOCK][ids.ACTION_CHOICE]["selected_option"]["value"] = "delete_everything"
+    values[f"{ids.GROUP_ACTION_PREFIX}0"][ids.ACTION_CHOICE]["selected_option"]["value"] = "delete_everything"
     assert harness.slack.submit(opened.params["view"], "UMOD1", values).json()["response_action"] == "errors"
     assert harness.store.decisions_for(cid) == [] and harness.outbox_lines() == []
 

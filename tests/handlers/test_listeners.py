@@ -110,10 +110,10 @@ def test_review_opens_the_modal_only_while_the_cluster_is_open(chorus: Chorus) -
 def test_a_review_naming_other_accounts_is_refused_in_the_modal(chorus: Chorus) -> None:
     cid = _carded(chorus, "v", 2)
     state = {f"{ids.ACCOUNTS_BLOCK_PREFIX}0": {ids.ACCOUNTS_ACTION: {"selected_options": [{"value": "elsewhere"}]}},
-             ids.ACTION_BLOCK: {ids.ACTION_CHOICE: {"selected_option": {"value": Action.SUSPEND}}},
+             f"{ids.GROUP_ACTION_PREFIX}0": {ids.ACTION_CHOICE: {"selected_option": {"value": Action.SUSPEND}}},
              ids.POLICY_BLOCK: {ids.POLICY_SELECT: {"selected_option": {"value": "spam"}}}}
     ack = FakeAck(chorus.store)
-    submit_review(ack, {"state": {"values": state}}, _context(chorus, cid), FakeClient())
+    submit_review(ack, {"id": "V1", "state": {"values": state}}, _context(chorus, cid), FakeClient())
     assert ack.calls == [{"response_action": "errors",
                           "errors": {f"{ids.ACCOUNTS_BLOCK_PREFIX}0": "The selection does not match this cluster."}}]
     assert chorus.store.decisions_for(cid) == []

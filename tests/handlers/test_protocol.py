@@ -126,3 +126,17 @@ def test_failed_accounts_are_listed_and_retry_finishes_them(tmp_path, fake_slack
         assert sorted(line["account_id"] for line in bot.outbox_lines()) == [f"p-a{i}" for i in range(4)]
         failed = [e for e in bot.store.audit_entries() if e.event == "action_failed"]
         assert {e.account_id for e in failed} == {"p-a1", "p-a2"}
+
+
+def test_a_stuck_channel_does_not_hold_up_another(harness):
+    """Each channel has its own send lane: while Slack sits on a post to one, another channel's posts go out."""
+    gate = harness.fake.hold("chat.postMessage", after=True, when=lambda params: params.get("channel") == "CBUSY")
+    busy = harness.runtime.sender.submit("chat.postMessage", channel="CBUSY", text="held by Slack")
+    gate.wait()
+    started = time.monotonic()
+    others = [harness.runtime.sender.submit("chat.postMessage", channel="COTHER", text=f"n{i}") for i in range(3)]
+    assert all(sent.result(timeout=5)["ok"] for sent in others) and time.monotonic() - started < 2
+    assert not busy.done()
+    gate.release()
+    assert busy.result(timeout=5)["ok"]
+    assert [m["text"] for m in harness.fake.channel_messages("COTHER")] == ["n0", "n1", "n2"]  # in order

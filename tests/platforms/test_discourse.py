@@ -210,7 +210,7 @@ def test_the_reason_box_takes_what_discourse_takes(server, forum, clock, tmp_pat
         assert reason_box["element"]["max_length"] == 300 and "300 characters" in reason_box["hint"]["text"]
 
         values = {"accounts_0": {ids.ACCOUNTS_ACTION: {"selected_options": [{"value": str(users[0].id)}]}},
-                  ids.ACTION_BLOCK: {ids.ACTION_CHOICE: {"selected_option": {"value": "suspend"}}},
+                  f"{ids.GROUP_ACTION_PREFIX}0": {ids.ACTION_CHOICE: {"selected_option": {"value": "suspend"}}},
                   ids.POLICY_BLOCK: {ids.POLICY_SELECT: {"selected_option": {"value": "spam"}}},
                   ids.REASON_BLOCK: {ids.REASON_INPUT: {"value": "y" * 301}}}
         refused = bot.slack.submit(view, "UMOD1", values).json()

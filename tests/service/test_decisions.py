@@ -136,3 +136,26 @@ def test_a_decision_and_its_cluster_status_land_together_or_not_at_all(desk: Des
     assert store.decision(request.id).status == DecisionStatus.UNDONE
     assert _cluster_status(store, cid) == ClusterStatus.OPEN
     assert [action for action, _ in desk.enforcer.done].count(Action.UNSUSPEND) == 3  # reversed once each
+
+
+def test_one_decision_giving_accounts_different_actions_is_carried_out_and_undone_per_account(
+        desk: Desk, store: Store) -> None:
+    cid = seed_cluster(store, "m", 4)
+    plan = {"m-a0": Action.REQUIRE_VERIFICATION, "m-a1": Action.SUSPEND, "m-a2": Action.REQUIRE_VERIFICATION}
+    assert decisions.decide_each(desk, cid, "U1", plan, "mixed", "spam") is None
+    [decision] = store.decisions_for(cid)
+    assert decision.action == Action.SUSPEND and decision.groups() == {
+        Action.SUSPEND: ["m-a1"], Action.REQUIRE_VERIFICATION: ["m-a0", "m-a2"]}
+    assert _cluster_status(store, cid) == ClusterStatus.SUSPENDED
+    assert sorted(desk.enforcer.done) == sorted((action, account) for account, action in plan.items())
+    assert decisions.undo(desk, decision.id, "U2") is None
+    assert sorted(desk.enforcer.done[3:]) == sorted([(Action.UNSUSPEND, "m-a1"), (Action.LIFT_VERIFICATION, "m-a0"),
+                                                     (Action.LIFT_VERIFICATION, "m-a2")])
+    assert _cluster_status(store, cid) == ClusterStatus.OPEN
+
+
+def test_the_two_person_rule_counts_only_the_accounts_to_suspend(desk: Desk, store: Store) -> None:
+    cid = seed_cluster(store, "w", 5)
+    plan = {f"w-a{i}": Action.REQUIRE_VERIFICATION for i in range(4)} | {"w-a4": Action.SUSPEND}
+    decisions.decide_each(desk, cid, "U1", plan)
+    assert store.decisions_for(cid)[0].status == DecisionStatus.DONE  # 1 suspension, under the threshold of 2

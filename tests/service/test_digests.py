@@ -42,7 +42,10 @@ class Recorder:
     def publish(self, view, change):
         return None, None
 
-    def digest(self, digest: Digest) -> None:
+    def digest_chart(self, digest: Digest) -> None:
+        return None
+
+    def digest(self, digest: Digest, chart: str | None = None) -> None:
         self.digests.append(digest)
 
 
