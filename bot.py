@@ -14,7 +14,7 @@ import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from cli.commands import cmd_demo, cmd_digest, cmd_eval, cmd_scan
+from cli.commands import cmd_demo, cmd_digest, cmd_eval, cmd_scan, moment_argument
 from cli.console import ConsoleNotifier
 from platforms.jsonl import SourceError
 from service.config import Config, ConfigError, load_config
@@ -87,12 +87,23 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Poll the configured source every source.poll_seconds, detect clusters "
                                        "and announce new or grown ones (console without SLACK_BOT_TOKEN).")
     run.set_defaults(handler=cmd_run)
-    scan_verb = verbs.add_parser("scan", parents=[common], help="detect clusters in a JSONL file, offline",
-                                 description="Read posts from a .jsonl/.jsonl.gz file or folder and print the "
-                                             "clusters that would be posted at these settings.")
+    scan_verb = verbs.add_parser("scan", parents=[common], help="detect clusters in a file of posts, offline",
+                                 description="Read posts from a .jsonl/.jsonl.gz file or folder (or Parquet, with "
+                                             "--engine spark) and print the clusters that would be posted at these "
+                                             "settings.")
     scan_verb.add_argument("file", help="posts in the record format of docs/formats.md (.jsonl, .jsonl.gz or a folder)")
     scan_verb.add_argument("--format", choices=["json", "text"], default="text",
                            help="json: the cluster report; text: a readable table (default)")
+    scan_verb.add_argument("--since", type=moment_argument, metavar="TIME",
+                           help="only posts created at or after this RFC 3339 time (e.g. 2026-02-01T00:00:00Z)")
+    scan_verb.add_argument("--until", type=moment_argument, metavar="TIME", help="only posts created before this time")
+    scan_verb.add_argument("--engine", choices=["default", "spark"], default="default",
+                           help="spark: the same detection on Apache Spark, for backfills past one machine "
+                                "(docs/spark.md; needs the [spark] extra and Java 17+)")
+    scan_verb.add_argument("--master", metavar="URL",
+                           help="Spark master (default local[*], or what spark-submit set); with --engine spark")
+    scan_verb.add_argument("--output", metavar="DIR",
+                           help="with --engine spark: also write the clusters to DIR as Parquet and JSON lines")
     scan_verb.set_defaults(handler=cmd_scan)
     demo = verbs.add_parser("demo", parents=[logging_only], help="replay a built-in sample feed (no Slack needed)",
                             description="Generate a small sample day of posts with campaigns, replay it through "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -13,28 +13,64 @@ import orjson
 from cli.console import ConsoleNotifier
 from cli.evaluate import evaluate, format_report, read_labels, read_truth
 from cli.sample_feed import write_sample_feed
-from cli.scan import read_posts, render_table, scan, terminal_progress
+from cli.scan import ScanResult, read_posts, render_table, scan, terminal_progress
+from detectors import DetectionSettings
+from domain.records import RecordError, parse_time
 from service.config import Config, SourceConfig, load_config
 from service.scheduler import run_polling
 from service.wiring import build_poller
 from storage import Store
 
 
+def moment_argument(text: str) -> datetime:
+    """An RFC 3339 time from the command line, or an error naming the problem."""
+    try:
+        return parse_time(text, "the time")
+    except RecordError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     """Detect clusters in a file of posts and print the report."""
     config = load_config(args.config)
-    result = scan(Path(args.file), config.detection, terminal_progress())
+    if args.engine == "spark":
+        result = _spark_scan(args, config.detection)
+        if result is None:
+            return 2
+    else:
+        if args.output or args.master:
+            print("chorus: error: --output and --master go with --engine spark", file=sys.stderr)
+            return 2
+        result = scan(Path(args.file), config.detection, terminal_progress(), since=args.since, until=args.until)
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
     for skipped in result.skipped[:20]:
         print(f"skipped {skipped.where}: {skipped.problem}", file=sys.stderr)
-    if len(result.skipped) > 20:
-        print(f"... and {len(result.skipped) - 20:,} more skipped", file=sys.stderr)
+    if result.skipped_count > 20:
+        print(f"... and {result.skipped_count - 20:,} more skipped", file=sys.stderr)
     if args.format == "json":
         sys.stdout.buffer.write(orjson.dumps(result.report(), option=orjson.OPT_INDENT_2) + b"\n")
     else:
         print(render_table(result))
     return 0
+
+
+def _spark_scan(args: argparse.Namespace, settings: DetectionSettings) -> ScanResult | None:
+    """Run the Spark engine, or say what is missing for it (None)."""
+    from cli.spark.session import INSTALL, SparkUnavailable
+
+    try:
+        from cli.spark.engine import spark_scan
+    except ImportError as error:
+        print(f"chorus: error: --engine spark needs Apache Spark for Python ({error.name} is missing): {INSTALL}",
+              file=sys.stderr)
+        return None
+    try:
+        return spark_scan(Path(args.file), settings, args.master, args.since, args.until,
+                          Path(args.output) if args.output else None)
+    except SparkUnavailable as error:
+        print(f"chorus: error: {error}", file=sys.stderr)
+        return None
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,6 +29,13 @@ class ScanResult:
     accounts: int
     skipped: list[Skipped]
     seconds: float
+    skipped_total: int | None = None
+    """Lines skipped in all, when `skipped` names only the first of them (the Spark engine)."""
+
+    @property
+    def skipped_count(self) -> int:
+        """How many lines were skipped."""
+        return len(self.skipped) if self.skipped_total is None else self.skipped_total
 
     def report(self) -> dict[str, Any]:
         """The cluster report of docs/formats.md, as a JSON-ready dict."""
@@ -38,7 +46,7 @@ class ScanResult:
                 for c in self.clusters
             ],
             "stats": {"posts": self.posts, "accounts": self.accounts, "seconds": round(self.seconds, 3),
-                      "skipped": len(self.skipped)},
+                      "skipped": self.skipped_count},
         }
 
 
@@ -88,14 +96,19 @@ def read_posts(
     return list(posts.values()), skipped
 
 
-def scan(path: Path, settings: DetectionSettings, progress: Callable[[int, int], None] | None = None) -> ScanResult:
-    """Read `path` and detect clusters at `settings`.
+def scan(path: Path, settings: DetectionSettings, progress: Callable[[int, int], None] | None = None,
+         since: datetime | None = None, until: datetime | None = None) -> ScanResult:
+    """Read `path` and detect clusters at `settings`, among the posts created in [since, until) when given.
 
     The texts are normalised and MinHashed on the second core while the file is still being read.
     """
     started = time.perf_counter()
     with PreparedTexts() as prepared:
         posts, skipped = read_posts(path, progress, prepared.add)
+        if since is not None or until is not None:
+            posts = [post for post in posts if (since is None or post.created_at >= since)
+                     and (until is None or post.created_at < until)]
+            prepared = None  # the texts were prepared for every post read
         clusters = detect(posts, settings, prepared)
     accounts = len(set(map(attrgetter("author.id"), posts)))
     return ScanResult(clusters, len(posts), accounts, skipped, time.perf_counter() - started)
@@ -120,7 +133,7 @@ def terminal_progress(stream: TextIO = sys.stderr) -> Callable[[int, int], None]
 def render_table(result: ScanResult) -> str:
     """The report as a readable table, one cluster a block, highest score first."""
     lines = [f"{len(result.clusters)} clusters in {result.posts:,} posts from {result.accounts:,} accounts "
-             f"({len(result.skipped):,} skipped) in {result.seconds:.1f} s", ""]
+             f"({result.skipped_count:,} skipped) in {result.seconds:.1f} s", ""]
     if result.clusters:
         lines.append(f"{'cluster':<13} {'score':>5} {'accounts':>8} {'posts':>6} {'span':>8}  sample")
     for cluster in result.clusters:

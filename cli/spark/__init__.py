@@ -5,10 +5,6 @@ Every step runs the project's own functions on the executors (folding, MinHash b
 rapidfuzz near-copy rules, time chains, co-posting's chance test, judging and reasons); Spark only
 moves the data between them: shuffles on band and image keys form candidate pairs, an iterative
 connected-components step joins them, and candidates are judged group by group. `docs/spark.md`
-says how to run it on a cluster.
+says how to run it on a cluster. The engine (`cli.spark.engine`) imports pyspark and pandas, which
+only the `[spark]` extra installs, so nothing here imports it.
 """
-
-from cli.spark.engine import spark_scan
-from cli.spark.session import SparkUnavailable
-
-__all__ = ["SparkUnavailable", "spark_scan"]

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cli.spark.rows import POST_SCHEMA, micros, post_row
+from cli.spark.rows import POST_NAMES, POST_SCHEMA, micros, post_row
 from domain.records import RecordError, parse_post
 from platforms.base import Skipped
 from platforms.jsonl import post_files, read_blocks
@@ -20,7 +20,9 @@ from platforms.jsonl import post_files, read_blocks
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-SKIPPED_SCHEMA = "where string, problem string, order long"
+ROW_SCHEMA = POST_SCHEMA + ", skip_where string, skip_problem string"
+"""A post, or (with the post's columns empty) a skipped line's where and problem; `order` for both."""
+_EMPTY_POST = (None,) * len(POST_NAMES)
 EXAMPLES = 1000
 """Skipped lines named in the result; the rest are counted."""
 
@@ -65,6 +67,15 @@ def _parquet_rows(rows: Iterator[Any]) -> Iterator[tuple[int, tuple[Any, ...]]]:
             yield 1, (where, str(error), order)
 
 
+def _tag_row(item: tuple[int, tuple[Any, ...]]) -> tuple[Any, ...]:
+    """A tagged record as a ROW_SCHEMA row."""
+    kind, values = item
+    if kind == 0:
+        return (*values, None, None)
+    where, problem, order = values
+    return (*_EMPTY_POST[:-1], order, where, problem)
+
+
 def read_posts(spark: SparkSession, path: Path, since: datetime | None, until: datetime | None) -> ReadPosts:
     """The posts of a file or folder (JSONL, JSONL.gz or Parquet), as POST_SCHEMA rows."""
     from pyspark.sql import functions as F
@@ -86,9 +97,10 @@ def read_posts(spark: SparkSession, path: Path, since: datetime | None, until: d
             return given
         return f"{Path(files[order >> 32]).name}:{order & 0xFFFFFFFF}" if files else f"row {order}"
 
-    tagged = tagged.persist()
-    posts = spark.createDataFrame(tagged.filter(lambda item: item[0] == 0).map(lambda item: item[1]), POST_SCHEMA)
-    bad = spark.createDataFrame(tagged.filter(lambda item: item[0] == 1).map(lambda item: item[1]), SKIPPED_SCHEMA)
+    rows = spark.createDataFrame(tagged.map(_tag_row), ROW_SCHEMA).persist()
+    posts = rows.filter("skip_where IS NULL").drop("skip_where", "skip_problem")
+    bad = rows.filter("skip_where IS NOT NULL").select(F.col("skip_where").alias("where"),
+                                                        F.col("skip_problem").alias("problem"), "order")
     first = Window.partitionBy("post_id").orderBy("order")
     ranked = posts.withColumn("__rank", F.row_number().over(first)).persist()
     repeats = ranked.filter("__rank > 1").select(

@@ -10,12 +10,15 @@ from domain.models import Author, Media, Post
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-POST_SCHEMA = (
-    "post_id string, created_us long, text string, author_id string, handle string, display_name string, "
-    "author_created_us long, posts_count long, followers_count long, following_count long, default_avatar boolean, "
-    "media array<struct<url:string,sha256:string,phash:string>>, urls array<string>, order long"
+POST_COLUMNS = (
+    ("post_id", "string"), ("created_us", "long"), ("text", "string"), ("author_id", "string"), ("handle", "string"),
+    ("display_name", "string"), ("author_created_us", "long"), ("posts_count", "long"), ("followers_count", "long"),
+    ("following_count", "long"), ("default_avatar", "boolean"),
+    ("media", "array<struct<url:string,sha256:string,phash:string>>"), ("urls", "array<string>"), ("order", "long"),
 )
 """One post a row; `order` is where it was read (file number << 32 | line), which decides repeats."""
+POST_SCHEMA = ", ".join(f"{name} {kind}" for name, kind in POST_COLUMNS)
+POST_NAMES = [name for name, _ in POST_COLUMNS]
 
 
 def micros(moment: datetime) -> int:

@@ -31,8 +31,12 @@ def spark_session(master: str | None) -> SparkSession:
     builder = SparkSession.builder.appName("chorus-scan")
     if master or "PYSPARK_GATEWAY_PORT" not in os.environ:  # spark-submit sets its own master
         builder = builder.master(master or "local[*]")
+    if master is None or master.startswith("local"):  # a cluster's own settings are left to spark-submit
+        cores = os.cpu_count() or 2
+        builder = builder.config("spark.sql.shuffle.partitions", str(4 * cores))
     session = (builder.config("spark.sql.session.timeZone", "UTC")
                .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.sql.adaptive.enabled", "true")
                .getOrCreate())

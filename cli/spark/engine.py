@@ -1,0 +1,162 @@
+"""The Spark engine's run: read, content pairs, components, time chains, links, candidates judged, one cluster each.
+
+The same stages as the window's engine (`detectors.engine`), each distributed; the last, giving
+each account at most one cluster (`detectors.judge.choose`), runs on the driver over the candidate
+clusters, the only step that must see them all.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+
+from cli.scan import ScanResult
+from cli.spark.components import connected_components
+from cli.spark.content import phash_edges, picture_edges, post_nodes, text_edges
+from cli.spark.groups import (
+    chains,
+    cluster_row,
+    coposting_links,
+    creation_traits,
+    judged,
+    row_cluster,
+    specific_components,
+)
+from cli.spark.read import read_posts
+from cli.spark.rows import POST_NAMES, row_post
+from cli.spark.session import spark_session
+from detectors.judge import choose, judge
+from detectors.kinship import kin_links
+from detectors.nodes import NodeRef
+from detectors.settings import DetectionSettings
+from domain.models import Cluster, Post
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+
+def spark_scan(path: Path, settings: DetectionSettings, master: str | None = None, since: datetime | None = None,
+               until: datetime | None = None, output: Path | None = None) -> ScanResult:
+    """Detect clusters in a file or folder of posts (JSONL, JSONL.gz, Parquet) with Spark; the report of `scan`."""
+    started = time.perf_counter()
+    spark = spark_session(master)
+    try:
+        read = read_posts(spark, path, since, until)
+        posts = read.posts
+        total = posts.count()
+        population = posts.select("author_id").distinct().count()
+        clusters = _detect(spark, posts, settings, population) if total else []
+        if output is not None:
+            _write(spark, clusters, output)
+        return ScanResult(clusters, total, population, read.skipped, time.perf_counter() - started,
+                          skipped_total=read.skipped_total)
+    finally:
+        spark.catalog.clearCache()
+
+
+def _detect(spark: SparkSession, posts: DataFrame, settings: DetectionSettings, population: int) -> list[Cluster]:
+    from pyspark.sql import functions as F
+
+    nodes = post_nodes(posts).persist()
+    exploded = nodes.select("post_id", F.posexplode(F.arrays_zip("node_keys", "node_text")).alias("at", "node"))
+    exploded = exploded.select("post_id", F.col("node.node_keys").alias("key"),
+                               F.col("node.node_text").alias("is_text"))
+    edges = text_edges(nodes).unionByName(phash_edges(nodes)).unionByName(picture_edges(nodes))
+    labelled = connected_components(edges.select(F.xxhash64("a").alias("a"), F.xxhash64("b").alias("b")))
+    exploded = (exploded.withColumn("node", F.xxhash64("key")).join(labelled, "node", "left")
+                .withColumn("component", F.coalesce("component", "node")).persist())
+    members = exploded.select("post_id", "component").distinct()
+    grouped = chains(members, posts, settings.window_seconds).persist()
+    member_posts = grouped.join(posts, "post_id")
+    groups = (member_posts.withColumn("component", F.split("group", ":")[0].cast("long"))
+              .groupBy("group").agg(F.collect_set("author_id").alias("accounts"), F.min("created_us").alias("first_us"),
+                                    F.max("created_us").alias("last_us"), F.first("component").alias("component"))
+              .withColumn("size", F.size("accounts"))
+        .join(specific_components(nodes, exploded), "component", "left")
+        .fillna({"specific": False}).persist())
+    links = [(row.a, row.b) for row in coposting_links(groups, population, settings.window_seconds).collect()]
+    links.extend(kin_links(creation_traits(member_posts, settings)))
+    mapping = _candidates(groups, links, settings)
+    if not mapping:
+        return []
+    candidate_of = spark.createDataFrame(mapping, "group string, candidate string, messages int")
+    candidate_posts = (grouped.join(candidate_of, "group").join(posts, "post_id")
+                       .join(nodes.select("post_id", "node_keys", "node_text"), "post_id")
+                       .select(*POST_NAMES, "node_keys", "node_text", "candidate", "messages"))
+    found = [row_cluster(row) for row in judged(candidate_posts, settings)
+             .filter(F.col("score") >= settings.min_score).collect()]
+    fetch = _PostFetcher(posts, nodes)
+    return choose(found, lambda candidate, free: _trimmed(candidate, free, fetch, settings), settings)
+
+
+def _candidates(groups: DataFrame, links: list[tuple[str, str]],
+                settings: DetectionSettings) -> list[tuple[str, str, int]]:
+    """(group, candidate, messages): every group of min_accounts alone, and every set of linked groups as one."""
+    mapping = [(row.group, f"g:{row.group}", 1) for row in
+               groups.filter(groups["size"] >= settings.min_accounts).select("group").collect()]
+    parent: dict[str, str] = {}
+
+    def find(group: str) -> str:
+        while parent.setdefault(group, group) != group:
+            parent[group] = parent[parent[group]]
+            group = parent[group]
+        return group
+
+    for a, b in links:
+        root_a, root_b = find(a), find(b)
+        if root_a != root_b:
+            parent[max(root_a, root_b)] = min(root_a, root_b)
+    sets: dict[str, list[str]] = {}
+    for group in list(parent):
+        sets.setdefault(find(group), []).append(group)
+    for members in sets.values():
+        if len(members) > 1:
+            name = f"m:{min(members)}"
+            mapping.extend((group, name, len(members)) for group in members)
+    return mapping
+
+
+class _PostFetcher:
+    """Posts and their nodes brought to the driver by id, for the few candidates `choose` trims."""
+
+    def __init__(self, posts: DataFrame, nodes: DataFrame) -> None:
+        self._table = posts.join(nodes.select("post_id", "node_keys", "node_text"), "post_id")
+        self._known: dict[str, tuple[Post, list[NodeRef]]] = {}
+
+    def __call__(self, post_ids: list[str]) -> dict[str, tuple[Post, list[NodeRef]]]:
+        from pyspark.sql import functions as F
+
+        missing = [post_id for post_id in dict.fromkeys(post_ids) if post_id not in self._known]
+        if missing:
+            for row in self._table.filter(F.col("post_id").isin(missing)).collect():
+                refs = [NodeRef(key, kind) for key, kind in zip(row.node_keys, row.node_text, strict=True)]
+                self._known[row.post_id] = (row_post(row), refs)
+        return {post_id: self._known[post_id] for post_id in post_ids if post_id in self._known}
+
+
+def _trimmed(candidate: Cluster, free: frozenset[str], fetch: _PostFetcher,
+             settings: DetectionSettings) -> Cluster | None:
+    """The candidate judged again on the posts of its `free` accounts (as the window's engine does)."""
+    held = fetch(candidate.posts)
+    kept = [held[post_id][0] for post_id in candidate.posts if post_id in held and held[post_id][0].author.id in free]
+    trimmed = judge(kept, lambda post: held[post.id][1], settings, int(candidate.signals["messages"]))
+    return trimmed if trimmed is not None and trimmed.score >= settings.min_score else None
+
+
+def _write(spark: SparkSession, clusters: list[Cluster], output: Path) -> None:
+    """The clusters as Parquet (`clusters.parquet`) and JSON lines (`clusters.jsonl`) in `output`."""
+    from cli.spark.groups import CLUSTER_SCHEMA
+
+    output.mkdir(parents=True, exist_ok=True)
+    rows = [tuple(cluster_row(cluster.id, cluster).values()) for cluster in clusters]
+    spark.createDataFrame(rows, CLUSTER_SCHEMA).withColumnRenamed("candidate", "id").write.mode("overwrite").parquet(
+        str(output / "clusters.parquet"))
+    with (output / "clusters.jsonl").open("wb") as stream:
+        for cluster in clusters:
+            stream.write(orjson.dumps({"id": cluster.id, "score": cluster.score, "accounts": cluster.accounts,
+                                       "posts": cluster.posts, "reasons": cluster.reasons,
+                                       "sample_text": cluster.sample_text}) + b"\n")

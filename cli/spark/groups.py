@@ -1,0 +1,147 @@
+"""Groups on the executors: time chains of components, co-posting and kinship links, and judging candidates.
+
+Each step calls the detectors' own functions on the executors (`time_chains`' rule, `linked`,
+`specific_message`, `account_signals`, `judge`); only the small results (links, creation batches,
+candidate clusters) come back to the driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from cli.spark.rows import micros, moment, row_post
+from detectors.accounts import account_signals
+from detectors.coposting import MAX_GROUP_ACCOUNTS, MAX_GROUPS_PER_ACCOUNT, MIN_SHARED, linked
+from detectors.judge import judge
+from detectors.kinship import MIN_TRAIT, Traits
+from detectors.nodes import NodeRef, specific_message
+from detectors.settings import DetectionSettings
+from domain.models import Cluster
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+MEMBERS_SCHEMA = "post_id string, group string"
+TRAITS_SCHEMA = ("group string, posted_from double, posted_until double, created_from double, created_until double, "
+                 "accounts array<string>")
+CLUSTER_COLUMNS = (
+    ("candidate", "string"), ("key", "string"), ("score", "double"), ("accounts", "array<string>"),
+    ("posts", "array<string>"), ("reasons", "array<string>"), ("sample_text", "string"), ("first_us", "long"),
+    ("last_us", "long"), ("distinct_texts", "int"), ("media", "array<string>"), ("signals", "map<string,double>"),
+)
+CLUSTER_SCHEMA = ", ".join(f"{name} {kind}" for name, kind in CLUSTER_COLUMNS)
+CLUSTER_NAMES = [name for name, _ in CLUSTER_COLUMNS]
+
+
+def chains(members: DataFrame, posts: DataFrame, window_seconds: float) -> DataFrame:
+    """(post_id, group) for every time chain of two or more accounts of every component (`detectors.chains`)."""
+    gap = window_seconds * 1_000_000
+
+    def split(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.sort_values(["created_us", "post_id"], kind="stable")
+        chain = (frame["created_us"].diff() > gap).cumsum()
+        accounts = frame.groupby(chain)["author_id"].transform("nunique")
+        kept = accounts >= MIN_SHARED
+        return pd.DataFrame({"post_id": frame["post_id"][kept],
+                             "group": frame["component"][kept].astype(str) + ":" + chain[kept].astype(str)})
+
+    rows = members.join(posts.select("post_id", "created_us", "author_id"), "post_id")
+    return rows.groupBy("component").applyInPandas(split, MEMBERS_SCHEMA)
+
+
+def specific_components(nodes: DataFrame, exploded: DataFrame) -> DataFrame:
+    """(component, specific) by `nodes.specific_message`: a picture, or a text of content words, not a template."""
+    from pyspark.sql import functions as F
+
+    first_texts = (nodes.filter("fuzzy").groupBy("text_key").agg(F.min_by("normalized", "order").alias("text"))
+                   .withColumnRenamed("text_key", "key"))
+    keyed = exploded.select("component", "key", "is_text").distinct().join(first_texts, "key", "left")
+    per = keyed.groupBy("component").agg(F.max(~F.col("is_text")).alias("has_image"),
+                                          F.collect_list("text").alias("texts"))
+    decide = F.udf(lambda texts, image: specific_message(list(texts or ()), bool(image)), "boolean")
+    return per.select("component", decide("texts", "has_image").alias("specific"))
+
+
+def _linked_rows(rows: Iterator[Any], population: int, window_seconds: float) -> Iterator[tuple[str, str]]:
+    for row in rows:
+        if linked(row.shared, (row.size_a, row.size_b), ((row.first_a, row.last_a), (row.first_b, row.last_b)),
+                  population, window_seconds):
+            yield row.a, row.b
+
+
+def coposting_links(groups: DataFrame, population: int, window_seconds: float) -> DataFrame:
+    """(a, b) pairs of specific groups linked by co-posting (`coposting.linked`)."""
+    from pyspark.sql import functions as F
+
+    eligible = groups.filter(F.col("specific") & F.col("size").between(MIN_SHARED, MAX_GROUP_ACCOUNTS))
+    held = eligible.select("group", F.explode("accounts").alias("account"))
+    busy = held.groupBy("account").count().filter(F.col("count") > MAX_GROUPS_PER_ACCOUNT)
+    held = held.join(busy, "account", "left_anti")
+    left, right = held.alias("l"), held.alias("r")
+    shared = (left.join(right, (F.col("l.account") == F.col("r.account")) & (F.col("l.group") < F.col("r.group")))
+              .groupBy(F.col("l.group").alias("a"), F.col("r.group").alias("b")).count()
+              .withColumnRenamed("count", "shared").filter(F.col("shared") >= MIN_SHARED))
+    facts = groups.select("group", "size", F.col("first_us") / 1e6, F.col("last_us") / 1e6).toDF(
+        "group", "size", "first", "last")
+    a_facts = facts.toDF("a", "size_a", "first_a", "last_a")
+    b_facts = facts.toDF("b", "size_b", "first_b", "last_b")
+    pairs = shared.join(a_facts, "a").join(b_facts, "b")
+    return pairs.rdd.mapPartitions(lambda rows: _linked_rows(rows, population, window_seconds)).toDF(
+        "a string, b string")
+
+
+def creation_traits(member_posts: DataFrame, settings: DetectionSettings) -> dict[str, Traits]:
+    """Kinship traits (`detectors.kinship`) of the groups of min_accounts whose accounts form a tight batch."""
+    def traits(frame: pd.DataFrame) -> pd.DataFrame:
+        posts = [row_post(row) for row in frame.itertuples(index=False)]
+        accounts = sorted({post.author.id for post in posts})
+        empty = pd.DataFrame(columns=["group", "posted_from", "posted_until", "created_from", "created_until",
+                                      "accounts"])
+        if len(accounts) < settings.min_accounts:
+            return empty
+        batch = account_signals(posts, settings.new_account_days, settings.low_followers).batch
+        if batch is None or batch.evidence < MIN_TRAIT:
+            return empty
+        times = [post.created_at.timestamp() for post in posts]
+        return pd.DataFrame({"group": [frame["group"].iloc[0]], "posted_from": [min(times)],
+                             "posted_until": [max(times)], "created_from": [batch.created_from.timestamp()],
+                             "created_until": [batch.created_until.timestamp()], "accounts": [accounts]})
+
+    rows = member_posts.groupBy("group").applyInPandas(traits, TRAITS_SCHEMA).collect()
+    return {row.group: Traits(row.posted_from, row.posted_until, frozenset(row.accounts),
+                              (row.created_from, row.created_until)) for row in rows}
+
+
+def judged(candidate_posts: DataFrame, settings: DetectionSettings) -> DataFrame:
+    """Each candidate's posts judged as the window would (`detectors.judge.judge`), one cluster row each."""
+    def judge_candidate(frame: pd.DataFrame) -> pd.DataFrame:
+        posts, refs = [], {}
+        for row in frame.itertuples(index=False):
+            post = row_post(row)
+            posts.append(post)
+            refs[post.id] = [NodeRef(key, bool(kind)) for key, kind in zip(row.node_keys, row.node_text, strict=True)]
+        cluster = judge(posts, lambda post: refs[post.id], settings, int(frame["messages"].iloc[0]))
+        if cluster is None:
+            return pd.DataFrame(columns=CLUSTER_NAMES)
+        return pd.DataFrame([cluster_row(frame["candidate"].iloc[0], cluster)])
+
+    return candidate_posts.groupBy("candidate").applyInPandas(judge_candidate, CLUSTER_SCHEMA)
+
+
+def cluster_row(candidate: str, cluster: Cluster) -> dict[str, Any]:
+    """A cluster as a row of CLUSTER_SCHEMA."""
+    return {"candidate": candidate, "key": cluster.key, "score": cluster.score, "accounts": cluster.accounts,
+            "posts": cluster.posts, "reasons": cluster.reasons, "sample_text": cluster.sample_text,
+            "first_us": micros(cluster.first_seen), "last_us": micros(cluster.last_seen),
+            "distinct_texts": cluster.distinct_texts, "media": cluster.media, "signals": cluster.signals}
+
+
+def row_cluster(row: Any) -> Cluster:
+    """The cluster of a CLUSTER_SCHEMA row."""
+    return Cluster(key=row.key, score=row.score, accounts=list(row.accounts), posts=list(row.posts),
+                   reasons=list(row.reasons), sample_text=row.sample_text, first_seen=moment(row.first_us),
+                   last_seen=moment(row.last_us), distinct_texts=row.distinct_texts, media=list(row.media),
+                   signals=dict(row.signals))
