@@ -22,9 +22,9 @@ def connected_components(edges: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
     links = edges.select(F.least("a", "b").alias("a"), F.greatest("a", "b").alias("b")).filter("a != b").distinct()
-    both = links.unionByName(links.select(F.col("b").alias("a"), F.col("a").alias("b"))).localCheckpoint()
+    both = links.unionByName(links.select(F.col("b").alias("a"), F.col("a").alias("b"))).localCheckpoint(eager=False)
     labels = both.groupBy("a").agg(F.least(F.min("b"), F.first("a")).alias("label")).withColumnRenamed("a", "node")
-    labels = labels.localCheckpoint()
+    labels = labels.localCheckpoint(eager=False)
     for _ in range(MAX_ROUNDS):
         seen = (both.join(labels.withColumnRenamed("node", "b").withColumnRenamed("label", "next"), "b")
                 .groupBy("a").agg(F.min("next").alias("next")).withColumnRenamed("a", "node"))
@@ -32,7 +32,8 @@ def connected_components(edges: DataFrame) -> DataFrame:
             "node", F.least("label", F.coalesce("next", "label")).alias("label"))
         hop = lowered.withColumnRenamed("node", "target").withColumnRenamed("label", "jump")
         jumped = (lowered.join(hop, lowered["label"] == hop["target"], "left")
-                  .select("node", F.least("label", F.coalesce("jump", "label")).alias("label"))).localCheckpoint()
+                  .select("node", F.least("label", F.coalesce("jump", "label")).alias("label"))
+                  .localCheckpoint(eager=False))
         changed = jumped.join(labels.withColumnRenamed("label", "before"), "node").filter("label != before").count()
         labels = jumped
         if not changed:

@@ -7,7 +7,10 @@ clusters, the only step that must see them all.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,17 +41,31 @@ from domain.models import Cluster, Post
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+log = logging.getLogger("chorus.spark")
+
+
+@contextmanager
+def _stage(name: str) -> Iterator[None]:
+    """Log how long a stage took: a backfill's progress, and where its time goes."""
+    started = time.perf_counter()
+    yield
+    log.info("spark: %s in %.1f s", name, time.perf_counter() - started)
+
 
 def spark_scan(path: Path, settings: DetectionSettings, master: str | None = None, since: datetime | None = None,
                until: datetime | None = None, output: Path | None = None) -> ScanResult:
     """Detect clusters in a file or folder of posts (JSONL, JSONL.gz, Parquet) with Spark; the report of `scan`."""
+    from pyspark.sql import functions as F
+
     started = time.perf_counter()
     spark = spark_session(master)
     try:
-        read = read_posts(spark, path, since, until)
-        posts = read.posts
-        total = posts.count()
-        population = posts.select("author_id").distinct().count()
+        with _stage("read"):
+            read = read_posts(spark, path, since, until)
+            posts = read.posts
+            counts = posts.agg(F.count("post_id").alias("posts"),
+                               F.countDistinct("author_id").alias("accounts")).first()
+            total, population = counts["posts"], counts["accounts"]
         clusters = _detect(spark, posts, settings, population) if total else []
         if output is not None:
             _write(spark, clusters, output)
@@ -66,7 +83,8 @@ def _detect(spark: SparkSession, posts: DataFrame, settings: DetectionSettings, 
     exploded = exploded.select("post_id", F.col("node.node_keys").alias("key"),
                                F.col("node.node_text").alias("is_text"))
     edges = text_edges(nodes).unionByName(phash_edges(nodes)).unionByName(picture_edges(nodes))
-    labelled = connected_components(edges.select(F.xxhash64("a").alias("a"), F.xxhash64("b").alias("b")))
+    with _stage("content pairs and components"):
+        labelled = connected_components(edges.select(F.xxhash64("a").alias("a"), F.xxhash64("b").alias("b")))
     exploded = (exploded.withColumn("node", F.xxhash64("key")).join(labelled, "node", "left")
                 .withColumn("component", F.coalesce("component", "node")).persist())
     members = exploded.select("post_id", "component").distinct()
@@ -76,21 +94,26 @@ def _detect(spark: SparkSession, posts: DataFrame, settings: DetectionSettings, 
               .groupBy("group").agg(F.collect_set("author_id").alias("accounts"), F.min("created_us").alias("first_us"),
                                     F.max("created_us").alias("last_us"), F.first("component").alias("component"))
               .withColumn("size", F.size("accounts"))
-        .join(specific_components(nodes, exploded), "component", "left")
+        .join(specific_components(nodes, exploded, grouped.select(
+            F.split("group", ":")[0].cast("long").alias("component")).distinct()), "component", "left")
         .fillna({"specific": False}).persist())
-    links = [(row.a, row.b) for row in coposting_links(groups, population, settings.window_seconds).collect()]
-    links.extend(kin_links(creation_traits(member_posts, settings)))
-    mapping = _candidates(groups, links, settings)
+    with _stage("time chains and co-posting"):
+        links = [(row.a, row.b) for row in coposting_links(groups, population, settings.window_seconds).collect()]
+    with _stage("kinship"):
+        links.extend(kin_links(creation_traits(member_posts, settings)))
+        mapping = _candidates(groups, links, settings)
     if not mapping:
         return []
     candidate_of = spark.createDataFrame(mapping, "group string, candidate string, messages int")
     candidate_posts = (grouped.join(candidate_of, "group").join(posts, "post_id")
                        .join(nodes.select("post_id", "node_keys", "node_text"), "post_id")
                        .select(*POST_NAMES, "node_keys", "node_text", "candidate", "messages"))
-    found = [row_cluster(row) for row in judged(candidate_posts, settings)
-             .filter(F.col("score") >= settings.min_score).collect()]
-    fetch = _PostFetcher(posts, nodes)
-    return choose(found, lambda candidate, free: _trimmed(candidate, free, fetch, settings), settings)
+    with _stage("judging candidates"):
+        found = [row_cluster(row) for row in judged(candidate_posts, settings)
+                 .filter(F.col("score") >= settings.min_score).collect()]
+    with _stage("one cluster per account"):
+        fetch = _PostFetcher(posts, nodes)
+        return choose(found, lambda candidate, free: _trimmed(candidate, free, fetch, settings), settings)
 
 
 def _candidates(groups: DataFrame, links: list[tuple[str, str]],

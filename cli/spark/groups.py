@@ -48,17 +48,24 @@ def chains(members: DataFrame, posts: DataFrame, window_seconds: float) -> DataF
         return pd.DataFrame({"post_id": frame["post_id"][kept],
                              "group": frame["component"][kept].astype(str) + ":" + chain[kept].astype(str)})
 
+    from pyspark.sql import functions as F
+
     rows = members.join(posts.select("post_id", "created_us", "author_id"), "post_id")
-    return rows.groupBy("component").applyInPandas(split, MEMBERS_SCHEMA)
+    shared = rows.groupBy("component").agg(F.countDistinct("author_id").alias("accounts")).filter(
+        F.col("accounts") >= MIN_SHARED)  # most components are one post: no chain to find
+    return rows.join(shared.select("component"), "component", "left_semi").groupBy("component").applyInPandas(
+        split, MEMBERS_SCHEMA)
 
 
-def specific_components(nodes: DataFrame, exploded: DataFrame) -> DataFrame:
-    """(component, specific) by `nodes.specific_message`: a picture, or a text of content words, not a template."""
+def specific_components(nodes: DataFrame, exploded: DataFrame, wanted: DataFrame) -> DataFrame:
+    """(component, specific) of the `wanted` components by `nodes.specific_message`: a picture, or a text of
+    content words, not a template."""
     from pyspark.sql import functions as F
 
     first_texts = (nodes.filter("fuzzy").groupBy("text_key").agg(F.min_by("normalized", "order").alias("text"))
                    .withColumnRenamed("text_key", "key"))
-    keyed = exploded.select("component", "key", "is_text").distinct().join(first_texts, "key", "left")
+    keyed = (exploded.join(wanted, "component", "left_semi").select("component", "key", "is_text").distinct()
+             .join(first_texts, "key", "left"))
     per = keyed.groupBy("component").agg(F.max(~F.col("is_text")).alias("has_image"),
                                           F.collect_list("text").alias("texts"))
     decide = F.udf(lambda texts, image: specific_message(list(texts or ()), bool(image)), "boolean")

@@ -33,7 +33,7 @@ def spark_session(master: str | None) -> SparkSession:
         builder = builder.master(master or "local[*]")
     if master is None or master.startswith("local"):  # a cluster's own settings are left to spark-submit
         cores = os.cpu_count() or 2
-        builder = builder.config("spark.sql.shuffle.partitions", str(4 * cores))
+        builder = builder.config("spark.sql.shuffle.partitions", str(2 * cores))
     session = (builder.config("spark.sql.session.timeZone", "UTC")
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")

@@ -2,39 +2,30 @@
 
 The data is the randomised generator's, cut into files at arbitrary times so campaigns straddle
 files (Spark's partitions: one file a task) and the 24-hour window (time chains), with hostile
-lines in between; and the same posts as Parquet.
+lines in between; and the same posts as Parquet. Spark runs in child processes, as a user runs it:
+its JVM and gateway threads stay out of the test process.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
-from datetime import timedelta
+import subprocess
+import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
 
 from cli.scan import ScanResult, scan
-from cli.spark.engine import spark_scan
 from cli.synthetic import START, generate
 from detectors import DetectionSettings
+from tests.bot_process import ROOT
 
 pytestmark = pytest.mark.slow
 HOSTILE = [b"{broken json", b'{"id": "x1", "created_at": "2026-02-20T06:00:00Z", "author": {"id": "a"}}',
            b'{"id": "x2", "created_at": "yesterday", "text": "hi", "author": {"id": "a"}}', b"[1, 2, 3]"]
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[None]:
-    """One local[2] session for the module's scans, stopped at the end so the rest of the suite has the memory."""
-    yield
-    from pyspark.sql import SparkSession
-
-    session = SparkSession.getActiveSession()
-    if session is not None:
-        session.stop()
 
 
 @pytest.fixture(scope="module")
@@ -59,48 +50,70 @@ def feed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
     return folder, records
 
 
-def found(result: ScanResult) -> set[tuple]:
-    return {(c.key, c.score, tuple(sorted(c.accounts)), tuple(sorted(c.posts)), tuple(c.reasons))
-            for c in result.clusters}
+SCANS = """
+import json, sys
+from datetime import datetime
+from pathlib import Path
+from cli.spark.engine import spark_scan
+from detectors import DetectionSettings
+for path, since, until in json.loads(sys.argv[1]):
+    result = spark_scan(Path(path), DetectionSettings(), "local[2]", since and datetime.fromisoformat(since),
+                        until and datetime.fromisoformat(until))
+    report = result.report()
+    report["skipped"] = [[s.where, s.problem] for s in result.skipped]
+    print(json.dumps(report))
+"""
+"""Several scans in one child process: one JVM for them all, and none left running in the test process."""
 
 
-def test_spark_finds_what_scan_finds_across_files_windows_and_hostile_lines(spark, feed) -> None:
-    folder, _ = feed
-    settings = DetectionSettings()
-    default = scan(folder, settings)
-    distributed = spark_scan(folder, settings, "local[2]")
-    assert default.clusters and found(distributed) == found(default)
-    assert [c.id for c in distributed.clusters] == [c.id for c in default.clusters]  # highest score first
-    assert (distributed.posts, distributed.accounts) == (default.posts, default.accounts)
-    assert distributed.skipped_count == default.skipped_count == len(HOSTILE) + 1
-    assert {(s.where, s.problem) for s in distributed.skipped} == {(s.where, s.problem) for s in default.skipped}
-    accounts = [a for c in distributed.clusters for a in c.accounts]
-    assert len(accounts) == len(set(accounts))  # each account in at most one cluster
+def spark_reports(*runs: tuple[Path, datetime | None, datetime | None]) -> list[dict]:
+    """The reports of `spark_scan` over each (path, since, until), run in a child Python process."""
+    arguments = json.dumps([[str(path), since and since.isoformat(), until and until.isoformat()]
+                            for path, since, until in runs])
+    done = subprocess.run([sys.executable, "-c", SCANS, arguments], capture_output=True, text=True, timeout=600,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
-def test_a_period_and_parquet_input_give_the_same_as_scan(spark, feed, tmp_path: Path) -> None:
+def same(spark: dict, default: ScanResult) -> None:
+    """The Spark report says what scan's does: clusters in order with their accounts, posts and reasons; stats."""
+    expected = default.report()
+    assert spark["clusters"] and spark["clusters"] == expected["clusters"]
+    drop = {"seconds"}
+    assert {k: v for k, v in spark["stats"].items() if k not in drop} == \
+        {k: v for k, v in expected["stats"].items() if k not in drop}
+
+
+def test_spark_finds_what_scan_finds_across_files_windows_hostile_lines_a_period_and_parquet(
+        feed, tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     folder, records = feed
-    settings = DetectionSettings()
-    since, until = START + timedelta(hours=6), START + timedelta(hours=40)
-    default = scan(folder, settings, since=since, until=until)
-    assert found(spark_scan(folder, settings, "local[2]", since, until)) == found(default)
-
     parquet = tmp_path / "posts.parquet"
     pq.write_table(pa.Table.from_pylist([json.loads(orjson.dumps(r)) for r in records]), parquet)
-    assert found(spark_scan(parquet, settings, "local[2]")) == found(scan(folder, settings))
+    since, until = START + timedelta(hours=6), START + timedelta(hours=40)
+    whole, period, columnar = spark_reports((folder, None, None), (folder, since, until), (parquet, None, None))
+
+    settings = DetectionSettings()
+    default = scan(folder, settings)
+    same(whole, default)
+    assert whole["stats"]["skipped"] == len(HOSTILE) + 1
+    assert sorted(map(tuple, whole["skipped"])) == sorted((s.where, s.problem) for s in default.skipped)
+    accounts = [a for c in whole["clusters"] for a in c["accounts"]]
+    assert len(accounts) == len(set(accounts))  # each account in at most one cluster
+    same(period, scan(folder, settings, since=since, until=until))
+    assert columnar["clusters"] == whole["clusters"]
 
 
-def test_the_cli_writes_the_report_and_the_clusters(spark, feed, tmp_path: Path, run_cli) -> None:
+def test_the_cli_writes_the_report_and_the_clusters(feed, tmp_path: Path, run_cli) -> None:
     folder, _ = feed
     done = run_cli("scan", str(folder), "--engine", "spark", "--master", "local[2]", "--format", "json",
-                   "--output", str(tmp_path / "out"), timeout=300)
-    assert done.returncode == 0, done.stderr
+                   "--output", str(tmp_path / "out"), timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)
-    expected = scan(folder, DetectionSettings()).report()
-    assert report["clusters"] == expected["clusters"] and report["stats"]["skipped"] == expected["stats"]["skipped"]
+    same(report, scan(folder, DetectionSettings()))
     written = [json.loads(line) for line in (tmp_path / "out" / "clusters.jsonl").read_text().splitlines()]
     assert [c["id"] for c in written] == [c["id"] for c in report["clusters"]]
     assert (tmp_path / "out" / "clusters.parquet").is_dir()
