@@ -10,9 +10,12 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
 
+from msgspec.structs import replace
+
 from chorus.bulk import gc_paused
-from chorus.models import Cluster, Post
+from chorus.models import Author, Cluster, Post
 from detectors import DetectionSettings, detect
+from detectors.parallel import worker_pool
 from detectors.scoring import human_span
 from detectors.texts import PreparedTexts
 from platforms.base import Skipped
@@ -42,9 +45,21 @@ class ScanResult:
         }
 
 
-_ID, _TEXT = attrgetter("id"), attrgetter("text")
+_ID, _TEXT, _AUTHOR, _AUTHOR_ID = attrgetter("id"), attrgetter("text"), attrgetter("author"), attrgetter("author.id")
 PROGRESS_LINES = 10000
 """Progress is reported every this many lines."""
+
+
+def share_authors(records: list[Post], authors: dict[str, Author]) -> list[Post]:
+    """The posts, each whose author equals the first one seen with its id now holding that first `Author`.
+
+    Every line decodes its own author; a million posts by a few hundred thousand accounts then hold
+    an author each (~250 bytes with its strings and time). Sharing them is most of the memory a
+    scan can give back without changing a post (a changed profile keeps its own).
+    """
+    firsts = list(map(authors.setdefault, map(_AUTHOR_ID, records), map(_AUTHOR, records)))
+    return [post if first is post.author or first != post.author else replace(post, author=first)
+            for post, first in zip(records, firsts, strict=True)]
 
 
 def read_posts(
@@ -58,11 +73,13 @@ def read_posts(
     """
     posts: dict[str, Post] = {}
     skipped: list[Skipped] = []
+    authors: dict[str, Author] = {}
     with gc_paused():
         for file in post_files(path):
             for block in read_blocks(file):
-                fresh = dict(zip(map(_ID, block.records), block.records, strict=True)) if block.plain else {}
-                if len(fresh) == len(block.records) and posts.keys().isdisjoint(fresh):
+                records = share_authors(block.records, authors) if block.plain else []  # type: ignore[arg-type]
+                fresh = dict(zip(map(_ID, records), records, strict=True))
+                if block.plain and len(fresh) == len(records) and posts.keys().isdisjoint(fresh):
                     if progress:  # one post a line: the count at every 10,000th line is known
                         first = block.line_numbers[0]
                         for line_no in range(-(-first // PROGRESS_LINES) * PROGRESS_LINES, first + len(fresh),
@@ -70,7 +87,7 @@ def read_posts(
                             progress(len(posts) + line_no - first + 1, len(skipped))
                     posts.update(fresh)  # the common case: a block of new, distinct posts
                     if texts_read:
-                        texts_read(map(_TEXT, block.records))
+                        texts_read(map(_TEXT, records))
                     continue
                 kept = []
                 for line_no, record in zip(block.line_numbers, block.records, strict=True):
@@ -79,7 +96,7 @@ def read_posts(
                     elif record.id in posts:
                         skipped.append(Skipped(f"{file.name}:{line_no}", f"repeats post id {record.id!r}"))
                     else:
-                        posts[record.id] = record
+                        posts[record.id] = share_authors([record], authors)[0]  # type: ignore[list-item]
                         kept.append(record.text)
                     if progress and line_no % PROGRESS_LINES == 0:
                         progress(len(posts), len(skipped))
@@ -91,12 +108,17 @@ def read_posts(
 def scan(path: Path, settings: DetectionSettings, progress: Callable[[int, int], None] | None = None) -> ScanResult:
     """Read `path` and detect clusters at `settings`.
 
-    The texts are normalised and MinHashed on the second core while the file is still being read.
+    The texts are normalised and MinHashed by a pool of worker processes while the file is still being read.
     """
     started = time.perf_counter()
-    with PreparedTexts() as prepared:
-        posts, skipped = read_posts(path, progress, prepared.add)
-        clusters = detect(posts, settings, prepared)
+    pool = worker_pool()
+    try:
+        with PreparedTexts(pool) as prepared:
+            posts, skipped = read_posts(path, progress, prepared.add)
+            clusters = detect(posts, settings, prepared)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     accounts = len(set(map(attrgetter("author.id"), posts)))
     return ScanResult(clusters, len(posts), accounts, skipped, time.perf_counter() - started)
 
