@@ -46,9 +46,9 @@ class BandTable:
         if not self._bands:
             self._bands = [[] for _ in range(keys.shape[1])]
         nodes = nodes.astype(np.int32)
-        found = [self._add_band(segments, np.ascontiguousarray(keys[:, band]), nodes, alive)
+        found = [_packed(self._add_band(segments, np.ascontiguousarray(keys[:, band]), nodes, alive))
                  for band, segments in enumerate(self._bands)]
-        return _distinct(found)
+        return _unpacked(found)
 
     def compact(self, renumber: np.ndarray) -> np.ndarray:
         """Renumber nodes (`renumber[old]`, -1 for a dropped node) into one segment a band; return
@@ -61,9 +61,9 @@ class BandTable:
             order = np.argsort(keys, kind="stable")  # sorted runs, oldest first: older holders stay first
             keys, nodes = keys[order], nodes[keep][order].astype(np.int32)
             first, holder = _first_holders(keys, nodes)
-            found.append(np.column_stack([nodes[~first], holder[~first]]))
+            found.append(_packed(np.column_stack([nodes[~first], holder[~first]])))
             segments[:] = [(keys, nodes)]
-        return _distinct(found) if found else np.zeros((0, 2), dtype=np.int64)
+        return _unpacked(found)
 
     @staticmethod
     def _add_band(
@@ -95,12 +95,20 @@ def _first_holders(keys: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.
     return first, nodes[np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))]
 
 
-def _distinct(found: list[np.ndarray]) -> np.ndarray:
-    """The distinct pairs of nodes (n, 2) among `found`, each joining two different nodes."""
-    pairs = np.concatenate(found).astype(np.int64)
+def _packed(pairs: np.ndarray) -> np.ndarray:
+    """The distinct pairs of nodes among `pairs` (n, 2) that join two different nodes, each packed in a uint64.
+
+    Done band by band: the bands of a million texts can hold several million candidate pairs, most
+    of them found in more than one band, and only the distinct ones are worth keeping.
+    """
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    distinct = np.unique((pairs[:, 0] << 32) | pairs[:, 1])
-    return np.column_stack([distinct >> 32, distinct & 0xFFFFFFFF])
+    return np.unique((pairs[:, 0].astype(np.uint64) << np.uint64(32)) | pairs[:, 1].astype(np.uint64))
+
+
+def _unpacked(found: list[np.ndarray]) -> np.ndarray:
+    """The distinct pairs (n, 2) of int64 nodes among the packed pairs of every band, in ascending order."""
+    distinct = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
+    return np.column_stack([distinct >> np.uint64(32), distinct & np.uint64(0xFFFFFFFF)]).astype(np.int64)
 
 
 def _merge_last(segments: list[tuple[np.ndarray, np.ndarray]], alive: Callable[[np.ndarray], np.ndarray]) -> None:

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
 from itertools import chain, compress, count, repeat
-from operator import add, attrgetter
+from operator import add, attrgetter, is_not
 
 import numpy as np
 
@@ -114,7 +114,7 @@ class ContentIndex:
         for key in missing.keys() & key_node.keys():  # C-level: the smaller side is walked
             del missing[key]
         first = len(self.node_key)
-        created = range(first, first + len(missing))
+        created = list(range(first, first + len(missing)))  # one int object a node, shared by the tables below
         key_node.update(zip(missing, created, strict=True))
         self.node_key.extend(missing)
         self.node_posts.extend([] for _ in created)
@@ -229,10 +229,11 @@ class ContentIndex:
             rows, texts = ahead
         nodes, new_nodes, new_at = self._text_nodes(texts)
         new_texts = list(map(texts.__getitem__, new_at))
-        band_keys = (partial(prepared.band_keys, new_at) if prepared and ahead is not None
+        band_keys = (partial(prepared.band_keys, np.array(new_at, dtype=np.int64)) if prepared and ahead is not None
                      else partial(minhash.text_band_keys, new_texts, self._words))
+        del new_at
         del post_texts, texts, ahead
-        text_nodes = np.asarray(nodes)[rows].tolist()
+        text_nodes = list(map(nodes.__getitem__, rows.tolist()))  # shares the nodes' int objects: ~32 MB a 1M
         self.post_nodes.update(zip(ids, text_nodes, strict=True))
         touched = set(text_nodes)
         filed = list(zip(text_nodes))  # the nodes each post is filed under: its text's, or those below
@@ -250,7 +251,7 @@ class ContentIndex:
         touched.discard(-1)
         parent, find = self.parent, self.find
         self.dirty.update({node if parent[node] == node else find(node) for node in touched})
-        del touched, text_nodes, rows  # a million entries each: not held while linking
+        del touched, text_nodes, rows, nodes  # a million entries each: not held while linking
         self._link_texts(new_nodes, new_texts, band_keys)
         self._link_phashes(new_phash)
         return len(fresh)
@@ -270,17 +271,38 @@ class ContentIndex:
         pairs = self._bands.add(band_keys(), np.asarray(nodes, dtype=np.int64), alive)
         ends = np.unique(pairs)
         at = np.minimum(np.searchsorted(nodes, ends), len(nodes) - 1)
-        self._join_near_copies(pairs, {end: texts[where] if nodes[where] == end else self.text_of(end)
-                                       for end, where in zip(ends.tolist(), at.tolist(), strict=True)})
+        end_texts = np.array(texts, dtype=object)[at]
+        for where in np.flatnonzero(np.asarray(nodes)[at] != ends).tolist():  # earlier texts, re-read
+            end_texts[where] = self.text_of(int(ends[where]))
+        self._join_near_copies(pairs, ends, end_texts)
 
-    def _join_near_copies(self, pairs: np.ndarray, text_of: dict[int, str | None]) -> None:
-        """Join the candidate pairs of text nodes (n, 2) that verify as near-copies; skip dead or joined ones."""
-        pairs = [(a, b) for a, b in pairs.tolist() if text_of[b] is not None and self.find(a) != self.find(b)]
-        if not pairs:
+    def _roots(self, nodes: np.ndarray) -> np.ndarray:
+        """The root of each of `nodes`, as `find` gives it, in C-level passes up the parent pointers."""
+        parent = self.parent
+        roots = nodes.tolist()
+        while True:
+            up = list(map(parent.__getitem__, roots))
+            if up == roots:
+                return np.asarray(roots, dtype=np.int64)
+            roots = up
+
+    def _join_near_copies(self, pairs: np.ndarray, ends: np.ndarray, end_texts: np.ndarray) -> None:
+        """Join the candidate pairs of text nodes (n, 2) that verify as near-copies; skip dead or joined ones.
+
+        `ends` are the distinct nodes of `pairs`, sorted, and `end_texts` their texts (None for a dead node).
+        Pairs are sifted and looked up as arrays: a million-post scan verifies millions of candidates.
+        """
+        if not len(pairs):
             return
-        ok = near_copies([text_of[a] for a, _ in pairs], [text_of[b] for _, b in pairs])
-        for index in np.flatnonzero(ok).tolist():
-            self.union(*pairs[index])
+        left, right = np.searchsorted(ends, pairs[:, 0]), np.searchsorted(ends, pairs[:, 1])
+        alive = np.fromiter(map(is_not, end_texts, repeat(None)), dtype=bool, count=len(end_texts))
+        roots = self._roots(ends)
+        keep = alive[right] & (roots[left] != roots[right])
+        if not keep.any():
+            return
+        ok = near_copies(end_texts[left[keep]].tolist(), end_texts[right[keep]].tolist())
+        for a, b in pairs[keep][ok].tolist():
+            self.union(a, b)
 
     def _link_phashes(self, nodes: list[int]) -> None:
         """Join new pHash nodes to all pHash nodes within MAX_PHASH_DISTANCE bits.
@@ -375,7 +397,8 @@ class ContentIndex:
             if type(nodes) is tuple:
                 self._join_post_nodes(nodes)
         pairs = self._bands.compact(renumber)
-        self._join_near_copies(pairs, {end: self.text_of(end) for end in np.unique(pairs).tolist()})
+        ends = np.unique(pairs)
+        self._join_near_copies(pairs, ends, np.array([self.text_of(end) for end in ends.tolist()], dtype=object))
         self._join_phashes(len(self._phash_nodes))
         self.dirty = {node for node, up in enumerate(self.parent) if node == up}
 

@@ -1,13 +1,14 @@
 """Whether two normalised texts are near-copies: rapidfuzz similarity, stricter for short texts.
 
 `fuzz.ratio` keeps word order, so it does not mistake two posts on the same topic for copies;
-for long texts `token_sort_ratio` also accepts copies with reordered sentences. Short texts
-need a near-exact match, or generic phrases chain unrelated clusters together.
+for long texts `token_sort_ratio` also accepts copies with reordered sentences (tried only on the
+pairs `ratio` refused). Short texts need a near-exact match, or generic phrases chain unrelated
+clusters together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -21,22 +22,39 @@ MIN_RATIO_MEDIUM = 88.0
 MIN_RATIO_SHORT = 94.0
 
 
-def required_ratio(length: int) -> float:
-    """The similarity (0-100) that a pair whose shorter text has `length` chars must reach."""
-    if length >= LONG_CHARS:
-        return MIN_RATIO_LONG
-    return MIN_RATIO_MEDIUM if length >= SHORT_CHARS else MIN_RATIO_SHORT
+RATIO_SLACK = 1e-6
+"""Rounding room when a pair is ruled out by its lengths alone (never rules out one that would pass)."""
+
+
+def required_ratio(shorter: np.ndarray) -> np.ndarray:
+    """The similarity (0-100) each pair must reach, by the length of its shorter text."""
+    return np.where(shorter >= LONG_CHARS, MIN_RATIO_LONG,
+                    np.where(shorter >= SHORT_CHARS, MIN_RATIO_MEDIUM, MIN_RATIO_SHORT))
 
 
 def near_copies(left: Sequence[str], right: Sequence[str]) -> np.ndarray:
-    """For each pair, whether `right[i]` reads as an edited copy of `left[i]` (rapidfuzz, both cores)."""
-    if not left:
+    """For each pair of normalised (single-spaced) texts, whether `right[i]` reads as an edited copy of `left[i]`.
+
+    Both scores are at most 200 * shorter / (sum of lengths) (an insertion or deletion per character
+    of difference), so pairs whose lengths alone rule them out are not compared; the rest go to
+    rapidfuzz on both cores.
+    """
+    if not len(left):
         return np.zeros(0, dtype=bool)
-    shorter = np.minimum([len(text) for text in left], [len(text) for text in right])
-    need = np.array([required_ratio(length) for length in np.minimum(shorter, LONG_CHARS).tolist()])
-    ok = cpdist(left, right, scorer=fuzz.ratio, workers=-1) >= need
-    retry = np.flatnonzero(~ok & (shorter >= LONG_CHARS))
-    if len(retry):
-        resorted = cpdist([left[i] for i in retry], [right[i] for i in retry], scorer=fuzz.token_sort_ratio, workers=-1)
-        ok[retry] = resorted >= need[retry]
+    left, right = np.asarray(left, dtype=object), np.asarray(right, dtype=object)
+    left_chars = np.fromiter(map(len, left), dtype=np.int64, count=len(left))
+    right_chars = np.fromiter(map(len, right), dtype=np.int64, count=len(right))
+    shorter = np.minimum(left_chars, right_chars)
+    need = required_ratio(shorter)
+    reachable = 200.0 * shorter >= (need - RATIO_SLACK) * (left_chars + right_chars)
+    ok = np.zeros(len(left), dtype=bool)
+    _score(ok, np.flatnonzero(reachable), left, right, need, fuzz.ratio)
+    _score(ok, np.flatnonzero(reachable & ~ok & (shorter >= LONG_CHARS)), left, right, need, fuzz.token_sort_ratio)
     return ok
+
+
+def _score(ok: np.ndarray, at: np.ndarray, left: np.ndarray, right: np.ndarray, need: np.ndarray,
+           scorer: Callable[..., float]) -> None:
+    """Set `ok` at the pairs `at` whose `scorer` similarity reaches `need`."""
+    if len(at):
+        ok[at] = cpdist(left[at].tolist(), right[at].tolist(), scorer=scorer, workers=-1) >= need[at]
