@@ -128,12 +128,16 @@ def _campaign(source: RealText, kind: str, start: datetime, prefix: str) -> Iter
 
 
 def records(posts: int, seed: int, start: datetime = START, prefix: str = "",
-            users: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """About `posts` post records over the day from `start`, oldest first; ids and accounts carry `prefix`."""
+            users: list[dict[str, Any]] | None = None, campaigns: int | None = None) -> list[dict[str, Any]]:
+    """About `posts` post records over the day from `start`, oldest first; ids and accounts carry `prefix`.
+
+    `campaigns` (default: one of each kind per POSTS_PER_ROUND posts) is rounded up to a whole round of kinds.
+    """
     source = RealText(seed, users if users is not None else load_users())
     rng = source.rng
     made: list[dict[str, Any]] = []
-    for _ in range(max(1, posts // POSTS_PER_ROUND)):
+    rounds = max(1, posts // POSTS_PER_ROUND) if campaigns is None else -(-campaigns // len(CAMPAIGN_KINDS))
+    for _ in range(rounds):
         for kind in CAMPAIGN_KINDS:
             made.extend(_campaign(source, kind, start + timedelta(seconds=rng.uniform(0, DAY_SECONDS * 0.9)),
                                   prefix))
