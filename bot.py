@@ -20,6 +20,7 @@ import orjson
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from chorus.bulk import return_freed_blocks
 from chorus.config import Config, ConfigError, SourceConfig, load_config
 from chorus.console import ConsoleNotifier
 from chorus.digests import catch_up, digest_plans, post_due_digest
@@ -212,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run the verb, and turn user-caused errors into one clear line."""
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `chorus scan … | head` ends quietly, as Unix tools do
+    return_freed_blocks()
     _setup_logging(args.log_level)
     try:
         return args.handler(args)

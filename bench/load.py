@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import realtext
 
+from chorus.bulk import return_freed_blocks
 from chorus.poller import Poller
 from chorus.synthetic import POSTS_PER_ROUND, START, generate
 from detectors import WindowIndex
@@ -288,6 +289,7 @@ def main() -> int:
                         help="real-language posts (bench/realtext.py) or chorus.synthetic's invented words")
     parser.add_argument("--out", type=Path, help="write the Markdown report here")
     args = parser.parse_args()
+    return_freed_blocks()  # as `bot.py` does
     with tempfile.TemporaryDirectory(prefix="chorus-load-") as scratch:
         feed = Path(scratch) / "feed.jsonl"
         total = write_feed(feed, args.posts, args.campaigns, args.days, args.seed, args.text)

@@ -70,9 +70,11 @@ def _reference(path: Path) -> None:
 
 def _polls(path: Path, window: int) -> None:
     """Fill a WindowIndex with `window` posts, then time POLLS polls of POLL_BATCH posts (add + clusters)."""
+    from chorus.bulk import return_freed_blocks
     from chorus.scan import read_posts
     from detectors import DetectionSettings, WindowIndex
 
+    return_freed_blocks()  # as `bot.py` does
     posts = read_posts(path)[0]
     index = WindowIndex(DetectionSettings(window_hours=48))  # the data spans a day: nothing expires
     index.add(posts[:window])

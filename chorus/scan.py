@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
@@ -45,21 +46,27 @@ class ScanResult:
         }
 
 
-_ID, _TEXT, _AUTHOR, _AUTHOR_ID = attrgetter("id"), attrgetter("text"), attrgetter("author"), attrgetter("author.id")
+_ID, _TEXT, _CREATED = attrgetter("id"), attrgetter("text"), attrgetter("created_at")
+_AUTHOR, _AUTHOR_ID = attrgetter("author"), attrgetter("author.id")
 PROGRESS_LINES = 10000
 """Progress is reported every this many lines."""
 
 
-def share_authors(records: list[Post], authors: dict[str, Author]) -> list[Post]:
-    """The posts, each whose author equals the first one seen with its id now holding that first `Author`.
+def share_repeats(records: list[Post], authors: dict[str, Author], times: dict[datetime, datetime]) -> list[Post]:
+    """The posts, holding the first equal `Author` seen with their author's id and the first equal post time.
 
-    Every line decodes its own author; a million posts by a few hundred thousand accounts then hold
-    an author each (~250 bytes with its strings and time). Sharing them is most of the memory a
-    scan can give back without changing a post (a changed profile keeps its own).
+    Every line decodes its own author and time; a million posts by a few hundred thousand accounts,
+    a dozen a second, then hold ~300 bytes each that an earlier post already holds. Sharing them is
+    most of the memory a scan can give back without changing a post (a changed profile keeps its own).
     """
-    firsts = list(map(authors.setdefault, map(_AUTHOR_ID, records), map(_AUTHOR, records)))
-    return [post if first is post.author or first != post.author else replace(post, author=first)
-            for post, first in zip(records, firsts, strict=True)]
+    firsts = map(authors.setdefault, map(_AUTHOR_ID, records), map(_AUTHOR, records))
+    stamps = map(times.setdefault, map(_CREATED, records), map(_CREATED, records))
+    shared = []
+    for post, first, stamp in zip(records, firsts, stamps, strict=True):
+        author = first if first is post.author or first == post.author else post.author
+        shared.append(post if author is post.author and stamp is post.created_at
+                      else replace(post, author=author, created_at=stamp))
+    return shared
 
 
 def read_posts(
@@ -74,10 +81,11 @@ def read_posts(
     posts: dict[str, Post] = {}
     skipped: list[Skipped] = []
     authors: dict[str, Author] = {}
+    times: dict[datetime, datetime] = {}
     with gc_paused():
         for file in post_files(path):
             for block in read_blocks(file):
-                records = share_authors(block.records, authors) if block.plain else []  # type: ignore[arg-type]
+                records = share_repeats(block.records, authors, times) if block.plain else []  # type: ignore[arg-type]
                 fresh = dict(zip(map(_ID, records), records, strict=True))
                 if block.plain and len(fresh) == len(records) and posts.keys().isdisjoint(fresh):
                     if progress:  # one post a line: the count at every 10,000th line is known
@@ -96,7 +104,7 @@ def read_posts(
                     elif record.id in posts:
                         skipped.append(Skipped(f"{file.name}:{line_no}", f"repeats post id {record.id!r}"))
                     else:
-                        posts[record.id] = share_authors([record], authors)[0]  # type: ignore[list-item]
+                        posts[record.id] = share_repeats([record], authors, times)[0]  # type: ignore[list-item]
                         kept.append(record.text)
                     if progress and line_no % PROGRESS_LINES == 0:
                         progress(len(posts), len(skipped))

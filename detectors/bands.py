@@ -33,22 +33,32 @@ class BandTable:
         return sum(len(keys) for segments in self._bands for keys, _ in segments)
 
     def add(
-        self, keys: np.ndarray, nodes: np.ndarray, alive: Callable[[np.ndarray], np.ndarray]
+        self, columns: list[np.ndarray | None], nodes: np.ndarray, alive: Callable[[np.ndarray], np.ndarray],
+        rows: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Insert `keys` (texts x bands) of `nodes`; return candidate pairs (new, earlier) as (n, 2).
+        """Insert the band keys of `nodes`; return candidate pairs (new, earlier) as (n, 2).
 
-        Only the 40 high bits of a key are kept: a chance collision costs one verification.
+        `columns[band]` holds every text's key in that band, or the keys of which `rows` are these
+        nodes'. Each column is let go of (set to None) once inserted, so a million texts' keys give
+        their memory back as the table takes them. Only the 40 high bits of a key are kept: a
+        chance collision costs one verification.
         """
-        if len(nodes) > MAX_BATCH:
-            half = len(nodes) // 2
-            found = [self.add(keys[:half], nodes[:half], alive), self.add(keys[half:], nodes[half:], alive)]
-            return np.concatenate(found)
+        rows = np.arange(len(nodes)) if rows is None else rows
         if not self._bands:
-            self._bands = [[] for _ in range(keys.shape[1])]
+            self._bands = [[] for _ in columns]
         nodes = nodes.astype(np.int32)
-        found = [_packed(self._add_band(segments, np.ascontiguousarray(keys[:, band]), nodes, alive))
-                 for band, segments in enumerate(self._bands)]
-        return _unpacked(found)
+        found = []
+        for begin in range(0, len(nodes), MAX_BATCH):  # positions must fit the packed low bits
+            end = begin + MAX_BATCH
+            band_pairs = []
+            for band, segments in enumerate(self._bands):
+                column = columns[band]
+                assert column is not None
+                band_pairs.append(_packed(self._add_band(segments, column[rows[begin:end]], nodes[begin:end], alive)))
+                if end >= len(nodes):
+                    columns[band] = None
+            found.append(_unpacked(band_pairs))
+        return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
 
     def compact(self, renumber: np.ndarray) -> np.ndarray:
         """Renumber nodes (`renumber[old]`, -1 for a dropped node) into one segment a band; return

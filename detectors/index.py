@@ -43,6 +43,11 @@ PHASH_CHUNK = 16384
 _ID, _TEXT, _EXTRAS = attrgetter("id"), attrgetter("text"), attrgetter("media", "urls")
 
 
+def _columns(compute: Callable[..., np.ndarray], *args: object) -> list[np.ndarray | None]:
+    """The (texts, bands) keys `compute(*args)` gives, one array a band (as `BandTable.add` takes them)."""
+    return list(compute(*args).T)
+
+
 def digest(value: str) -> str:
     """A short stable fingerprint, used in cluster keys."""
     return hashlib.blake2b(value.encode(), digest_size=8).hexdigest()
@@ -155,25 +160,28 @@ class ContentIndex:
         held = self.node_posts[node]
         return normalize_text(held[0].text) if held else None
 
-    def _text_nodes(self, texts: list[str]) -> tuple[list[int], list[int], list[int]]:
+    def _text_nodes(self, texts: list[str]) -> tuple[list[int], np.ndarray, np.ndarray]:
         """Nodes of normalised texts (-1 for an empty one); then the nodes to band for LSH (new ones long enough
-        to vary, and those back after all their posts expired),
-        and where in `texts` the text of each of those is (the last one with its key)."""
-        keys = list(map(squash, texts))
+        to vary, and those back after all their posts expired), ascending, and where in `texts` the text of each
+        of those is (the last one with its key). Worked out in arrays: a scan makes a million nodes at once."""
         first = len(self.node_key)
         self.key_node[""] = -1  # the empty text has no node: known, so never made
-        nodes = self._nodes_for(keys)
+        nodes = self._nodes_for(list(map(squash, texts)))
         del self.key_node[""]
-        last = dict(zip(nodes, range(len(texts)), strict=True))
-        created = range(first, len(self.node_key))
-        at = list(map(last.__getitem__, created))
-        fuzzy = bytes(map(MIN_FUZZY_CHARS.__le__, map(len, map(texts.__getitem__, at))))
-        self._fuzzy[first:] = fuzzy
+        node_at = np.array(nodes, dtype=np.int64)
+        held = np.flatnonzero(node_at >= 0)
+        last = np.full(len(self.node_key), -1, dtype=np.int64)
+        np.maximum.at(last, node_at[held], held)
+        created_at = last[first:]
+        lengths = np.fromiter(map(len, np.array(texts, dtype=object)[created_at]), dtype=np.int64,
+                              count=len(created_at))
+        fuzzy = lengths >= MIN_FUZZY_CHARS
+        self._fuzzy[first:] = fuzzy.astype(np.uint8).tobytes()
         # a text back after all its posts expired lost its band keys in a merge: it is banded again
-        revived = sorted(node for node in last if 0 <= node < first and self._fuzzy[node]
-                         and not self.node_posts[node]) if first else []
-        return (nodes, [*revived, *compress(created, fuzzy)],
-                [*map(last.__getitem__, revived), *compress(at, fuzzy)])
+        old = np.unique(node_at[held][node_at[held] < first]).tolist() if first else []
+        revived = np.array([node for node in old if self._fuzzy[node] and not self.node_posts[node]], dtype=np.int64)
+        return (nodes, np.concatenate([revived, np.arange(first, len(self.node_key))[fuzzy]]),
+                np.concatenate([last[revived], created_at[fuzzy]]))
 
     def _nodes_with_extras(self, post: Post, text_node: int, new_phash: list[int]) -> list[int]:
         """Nodes of a post with links or images: a short text keyed with its links, plus image nodes."""
@@ -228,12 +236,12 @@ class ContentIndex:
         else:
             rows, texts = ahead
         nodes, new_nodes, new_at = self._text_nodes(texts)
-        new_texts = list(map(texts.__getitem__, new_at))
-        band_keys = (partial(prepared.band_keys, np.array(new_at, dtype=np.int64)) if prepared and ahead is not None
-                     else partial(minhash.text_band_keys, new_texts, self._words))
+        new_texts = np.array(texts, dtype=object)[new_at].tolist()
+        band_keys = ((prepared.band_keys, new_at) if prepared and ahead is not None
+                     else (partial(_columns, minhash.text_band_keys, new_texts, self._words), None))
         del new_at
         del post_texts, texts, ahead
-        text_nodes = list(map(nodes.__getitem__, rows.tolist()))  # shares the nodes' int objects: ~32 MB a 1M
+        text_nodes = np.array(nodes, dtype=object)[rows].tolist()  # shares the nodes' int objects: ~32 MB a 1M
         self.post_nodes.update(zip(ids, text_nodes, strict=True))
         touched = set(text_nodes)
         filed = list(zip(text_nodes))  # the nodes each post is filed under: its text's, or those below
@@ -256,10 +264,14 @@ class ContentIndex:
         self._link_phashes(new_phash)
         return len(fresh)
 
-    def _link_texts(self, nodes: list[int], texts: list[str], band_keys: Callable[[], np.ndarray]) -> None:
-        """Pair new texts (ascending nodes) with earlier holders of their band keys (from `band_keys`, computed
-        or prepared ahead); join the pairs that verify."""
-        if not nodes:
+    def _link_texts(self, nodes: np.ndarray, texts: list[str],
+                    band_keys: tuple[Callable[[], list[np.ndarray | None]], np.ndarray | None]) -> None:
+        """Pair new texts (ascending nodes) with earlier holders of their band keys; join the pairs that verify.
+
+        `band_keys` computes the keys (or hands over those prepared ahead), with the rows of them that are
+        these texts' (None: all, in order). `texts` is emptied once the texts of candidate pairs are picked.
+        """
+        if not len(nodes):
             return
         live: list[np.ndarray] = []
 
@@ -268,23 +280,28 @@ class ContentIndex:
                 live.append(self.live_counts() > 0)
             return live[0][candidates]
 
-        pairs = self._bands.add(band_keys(), np.asarray(nodes, dtype=np.int64), alive)
+        compute, rows = band_keys
+        pairs = self._bands.add(compute(), nodes, alive, rows)
         ends = np.unique(pairs)
         at = np.minimum(np.searchsorted(nodes, ends), len(nodes) - 1)
         end_texts = np.array(texts, dtype=object)[at]
-        for where in np.flatnonzero(np.asarray(nodes)[at] != ends).tolist():  # earlier texts, re-read
+        texts.clear()  # texts in no candidate pair are not held while the pairs are verified
+        for where in np.flatnonzero(nodes[at] != ends).tolist():  # earlier texts, re-read
             end_texts[where] = self.text_of(int(ends[where]))
         self._join_near_copies(pairs, ends, end_texts)
 
     def _roots(self, nodes: np.ndarray) -> np.ndarray:
-        """The root of each of `nodes`, as `find` gives it, in C-level passes up the parent pointers."""
-        parent = self.parent
-        roots = nodes.tolist()
-        while True:
-            up = list(map(parent.__getitem__, roots))
-            if up == roots:
-                return np.asarray(roots, dtype=np.int64)
+        """The root of each of `nodes`, as `find` gives it, by array passes up the parent pointers."""
+        if 16 * len(nodes) < len(self.parent):  # a poll's few: cheaper than converting every pointer
+            parent, roots = self.parent.__getitem__, nodes.tolist()
+            while (up := list(map(parent, roots))) != roots:
+                roots = up
+            return np.asarray(roots, dtype=np.int64)
+        pointers = np.asarray(self.parent, dtype=np.int64)
+        roots = nodes
+        while not np.array_equal(up := pointers[roots], roots):
             roots = up
+        return roots
 
     def _join_near_copies(self, pairs: np.ndarray, ends: np.ndarray, end_texts: np.ndarray) -> None:
         """Join the candidate pairs of text nodes (n, 2) that verify as near-copies; skip dead or joined ones.

@@ -22,6 +22,8 @@ MIN_RATIO_MEDIUM = 88.0
 MIN_RATIO_SHORT = 94.0
 
 
+CHUNK_PAIRS = 1 << 17
+"""Pairs scored per rapidfuzz call."""
 RATIO_SLACK = 1e-6
 """Rounding room when a pair is ruled out by its lengths alone (never rules out one that would pass)."""
 
@@ -55,6 +57,8 @@ def near_copies(left: Sequence[str], right: Sequence[str]) -> np.ndarray:
 
 def _score(ok: np.ndarray, at: np.ndarray, left: np.ndarray, right: np.ndarray, need: np.ndarray,
            scorer: Callable[..., float]) -> None:
-    """Set `ok` at the pairs `at` whose `scorer` similarity reaches `need`."""
-    if len(at):
-        ok[at] = cpdist(left[at].tolist(), right[at].tolist(), scorer=scorer, workers=-1) >= need[at]
+    """Set `ok` at the pairs `at` whose `scorer` similarity reaches `need`, CHUNK_PAIRS at a time (rapidfuzz
+    copies the texts it is given into buffers of its own: a million pairs' worth would be a few hundred MB)."""
+    for begin in range(0, len(at), CHUNK_PAIRS):
+        chunk = at[begin:begin + CHUNK_PAIRS]
+        ok[chunk] = cpdist(left[chunk].tolist(), right[chunk].tolist(), scorer=scorer, workers=-1) >= need[chunk]

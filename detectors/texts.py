@@ -10,6 +10,7 @@ and any part a worker fails to return is computed here.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import BrokenExecutor, Executor, Future
 from itertools import count
@@ -95,19 +96,24 @@ class PreparedTexts:
                 self._pool = None
         return None
 
-    def _results(self) -> tuple[np.ndarray, list[str], np.ndarray]:
-        """Every added text's row, the normalised distinct texts by row and their band keys, once all are back."""
+    def _results(self) -> tuple[np.ndarray, list[str], list[np.ndarray]]:
+        """Every added text's row, the normalised distinct texts by row and their band keys by row, one array
+        a band (see `BandTable.add`), once all are back; each part is let go of as soon as it is copied."""
         if self._done is None:
             normalized: list[str] = []
-            keys = [np.zeros((0, minhash.BANDS), dtype=np.uint64)]
+            total = sum(len(fresh) for fresh, _ in self._parts)
+            columns = [np.empty(total, dtype=np.uint64) for _ in range(minhash.BANDS)]
             words = minhash.WordHashes()
-            for fresh, future in self._parts:
+            parts, self._parts = deque(self._parts), []
+            while parts:
+                fresh, future = parts.popleft()
                 part_texts, part_keys = _result(future) or prepare(fresh, words)
+                for column, band_keys in zip(columns, part_keys.T, strict=True):
+                    column[len(normalized):len(normalized) + len(fresh)] = band_keys
                 normalized.extend(part_texts)
-                keys.append(part_keys)
             rows = np.concatenate(self._rows) if self._rows else np.zeros(0, dtype=np.int64)
-            self._done = rows, normalized, np.concatenate(keys)
-            self._parts, self._rows, self._numbering = [], [], TextRows()
+            self._done = rows, normalized, columns
+            self._rows, self._numbering = [], TextRows()
         return self._done
 
     def normalized(self, texts: list[str]) -> tuple[np.ndarray, list[str]] | None:
@@ -118,12 +124,12 @@ class PreparedTexts:
         rows, normalized, _ = self._results()
         return rows, normalized
 
-    def band_keys(self, rows: list[int]) -> np.ndarray:
-        """The band keys of the normalised texts of `rows` (see `minhash.band_keys`): the last of the work,
-        after which the texts are let go (the index holds those it needs)."""
-        keys = self._results()[2][rows]
+    def band_keys(self) -> list[np.ndarray]:
+        """The band keys of the normalised texts by row, one array a band (see `minhash.band_keys`): the last
+        of the work, after which the texts are let go (the index holds those it needs)."""
+        columns = self._results()[2]
         self._added, self._done = [], None
-        return keys
+        return columns
 
 
 def _result(future: Future[tuple[list[str], np.ndarray]] | None) -> tuple[list[str], np.ndarray] | None:

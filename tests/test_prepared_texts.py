@@ -48,7 +48,7 @@ def test_prepared_texts_answer_only_for_the_texts_added() -> None:
         rows, normalized = prepared.normalized(texts)
         assert rows.tolist() == [0, 1, 2, 0]
         assert normalized == [normalize_text(text) for text in texts[:3]]
-        assert prepared.band_keys([1, 0]).shape == (2, 16)
+        assert np.column_stack(prepared.band_keys()).shape == (3, 16)
 
 
 class FailingPool(Executor):
@@ -65,7 +65,7 @@ def _prepared_here(texts: list[str]) -> tuple[list[int], list[str], np.ndarray]:
         prepared.add(texts[:2])
         prepared.add(texts[2:])
         rows, normalized = prepared.normalized(texts)
-        return rows.tolist(), normalized, prepared.band_keys(list(range(len(normalized))))
+        return rows.tolist(), normalized, np.column_stack(prepared.band_keys())
 
 
 TEXTS = ["Vote for X today, friends!", "vote for x", "", "Vote for X today, friends!", "Ｖｏｔｅ ｆｏｒ Ｘ today"]
@@ -79,7 +79,7 @@ def test_workers_or_their_fallback_prepare_what_is_prepared_here(make_pool) -> N
         prepared.add(TEXTS[:2])
         prepared.add(TEXTS[2:])
         rows, normalized = prepared.normalized(TEXTS)
-        keys = prepared.band_keys(list(range(len(normalized))))
+        keys = np.column_stack(prepared.band_keys())
     pool.shutdown()
     assert (rows.tolist(), normalized) == expected[:2]
     assert np.array_equal(keys, expected[2])
@@ -97,7 +97,7 @@ def test_a_pool_whose_workers_were_killed_leaves_the_work_to_this_process() -> N
         rows, normalized = prepared.normalized(TEXTS)
         assert rows.tolist() == [0, 1, 2, 0, 3]
         assert normalized == [normalize_text(text) for text in dict.fromkeys(TEXTS)]
-        assert prepared.band_keys([0, 1]).shape == (2, 16)
+        assert np.column_stack(prepared.band_keys()).shape == (4, 16)
     pool.shutdown()
 
 

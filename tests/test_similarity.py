@@ -39,7 +39,7 @@ def test_lsh_pairs_near_copies_and_not_strangers() -> None:
     texts = [LONG, LONG.replace("twelve", "ten"), stranger]
     keys = band_keys(signatures(texts, WordHashes()))
     table = BandTable()
-    pairs = table.add(keys, np.arange(3), lambda nodes: np.ones(len(nodes), dtype=bool))
+    pairs = table.add(list(keys.T), np.arange(3), lambda nodes: np.ones(len(nodes), dtype=bool))
     assert {tuple(p) for p in pairs.tolist()} == {(1, 0)}
 
 
