@@ -14,11 +14,12 @@ MinHashed once, so campaign copies and organic repeats cost a dictionary lookup 
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
 from itertools import chain, compress, count, repeat
-from operator import add, attrgetter, is_not
+from operator import add, attrgetter
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from detectors.links import canonical_url
 from detectors.media import MAX_PHASH_DISTANCE, PHASH_BANDS, parse_phash
 from detectors.normalize import normalize_text, squash
 from detectors.parallel import split_map
-from detectors.similarity import near_copies
+from detectors.similarity import could_be_copies, near_copies
 from detectors.texts import PreparedTexts, TextRows
 
 MIN_FUZZY_CHARS = 20
@@ -70,6 +71,9 @@ class ContentIndex:
         """Expired posts still in a node's list, by node: never most of it (`remove` drops them then)."""
         self._fuzzy = bytearray()
         """1 for a text node long enough to match near-copies (its text is re-read from a post when needed)."""
+        self._chars = (array("I"), array("I"))
+        """Shortest and longest normalised text ever filed under each node, so a candidate pair whose lengths
+        rule it out is dropped before an earlier text is re-read (0xFFFFFFFF, 0 for none yet)."""
         self.key_node: dict[str, int] = {}
         self.parent: list[int] = []
         self.members: dict[int, list[int]] = {}
@@ -124,6 +128,7 @@ class ContentIndex:
         self.node_key.extend(missing)
         self.node_posts.extend([] for _ in created)
         self._fuzzy.extend(bytes(len(missing)))
+        self._grow_chars(len(missing))
         self.parent.extend(created)
         return list(map(key_node.__getitem__, keys))
 
@@ -136,8 +141,21 @@ class ContentIndex:
         self.node_key.append(key)
         self.node_posts.append([])
         self._fuzzy.append(0)
+        self._grow_chars(1)
         self.parent.append(node)
         return node, True
+
+    def _grow_chars(self, count: int) -> None:
+        shortest, longest = self._chars
+        shortest.frombytes(b"\xff" * (4 * count))
+        longest.frombytes(bytes(4 * count))
+
+    def _note_chars(self, nodes: np.ndarray, chars: np.ndarray) -> None:
+        """Widen the length range of each of `nodes` (-1: none) to the text of `chars` filed under it."""
+        held = nodes >= 0
+        shortest, longest = (np.frombuffer(column, dtype=np.uint32) for column in self._chars)
+        np.minimum.at(shortest, nodes[held], chars[held].astype(np.uint32))
+        np.maximum.at(longest, nodes[held], chars[held].astype(np.uint32))
 
     def is_text(self, node: int) -> bool:
         """Whether a node stands for a text (else for an image's sha256 or pHash)."""
@@ -236,12 +254,14 @@ class ContentIndex:
         else:
             rows, texts = ahead
         nodes, new_nodes, new_at = self._text_nodes(texts)
+        text_chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         new_texts = np.array(texts, dtype=object)[new_at].tolist()
         band_keys = ((prepared.band_keys, new_at) if prepared and ahead is not None
                      else (partial(_columns, minhash.text_band_keys, new_texts, self._words), None))
         del new_at
         del post_texts, texts, ahead
         text_nodes = np.array(nodes, dtype=object)[rows].tolist()  # shares the nodes' int objects: ~32 MB a 1M
+        self._note_chars(np.array(nodes, dtype=np.int64)[rows], text_chars[rows])
         self.post_nodes.update(zip(ids, text_nodes, strict=True))
         touched = set(text_nodes)
         filed = list(zip(text_nodes))  # the nodes each post is filed under: its text's, or those below
@@ -259,7 +279,7 @@ class ContentIndex:
         touched.discard(-1)
         parent, find = self.parent, self.find
         self.dirty.update({node if parent[node] == node else find(node) for node in touched})
-        del touched, text_nodes, rows, nodes  # a million entries each: not held while linking
+        del touched, text_nodes, rows, nodes, text_chars  # a million entries each: not held while linking
         self._link_texts(new_nodes, new_texts, band_keys)
         self._link_phashes(new_phash)
         return len(fresh)
@@ -284,11 +304,11 @@ class ContentIndex:
         pairs = self._bands.add(compute(), nodes, alive, rows)
         ends = np.unique(pairs)
         at = np.minimum(np.searchsorted(nodes, ends), len(nodes) - 1)
+        known = nodes[at] == ends
         end_texts = np.array(texts, dtype=object)[at]
+        end_texts[~known] = None  # earlier texts: re-read only if a pair still needs them
         texts.clear()  # texts in no candidate pair are not held while the pairs are verified
-        for where in np.flatnonzero(nodes[at] != ends).tolist():  # earlier texts, re-read
-            end_texts[where] = self.text_of(int(ends[where]))
-        self._join_near_copies(pairs, ends, end_texts)
+        self._join_near_copies(pairs, ends, end_texts, known)
 
     def _roots(self, nodes: np.ndarray) -> np.ndarray:
         """The root of each of `nodes`, as `find` gives it, by array passes up the parent pointers."""
@@ -303,18 +323,29 @@ class ContentIndex:
             roots = up
         return roots
 
-    def _join_near_copies(self, pairs: np.ndarray, ends: np.ndarray, end_texts: np.ndarray) -> None:
+    def _join_near_copies(self, pairs: np.ndarray, ends: np.ndarray, end_texts: np.ndarray, known: np.ndarray) -> None:
         """Join the candidate pairs of text nodes (n, 2) that verify as near-copies; skip dead or joined ones.
 
-        `ends` are the distinct nodes of `pairs`, sorted, and `end_texts` their texts (None for a dead node).
-        Pairs are sifted and looked up as arrays: a million-post scan verifies millions of candidates.
+        `ends` are the distinct nodes of `pairs`, sorted, and `end_texts` their texts where `known`; the
+        other ends' texts are re-read from a post, and only for pairs that neither their roots nor their
+        length ranges rule out. Pairs are sifted and looked up as arrays: a scan has millions.
         """
         if not len(pairs):
             return
         left, right = np.searchsorted(ends, pairs[:, 0]), np.searchsorted(ends, pairs[:, 1])
-        alive = np.fromiter(map(is_not, end_texts, repeat(None)), dtype=bool, count=len(end_texts))
+        alive = known.copy()
+        alive[~known] = np.fromiter(map(bool, map(self.node_posts.__getitem__, ends[~known].tolist())), dtype=bool,
+                                    count=int((~known).sum()))
         roots = self._roots(ends)
+        shortest, longest = (np.frombuffer(column, dtype=np.uint32)[ends].astype(np.int64) for column in self._chars)
+        shortest[known] = longest[known] = np.fromiter(map(len, end_texts[known]), dtype=np.int64,
+                                                       count=int(known.sum()))
         keep = alive[right] & (roots[left] != roots[right])
+        keep &= could_be_copies(shortest[left], longest[left], shortest[right], longest[right])
+        wanted = np.zeros(len(ends), dtype=bool)
+        wanted[left[keep]] = wanted[right[keep]] = True
+        for where in np.flatnonzero(wanted & ~known).tolist():
+            end_texts[where] = self.text_of(int(ends[where]))
         if not keep.any():
             return
         ok = near_copies(end_texts[left[keep]].tolist(), end_texts[right[keep]].tolist())
@@ -400,6 +431,8 @@ class ContentIndex:
         self.node_key = list(compress(self.node_key, live))
         self.node_posts = list(compress(self.node_posts, live))
         self._fuzzy = bytearray(np.frombuffer(self._fuzzy, dtype=np.uint8)[live].tobytes())
+        self._chars = tuple(array("I", np.frombuffer(column, dtype=np.uint32)[live].tobytes())  # type: ignore[assignment]
+                            for column in self._chars)
         self.key_node = dict(zip(self.node_key, range(len(self.node_key)), strict=True))
         self.post_nodes = {post_id: mapping[nodes] if type(nodes) is int else tuple(map(mapping.__getitem__, nodes))
                            for post_id, nodes in self.post_nodes.items()}
@@ -415,7 +448,7 @@ class ContentIndex:
                 self._join_post_nodes(nodes)
         pairs = self._bands.compact(renumber)
         ends = np.unique(pairs)
-        self._join_near_copies(pairs, ends, np.array([self.text_of(end) for end in ends.tolist()], dtype=object))
+        self._join_near_copies(pairs, ends, np.full(len(ends), None, dtype=object), np.zeros(len(ends), dtype=bool))
         self._join_phashes(len(self._phash_nodes))
         self.dirty = {node for node, up in enumerate(self.parent) if node == up}
 

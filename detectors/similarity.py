@@ -34,11 +34,26 @@ def required_ratio(shorter: np.ndarray) -> np.ndarray:
                     np.where(shorter >= SHORT_CHARS, MIN_RATIO_MEDIUM, MIN_RATIO_SHORT))
 
 
+def could_be_copies(shortest_a: np.ndarray, longest_a: np.ndarray, shortest_b: np.ndarray, longest_b: np.ndarray
+                    ) -> np.ndarray:
+    """For pairs whose two texts' lengths are known only within ranges, whether they could verify as copies.
+
+    Both scores are at most 200 * shorter / (sum of lengths) (an insertion or deletion per character
+    of difference): at best the lengths are as close as the ranges allow, and the bar is the lowest
+    the shorter text could make it. A pair ruled out here fails `near_copies` whatever its texts.
+    """
+    apart_a = longest_a < shortest_b  # every length of a is below every length of b
+    apart_b = longest_b < shortest_a
+    low = np.where(apart_a, longest_a, np.where(apart_b, longest_b, 1))
+    high = np.where(apart_a, shortest_b, np.where(apart_b, shortest_a, 1))  # overlapping ranges: equal lengths
+    need = required_ratio(np.minimum(longest_a, longest_b))
+    return 200.0 * low >= (need - RATIO_SLACK) * (low + high)
+
+
 def near_copies(left: Sequence[str], right: Sequence[str]) -> np.ndarray:
     """For each pair of normalised (single-spaced) texts, whether `right[i]` reads as an edited copy of `left[i]`.
 
-    Both scores are at most 200 * shorter / (sum of lengths) (an insertion or deletion per character
-    of difference), so pairs whose lengths alone rule them out are not compared; the rest go to
+    Pairs whose lengths alone rule them out (`could_be_copies`) are not compared; the rest go to
     rapidfuzz on both cores.
     """
     if not len(left):
@@ -48,8 +63,8 @@ def near_copies(left: Sequence[str], right: Sequence[str]) -> np.ndarray:
     right_chars = np.fromiter(map(len, right), dtype=np.int64, count=len(right))
     shorter = np.minimum(left_chars, right_chars)
     need = required_ratio(shorter)
-    reachable = 200.0 * shorter >= (need - RATIO_SLACK) * (left_chars + right_chars)
     ok = np.zeros(len(left), dtype=bool)
+    reachable = could_be_copies(left_chars, left_chars, right_chars, right_chars)
     _score(ok, np.flatnonzero(reachable), left, right, need, fuzz.ratio)
     _score(ok, np.flatnonzero(reachable & ~ok & (shorter >= LONG_CHARS)), left, right, need, fuzz.token_sort_ratio)
     return ok

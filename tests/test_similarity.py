@@ -10,7 +10,7 @@ from rapidfuzz import fuzz
 from detectors import parallel
 from detectors.bands import BandTable
 from detectors.minhash import WordHashes, band_keys, signatures, text_band_keys
-from detectors.similarity import LONG_CHARS, near_copies, required_ratio
+from detectors.similarity import LONG_CHARS, could_be_copies, near_copies, required_ratio
 
 LONG = "the new bridge project will cost the city twelve million and nobody asked the residents"
 
@@ -70,3 +70,15 @@ _words = st.lists(st.sampled_from(WORDS), min_size=1, max_size=30).map(" ".join)
 def test_pairs_ruled_out_by_length_are_exactly_those_that_would_fail(pairs: list[tuple[str, str]]) -> None:
     left, right = [a for a, _ in pairs], [b for _, b in pairs]
     assert near_copies(left, right).tolist() == [_verified_one_by_one(a, b) for a, b in pairs]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_words, _words, st.integers(0, 40), st.integers(0, 40)), min_size=1, max_size=20))
+def test_length_ranges_never_rule_out_a_pair_that_verifies(pairs: list[tuple[str, str, int, int]]) -> None:
+    left, right = [a for a, *_ in pairs], [b for _, b, *_ in pairs]
+    ok = near_copies(left, right)
+    chars_a, chars_b = np.array([len(a) for a in left]), np.array([len(b) for b in right])
+    widen_a, widen_b = np.array([w for *_, w, _ in pairs]), np.array([w for *_, w in pairs])
+    possible = could_be_copies(np.maximum(chars_a - widen_a, 1), chars_a + widen_b, chars_b - widen_b // 2,
+                               chars_b + widen_a)
+    assert not (ok & ~possible).any()
