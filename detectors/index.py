@@ -341,7 +341,9 @@ class ContentIndex:
         shortest[known] = longest[known] = np.fromiter(map(len, end_texts[known]), dtype=np.int64,
                                                        count=int(known.sum()))
         keep = alive[right] & (roots[left] != roots[right])
-        keep &= could_be_copies(shortest[left], longest[left], shortest[right], longest[right])
+        guessed = np.flatnonzero(keep & ~(known[left] & known[right]))  # pairs of known texts: near_copies sifts
+        keep[guessed] = could_be_copies(shortest[left[guessed]], longest[left[guessed]], shortest[right[guessed]],
+                                        longest[right[guessed]])
         wanted = np.zeros(len(ends), dtype=bool)
         wanted[left[keep]] = wanted[right[keep]] = True
         for where in np.flatnonzero(wanted & ~known).tolist():

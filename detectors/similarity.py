@@ -23,7 +23,7 @@ MIN_RATIO_SHORT = 94.0
 
 
 CHUNK_PAIRS = 1 << 17
-"""Pairs scored per rapidfuzz call."""
+"""Pairs verified per step."""
 RATIO_SLACK = 1e-6
 """Rounding room when a pair is ruled out by its lengths alone (never rules out one that would pass)."""
 
@@ -54,17 +54,24 @@ def near_copies(left: Sequence[str], right: Sequence[str]) -> np.ndarray:
     """For each pair of normalised (single-spaced) texts, whether `right[i]` reads as an edited copy of `left[i]`.
 
     Pairs whose lengths alone rule them out (`could_be_copies`) are not compared; the rest go to
-    rapidfuzz on both cores.
+    rapidfuzz on both cores, CHUNK_PAIRS at a time (rapidfuzz copies the texts it is given into
+    buffers of its own, and a scan's million pairs would hold a few hundred MB of them at once).
     """
-    if not len(left):
-        return np.zeros(0, dtype=bool)
-    left, right = np.asarray(left, dtype=object), np.asarray(right, dtype=object)
+    ok = np.zeros(len(left), dtype=bool)
+    for begin in range(0, len(left), CHUNK_PAIRS):
+        ok[begin:begin + CHUNK_PAIRS] = _verified(np.asarray(left[begin:begin + CHUNK_PAIRS], dtype=object),
+                                                  np.asarray(right[begin:begin + CHUNK_PAIRS], dtype=object))
+    return ok
+
+
+def _verified(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """`near_copies` of one chunk of pairs."""
     left_chars = np.fromiter(map(len, left), dtype=np.int64, count=len(left))
     right_chars = np.fromiter(map(len, right), dtype=np.int64, count=len(right))
     shorter = np.minimum(left_chars, right_chars)
     need = required_ratio(shorter)
-    ok = np.zeros(len(left), dtype=bool)
     reachable = could_be_copies(left_chars, left_chars, right_chars, right_chars)
+    ok = np.zeros(len(left), dtype=bool)
     _score(ok, np.flatnonzero(reachable), left, right, need, fuzz.ratio)
     _score(ok, np.flatnonzero(reachable & ~ok & (shorter >= LONG_CHARS)), left, right, need, fuzz.token_sort_ratio)
     return ok
@@ -72,8 +79,6 @@ def near_copies(left: Sequence[str], right: Sequence[str]) -> np.ndarray:
 
 def _score(ok: np.ndarray, at: np.ndarray, left: np.ndarray, right: np.ndarray, need: np.ndarray,
            scorer: Callable[..., float]) -> None:
-    """Set `ok` at the pairs `at` whose `scorer` similarity reaches `need`, CHUNK_PAIRS at a time (rapidfuzz
-    copies the texts it is given into buffers of its own: a million pairs' worth would be a few hundred MB)."""
-    for begin in range(0, len(at), CHUNK_PAIRS):
-        chunk = at[begin:begin + CHUNK_PAIRS]
-        ok[chunk] = cpdist(left[chunk].tolist(), right[chunk].tolist(), scorer=scorer, workers=-1) >= need[chunk]
+    """Set `ok` at the pairs `at` whose `scorer` similarity reaches `need`."""
+    if len(at):
+        ok[at] = cpdist(left[at].tolist(), right[at].tolist(), scorer=scorer, workers=-1) >= need[at]
