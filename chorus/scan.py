@@ -11,11 +11,10 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
 
-from msgspec.structs import replace
-
 from chorus.bulk import gc_paused
 from chorus.models import Author, Cluster, Post
 from detectors import DetectionSettings, detect
+from detectors.index import share_repeats
 from detectors.parallel import worker_pool
 from detectors.scoring import human_span
 from detectors.texts import PreparedTexts
@@ -46,27 +45,9 @@ class ScanResult:
         }
 
 
-_ID, _TEXT, _CREATED = attrgetter("id"), attrgetter("text"), attrgetter("created_at")
-_AUTHOR, _AUTHOR_ID = attrgetter("author"), attrgetter("author.id")
+_ID, _TEXT = attrgetter("id"), attrgetter("text")
 PROGRESS_LINES = 10000
 """Progress is reported every this many lines."""
-
-
-def share_repeats(records: list[Post], authors: dict[str, Author], times: dict[datetime, datetime]) -> list[Post]:
-    """The posts, holding the first equal `Author` seen with their author's id and the first equal post time.
-
-    Every line decodes its own author and time; a million posts by a few hundred thousand accounts,
-    a dozen a second, then hold ~300 bytes each that an earlier post already holds. Sharing them is
-    most of the memory a scan can give back without changing a post (a changed profile keeps its own).
-    """
-    firsts = map(authors.setdefault, map(_AUTHOR_ID, records), map(_AUTHOR, records))
-    stamps = map(times.setdefault, map(_CREATED, records), map(_CREATED, records))
-    shared = []
-    for post, first, stamp in zip(records, firsts, stamps, strict=True):
-        author = first if first is post.author or first == post.author else post.author
-        shared.append(post if author is post.author and stamp is post.created_at
-                      else replace(post, author=author, created_at=stamp))
-    return shared
 
 
 def read_posts(

@@ -62,6 +62,7 @@ def worker_pool() -> ProcessPoolExecutor | None:
     """
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return None
-    pool = ProcessPoolExecutor(len(os.sched_getaffinity(0)), mp_context=multiprocessing.get_context("fork"))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    pool = ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("fork"))
     pool.submit(int).result()  # forks every worker, then starts the pool's manager thread
     return pool

@@ -67,7 +67,7 @@ class PreparedTexts:
         self._numbering = TextRows()
         self._rows: list[np.ndarray] = []
         self._parts: list[tuple[list[str], Future[tuple[list[str], np.ndarray]] | None]] = []
-        self._done: tuple[np.ndarray, list[str], np.ndarray] | None = None
+        self._done: tuple[np.ndarray, list[str], list[np.ndarray]] | None = None
 
     def __enter__(self) -> PreparedTexts:
         return self
