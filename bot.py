@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from cli.commands import cmd_demo, cmd_digest, cmd_eval, cmd_scan, moment_argument
 from cli.console import ConsoleNotifier
+from detectors.bulk import return_freed_blocks
 from platforms.jsonl import SourceError
 from service.config import Config, ConfigError, load_config
 from service.digests import catch_up, digest_plans
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run the verb, and turn user-caused errors into one clear line."""
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `chorus scan … | head` ends quietly, as Unix tools do
+    return_freed_blocks()
     _setup_logging(args.log_level)
     try:
         return args.handler(args)

@@ -1,8 +1,9 @@
 """Load benchmark: simulated days of posts replayed through the real poller, storage, detectors and Slack notifier.
 
-Each day has `--posts` posts: the first 24 hours of `cli.synthetic`'s randomised campaigns, organic
-look-alikes and real-text chatter (about `--campaigns` campaigns a day), padded with organic chatter by
-distinct old accounts, spread over the day.
+Each day has `--posts` posts spread over the day, with `--campaigns` campaigns: by default real-language
+posts (`bench/realtext.py`: the honeypot's legitimate tweets, spliced, and campaigns of exact, edited,
+link and image copies); with `--text synthetic`, the first 24 hours of `cli.synthetic`'s randomised
+campaigns, look-alikes and real-text chatter, padded with chatter by distinct old accounts.
 The feed is read by the real jsonl source in the batches `run` would take at `--poll-seconds`, and
 cards go through the real send queue and Slack notifier to the fake Slack of the test suite, served
 from a child process so that its records are not counted as the bot's memory.
@@ -35,9 +36,13 @@ import orjson
 from slack_sdk import WebClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import realtext
 
 from cli.synthetic import HOURS, POSTS_PER_CAMPAIGN, START, generate
 from detectors import WindowIndex
+from detectors.bulk import return_freed_blocks
 from handlers.notifier import SlackNotifier
 from handlers.send_queue import SendQueue
 from platforms.jsonl import JsonlSource
@@ -45,11 +50,15 @@ from service.poller import Poller
 from storage import Store
 from tests.slack_fakes import FakeSlack
 
+_TEXT_KINDS = {"real": "real-language text from `bench/realtext.py`",
+               "synthetic": "`cli.synthetic`'s randomised campaigns and look-alikes on real text, with filler"}
 WRITES = frozenset({"chat.postMessage", "chat.update"})
 
 
-def _day(posts: int, campaigns: int, seed: int, day: int) -> list[dict]:
-    """One day: the first day of the generator's data (campaigns, look-alikes, chatter), then filler up to `posts`."""
+def _day(posts: int, campaigns: int, seed: int, day: int, text: str, users: list[dict]) -> list[dict]:
+    """One day of `text` posts: real-language (bench/realtext.py), or the generator's first day and filler."""
+    if text == "real":
+        return realtext.records(posts, seed + day, START + timedelta(days=day), f"d{day}-", users, campaigns)
     first_day = _shifted(START.strftime("%Y-%m-%dT%H:%M:%SZ"), timedelta(days=1))
     per_day = round(campaigns * HOURS / 24) * POSTS_PER_CAMPAIGN
     generated = [r for r in generate(per_day, seed + day).posts if r["created_at"] < first_day]
@@ -75,9 +84,10 @@ def _shifted(stamp: str, shift: timedelta) -> str:
     return (datetime.fromisoformat(stamp) + shift).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_feed(path: Path, posts: int, campaigns: int, days: int, seed: int) -> int:
+def write_feed(path: Path, posts: int, campaigns: int, days: int, seed: int, text: str) -> int:
     """Write the feed, oldest first, and return how many posts it holds."""
-    records = [record for day in range(days) for record in _day(posts, campaigns, seed, day)]
+    users = realtext.load_users() if text == "real" else []
+    records = [record for day in range(days) for record in _day(posts, campaigns, seed, day, text, users)]
     records.sort(key=lambda record: record["created_at"])
     with path.open("wb") as out:
         for record in records:
@@ -225,11 +235,11 @@ def report(args: argparse.Namespace, total: int, polls: list[Poll], gaps: list[f
         "# Load benchmark",
         "",
         f"    python bench/load.py --posts {args.posts} --campaigns {args.campaigns} --days {args.days} "
-        f"--poll-seconds {args.poll_seconds:g} --seed {args.seed}"
+        f"--poll-seconds {args.poll_seconds:g} --seed {args.seed} --text {args.text}"
         + (f" --hours {args.hours:g}" if args.hours != float("inf") else ""),
         "",
         f"Feed: {total:,} posts over {args.days} simulated day(s) ({args.posts:,} a day, "
-        f"{args.campaigns} campaigns a day from `cli.synthetic`, the rest organic chatter), replayed in "
+        f"{args.campaigns} campaigns a day, {_TEXT_KINDS[args.text]}), replayed in "
         f"{len(polls):,} polls ({len(polls) * args.poll_seconds / 3600:g} simulated hours) of about "
         f"{polls[0].fetched:,} posts, one per {args.poll_seconds:g} s of simulated "
         f"time, through the real jsonl source, storage, detectors, send queue and Slack notifier (fake Slack on "
@@ -276,11 +286,14 @@ def main() -> int:
     parser.add_argument("--poll-seconds", type=float, default=60.0)
     parser.add_argument("--hours", type=float, default=float("inf"), help="stop after this much simulated time")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--text", choices=["real", "synthetic"], default="real",
+                        help="real-language posts (bench/realtext.py) or cli.synthetic's randomised campaigns")
     parser.add_argument("--out", type=Path, help="write the Markdown report here")
     args = parser.parse_args()
+    return_freed_blocks()  # as `bot.py` does
     with tempfile.TemporaryDirectory(prefix="chorus-load-") as scratch:
         feed = Path(scratch) / "feed.jsonl"
-        total = write_feed(feed, args.posts, args.campaigns, args.days, args.seed)
+        total = write_feed(feed, args.posts, args.campaigns, args.days, args.seed, args.text)
         print(f"feed: {total:,} posts", file=sys.stderr, flush=True)
         started = time.perf_counter()
         polls = replay(feed, total, args.days, args.poll_seconds, Path(scratch), args.hours)

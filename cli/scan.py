@@ -13,9 +13,11 @@ from typing import Any, TextIO
 
 from detectors import DetectionSettings, detect
 from detectors.bulk import gc_paused
+from detectors.index import share_repeats
+from detectors.parallel import worker_pool
 from detectors.scoring import human_span
 from detectors.texts import PreparedTexts
-from domain.models import Cluster, Post
+from domain.models import Author, Cluster, Post
 from platforms.base import Skipped
 from platforms.jsonl import post_files, read_blocks
 
@@ -66,11 +68,14 @@ def read_posts(
     """
     posts: dict[str, Post] = {}
     skipped: list[Skipped] = []
+    authors: dict[str, Author] = {}
+    times: dict[datetime, datetime] = {}
     with gc_paused():
         for file in post_files(path):
             for block in read_blocks(file):
-                fresh = dict(zip(map(_ID, block.records), block.records, strict=True)) if block.plain else {}
-                if len(fresh) == len(block.records) and posts.keys().isdisjoint(fresh):
+                records = share_repeats(block.records, authors, times) if block.plain else []  # type: ignore[arg-type]
+                fresh = dict(zip(map(_ID, records), records, strict=True))
+                if block.plain and len(fresh) == len(records) and posts.keys().isdisjoint(fresh):
                     if progress:  # one post a line: the count at every 10,000th line is known
                         first = block.line_numbers[0]
                         for line_no in range(-(-first // PROGRESS_LINES) * PROGRESS_LINES, first + len(fresh),
@@ -78,7 +83,7 @@ def read_posts(
                             progress(len(posts) + line_no - first + 1, len(skipped))
                     posts.update(fresh)  # the common case: a block of new, distinct posts
                     if texts_read:
-                        texts_read(map(_TEXT, block.records))
+                        texts_read(map(_TEXT, records))
                     continue
                 kept = []
                 for line_no, record in zip(block.line_numbers, block.records, strict=True):
@@ -87,7 +92,7 @@ def read_posts(
                     elif record.id in posts:
                         skipped.append(Skipped(f"{file.name}:{line_no}", f"repeats post id {record.id!r}"))
                     else:
-                        posts[record.id] = record
+                        posts[record.id] = share_repeats([record], authors, times)[0]  # type: ignore[list-item]
                         kept.append(record.text)
                     if progress and line_no % PROGRESS_LINES == 0:
                         progress(len(posts), len(skipped))
@@ -100,16 +105,22 @@ def scan(path: Path, settings: DetectionSettings, progress: Callable[[int, int],
          since: datetime | None = None, until: datetime | None = None) -> ScanResult:
     """Read `path` and detect clusters at `settings`, among the posts created in [since, until) when given.
 
-    The texts are normalised and MinHashed on the second core while the file is still being read.
+    The texts are normalised and MinHashed by a pool of worker processes while the file is still being read.
     """
     started = time.perf_counter()
-    with PreparedTexts() as prepared:
-        posts, skipped = read_posts(path, progress, prepared.add)
-        if since is not None or until is not None:
-            posts = [post for post in posts if (since is None or post.created_at >= since)
-                     and (until is None or post.created_at < until)]
-            prepared = None  # the texts were prepared for every post read
-        clusters = detect(posts, settings, prepared)
+    pool = worker_pool()
+    try:
+        with PreparedTexts(pool) as prepared:
+            posts, skipped = read_posts(path, progress, prepared.add)
+            if since is not None or until is not None:
+                posts = [post for post in posts if (since is None or post.created_at >= since)
+                         and (until is None or post.created_at < until)]
+                clusters = detect(posts, settings)  # the texts were prepared for every post read
+            else:
+                clusters = detect(posts, settings, prepared)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     accounts = len(set(map(attrgetter("author.id"), posts)))
     return ScanResult(clusters, len(posts), accounts, skipped, time.perf_counter() - started)
 

@@ -33,22 +33,32 @@ class BandTable:
         return sum(len(keys) for segments in self._bands for keys, _ in segments)
 
     def add(
-        self, keys: np.ndarray, nodes: np.ndarray, alive: Callable[[np.ndarray], np.ndarray]
+        self, columns: list[np.ndarray | None], nodes: np.ndarray, alive: Callable[[np.ndarray], np.ndarray],
+        rows: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Insert `keys` (texts x bands) of `nodes`; return candidate pairs (new, earlier) as (n, 2).
+        """Insert the band keys of `nodes`; return candidate pairs (new, earlier) as (n, 2).
 
-        Only the 40 high bits of a key are kept: a chance collision costs one verification.
+        `columns[band]` holds every text's key in that band, or the keys of which `rows` are these
+        nodes'. Each column is let go of (set to None) once inserted, so a million texts' keys give
+        their memory back as the table takes them. Only the 40 high bits of a key are kept: a
+        chance collision costs one verification.
         """
-        if len(nodes) > MAX_BATCH:
-            half = len(nodes) // 2
-            found = [self.add(keys[:half], nodes[:half], alive), self.add(keys[half:], nodes[half:], alive)]
-            return np.concatenate(found)
+        rows = np.arange(len(nodes)) if rows is None else rows
         if not self._bands:
-            self._bands = [[] for _ in range(keys.shape[1])]
+            self._bands = [[] for _ in columns]
         nodes = nodes.astype(np.int32)
-        found = [self._add_band(segments, np.ascontiguousarray(keys[:, band]), nodes, alive)
-                 for band, segments in enumerate(self._bands)]
-        return _distinct(found)
+        found = []
+        for begin in range(0, len(nodes), MAX_BATCH):  # positions must fit the packed low bits
+            end = begin + MAX_BATCH
+            band_pairs = []
+            for band, segments in enumerate(self._bands):
+                column = columns[band]
+                assert column is not None
+                band_pairs.append(_packed(self._add_band(segments, column[rows[begin:end]], nodes[begin:end], alive)))
+                if end >= len(nodes):
+                    columns[band] = None
+            found.append(_unpacked(band_pairs))
+        return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
 
     def compact(self, renumber: np.ndarray) -> np.ndarray:
         """Renumber nodes (`renumber[old]`, -1 for a dropped node) into one segment a band; return
@@ -61,9 +71,9 @@ class BandTable:
             order = np.argsort(keys, kind="stable")  # sorted runs, oldest first: older holders stay first
             keys, nodes = keys[order], nodes[keep][order].astype(np.int32)
             first, holder = _first_holders(keys, nodes)
-            found.append(np.column_stack([nodes[~first], holder[~first]]))
+            found.append(_packed(np.column_stack([nodes[~first], holder[~first]])))
             segments[:] = [(keys, nodes)]
-        return _distinct(found) if found else np.zeros((0, 2), dtype=np.int64)
+        return _unpacked(found)
 
     @staticmethod
     def _add_band(
@@ -95,12 +105,30 @@ def _first_holders(keys: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.
     return first, nodes[np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))]
 
 
-def _distinct(found: list[np.ndarray]) -> np.ndarray:
-    """The distinct pairs of nodes (n, 2) among `found`, each joining two different nodes."""
-    pairs = np.concatenate(found).astype(np.int64)
+def _packed(pairs: np.ndarray) -> np.ndarray:
+    """The distinct pairs of nodes among `pairs` (n, 2) that join two different nodes, each packed in a uint64.
+
+    Done band by band: the bands of a million texts can hold several million candidate pairs, most
+    of them found in more than one band, and only the distinct ones are worth keeping.
+    """
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    distinct = np.unique((pairs[:, 0] << 32) | pairs[:, 1])
-    return np.column_stack([distinct >> 32, distinct & 0xFFFFFFFF])
+    return _sorted_distinct((pairs[:, 0].astype(np.uint64) << np.uint64(32)) | pairs[:, 1].astype(np.uint64))
+
+
+def _unpacked(found: list[np.ndarray]) -> np.ndarray:
+    """The distinct pairs (n, 2) of int64 nodes among the packed pairs of every band, in ascending order."""
+    distinct = _sorted_distinct(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
+    return np.column_stack([distinct >> np.uint64(32), distinct & np.uint64(0xFFFFFFFF)]).astype(np.int64)
+
+
+def _sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """`np.unique` of a fresh array, sorted in place: numpy's hash-based unique holds a table several times
+    the size of millions of candidate pairs, the peak of a million-post scan."""
+    values.sort()
+    keep = np.empty(len(values), dtype=bool)
+    keep[:1] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def _merge_last(segments: list[tuple[np.ndarray, np.ndarray]], alive: Callable[[np.ndarray], np.ndarray]) -> None:

@@ -15,13 +15,16 @@ MinHashed once, so campaign copies and organic repeats cost a dictionary lookup 
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import partial
 from itertools import chain, compress, count, repeat
-from operator import add, attrgetter
+from operator import add, attrgetter, is_not, or_
 
 import numpy as np
+from msgspec.structs import replace
 
 from detectors import minhash
 from detectors.bands import BandTable
@@ -29,15 +32,43 @@ from detectors.media import MAX_PHASH_DISTANCE, PHASH_BANDS
 from detectors.nodes import MIN_FUZZY_CHARS, post_node_keys, specific_message
 from detectors.normalize import normalize_text, squash
 from detectors.parallel import split_map
-from detectors.similarity import near_copies
+from detectors.similarity import could_be_copies, near_copies
 from detectors.texts import PreparedTexts, TextRows
-from domain.models import Post
+from domain.models import Author, Post
 
 PHASH_CHUNK = 16384
 """New pHashes matched per step: bounds the candidate pairs held at once (a band's can run to millions)."""
 
 
 _ID, _TEXT, _EXTRAS = attrgetter("id"), attrgetter("text"), attrgetter("media", "urls")
+_CREATED, _AUTHOR, _AUTHOR_ID = attrgetter("created_at"), attrgetter("author"), attrgetter("author.id")
+
+
+def share_repeats(posts: list[Post], authors: dict[str, Author],
+                  times: dict[datetime, datetime] | None = None) -> list[Post]:
+    """The posts, holding the first equal `Author` seen with their author's id (and the first equal post time).
+
+    Every record decodes its own author and time; a million posts by a few hundred thousand accounts,
+    a dozen a second, then hold ~300 bytes each that an earlier post already holds. Sharing them is
+    most of the memory that can be given back without changing a post (a changed profile keeps its own).
+    Posts that already share both cost two C-level passes.
+    """
+    firsts = list(map(authors.setdefault, map(_AUTHOR_ID, posts), map(_AUTHOR, posts)))
+    stamps = list(map(times.setdefault, map(_CREATED, posts), map(_CREATED, posts))) if times is not None \
+        else list(map(_CREATED, posts))
+    shared = list(posts)
+    differing = map(or_, map(is_not, firsts, map(_AUTHOR, posts)), map(is_not, stamps, map(_CREATED, posts)))
+    for at in compress(count(), differing):
+        post, first = posts[at], firsts[at]
+        author = first if first == post.author else post.author
+        if author is not post.author or stamps[at] is not post.created_at:
+            shared[at] = replace(post, author=author, created_at=stamps[at])
+    return shared
+
+
+def _columns(compute: Callable[..., np.ndarray], *args: object) -> list[np.ndarray | None]:
+    """The (texts, bands) keys `compute(*args)` gives, one array a band (as `BandTable.add` takes them)."""
+    return list(compute(*args).T)
 
 
 def digest(value: str) -> str:
@@ -62,6 +93,9 @@ class ContentIndex:
         """Expired posts still in a node's list, by node: never most of it (`remove` drops them then)."""
         self._fuzzy = bytearray()
         """1 for a text node long enough to match near-copies (its text is re-read from a post when needed)."""
+        self._chars = (array("I"), array("I"))
+        """Shortest and longest normalised text ever filed under each node, so a candidate pair whose lengths
+        rule it out is dropped before an earlier text is re-read (0xFFFFFFFF, 0 for none yet)."""
         self.key_node: dict[str, int] = {}
         self.parent: list[int] = []
         self.members: dict[int, list[int]] = {}
@@ -70,6 +104,8 @@ class ContentIndex:
         self._bands = BandTable()
         self._words = minhash.WordHashes()
         self._media: set[int] = set()
+        self._authors: dict[str, Author] = {}
+        """The first `Author` seen for each account id since the last compaction, shared by its posts."""
         self._phash_nodes: list[int] = []
         self._phash_values: list[int] = []
 
@@ -111,11 +147,12 @@ class ContentIndex:
         for key in missing.keys() & key_node.keys():  # C-level: the smaller side is walked
             del missing[key]
         first = len(self.node_key)
-        created = range(first, first + len(missing))
+        created = list(range(first, first + len(missing)))  # one int object a node, shared by the tables below
         key_node.update(zip(missing, created, strict=True))
         self.node_key.extend(missing)
         self.node_posts.extend([] for _ in created)
         self._fuzzy.extend(bytes(len(missing)))
+        self._grow_chars(len(missing))
         self.parent.extend(created)
         return list(map(key_node.__getitem__, keys))
 
@@ -128,8 +165,22 @@ class ContentIndex:
         self.node_key.append(key)
         self.node_posts.append([])
         self._fuzzy.append(0)
+        self._grow_chars(1)
         self.parent.append(node)
         return node, True
+
+    def _grow_chars(self, count: int) -> None:
+        """Length ranges for `count` new nodes, empty until a text is filed under them."""
+        shortest, longest = self._chars
+        shortest.frombytes(b"\xff" * (4 * count))
+        longest.frombytes(bytes(4 * count))
+
+    def _note_chars(self, nodes: np.ndarray, chars: np.ndarray) -> None:
+        """Widen the length range of each of `nodes` (-1: none) to the text of `chars` filed under it."""
+        held = nodes >= 0
+        shortest, longest = (np.frombuffer(column, dtype=np.uint32) for column in self._chars)
+        np.minimum.at(shortest, nodes[held], chars[held].astype(np.uint32))
+        np.maximum.at(longest, nodes[held], chars[held].astype(np.uint32))
 
     def is_text(self, node: int) -> bool:
         """Whether a node stands for a text (else for an image's sha256 or pHash)."""
@@ -152,25 +203,28 @@ class ContentIndex:
         held = self.node_posts[node]
         return normalize_text(held[0].text) if held else None
 
-    def _text_nodes(self, texts: list[str]) -> tuple[list[int], list[int], list[int]]:
+    def _text_nodes(self, texts: list[str]) -> tuple[list[int], np.ndarray, np.ndarray]:
         """Nodes of normalised texts (-1 for an empty one); then the nodes to band for LSH (new ones long enough
-        to vary, and those back after all their posts expired),
-        and where in `texts` the text of each of those is (the last one with its key)."""
-        keys = list(map(squash, texts))
+        to vary, and those back after all their posts expired), ascending, and where in `texts` the text of each
+        of those is (the last one with its key). Worked out in arrays: a scan makes a million nodes at once."""
         first = len(self.node_key)
         self.key_node[""] = -1  # the empty text has no node: known, so never made
-        nodes = self._nodes_for(keys)
+        nodes = self._nodes_for(list(map(squash, texts)))
         del self.key_node[""]
-        last = dict(zip(nodes, range(len(texts)), strict=True))
-        created = range(first, len(self.node_key))
-        at = list(map(last.__getitem__, created))
-        fuzzy = bytes(map(MIN_FUZZY_CHARS.__le__, map(len, map(texts.__getitem__, at))))
-        self._fuzzy[first:] = fuzzy
+        node_at = np.array(nodes, dtype=np.int64)
+        held = np.flatnonzero(node_at >= 0)
+        last = np.full(len(self.node_key), -1, dtype=np.int64)
+        np.maximum.at(last, node_at[held], held)
+        created_at = last[first:]
+        lengths = np.fromiter(map(len, np.array(texts, dtype=object)[created_at]), dtype=np.int64,
+                              count=len(created_at))
+        fuzzy = lengths >= MIN_FUZZY_CHARS
+        self._fuzzy[first:] = fuzzy.astype(np.uint8).tobytes()
         # a text back after all its posts expired lost its band keys in a merge: it is banded again
-        revived = sorted(node for node in last if 0 <= node < first and self._fuzzy[node]
-                         and not self.node_posts[node]) if first else []
-        return (nodes, [*revived, *compress(created, fuzzy)],
-                [*map(last.__getitem__, revived), *compress(at, fuzzy)])
+        old = np.unique(node_at[held][node_at[held] < first]).tolist() if first else []
+        revived = np.array([node for node in old if self._fuzzy[node] and not self.node_posts[node]], dtype=np.int64)
+        return (nodes, np.concatenate([revived, np.arange(first, len(self.node_key))[fuzzy]]),
+                np.concatenate([last[revived], created_at[fuzzy]]))
 
     def _nodes_with_extras(self, post: Post, text_node: int, new_phash: list[int]) -> list[int]:
         """Nodes of a post with links or images (see `nodes.post_node_keys`); new pHash nodes go to `new_phash`."""
@@ -207,6 +261,8 @@ class ContentIndex:
         """
         posts, known = list(posts), self.posts
         fresh = list({post.id: post for post in posts if post.id not in known}.values()) if known else posts
+        if prepared is None:  # a scan's read (which prepares texts) has shared them already
+            fresh = share_repeats(fresh, self._authors)
         ids = list(map(_ID, fresh))
         before = len(known)
         known.update(zip(ids, fresh, strict=True))
@@ -221,11 +277,13 @@ class ContentIndex:
         else:
             rows, texts = ahead
         nodes, new_nodes, new_at = self._text_nodes(texts)
-        new_texts = list(map(texts.__getitem__, new_at))
-        band_keys = (partial(prepared.band_keys, new_at) if prepared and ahead is not None
-                     else partial(minhash.text_band_keys, new_texts, self._words))
-        del post_texts, texts, ahead
-        text_nodes = np.asarray(nodes)[rows].tolist()
+        text_chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        new_texts = np.array(texts, dtype=object)[new_at].tolist()
+        band_keys = ((prepared.band_keys, new_at) if prepared and ahead is not None
+                     else (partial(_columns, minhash.text_band_keys, new_texts, self._words), None))
+        del new_at, post_texts, texts, ahead
+        text_nodes = np.array(nodes, dtype=object)[rows].tolist()  # shares the nodes' int objects: ~32 MB a 1M
+        self._note_chars(np.array(nodes, dtype=np.int64)[rows], text_chars[rows])
         self.post_nodes.update(zip(ids, text_nodes, strict=True))
         touched = set(text_nodes)
         filed = list(zip(text_nodes))  # the nodes each post is filed under: its text's, or those below
@@ -243,15 +301,19 @@ class ContentIndex:
         touched.discard(-1)
         parent, find = self.parent, self.find
         self.dirty.update({node if parent[node] == node else find(node) for node in touched})
-        del touched, text_nodes, rows  # a million entries each: not held while linking
+        del touched, text_nodes, rows, nodes, text_chars  # a million entries each: not held while linking
         self._link_texts(new_nodes, new_texts, band_keys)
         self._link_phashes(new_phash)
         return len(fresh)
 
-    def _link_texts(self, nodes: list[int], texts: list[str], band_keys: Callable[[], np.ndarray]) -> None:
-        """Pair new texts (ascending nodes) with earlier holders of their band keys (from `band_keys`, computed
-        or prepared ahead); join the pairs that verify."""
-        if not nodes:
+    def _link_texts(self, nodes: np.ndarray, texts: list[str],
+                    band_keys: tuple[Callable[[], list[np.ndarray | None]], np.ndarray | None]) -> None:
+        """Pair new texts (ascending nodes) with earlier holders of their band keys; join the pairs that verify.
+
+        `band_keys` computes the keys (or hands over those prepared ahead), with the rows of them that are
+        these texts' (None: all, in order). `texts` is emptied once the texts of candidate pairs are picked.
+        """
+        if not len(nodes):
             return
         live: list[np.ndarray] = []
 
@@ -260,20 +322,59 @@ class ContentIndex:
                 live.append(self.live_counts() > 0)
             return live[0][candidates]
 
-        pairs = self._bands.add(band_keys(), np.asarray(nodes, dtype=np.int64), alive)
+        compute, rows = band_keys
+        pairs = self._bands.add(compute(), nodes, alive, rows)
         ends = np.unique(pairs)
         at = np.minimum(np.searchsorted(nodes, ends), len(nodes) - 1)
-        self._join_near_copies(pairs, {end: texts[where] if nodes[where] == end else self.text_of(end)
-                                       for end, where in zip(ends.tolist(), at.tolist(), strict=True)})
+        known = nodes[at] == ends
+        end_texts = np.array(texts, dtype=object)[at]
+        end_texts[~known] = None  # earlier texts: re-read only if a pair still needs them
+        texts.clear()  # texts in no candidate pair are not held while the pairs are verified
+        self._join_near_copies(pairs, ends, end_texts, known)
 
-    def _join_near_copies(self, pairs: np.ndarray, text_of: dict[int, str | None]) -> None:
-        """Join the candidate pairs of text nodes (n, 2) that verify as near-copies; skip dead or joined ones."""
-        pairs = [(a, b) for a, b in pairs.tolist() if text_of[b] is not None and self.find(a) != self.find(b)]
-        if not pairs:
+    def _roots(self, nodes: np.ndarray) -> np.ndarray:
+        """The root of each of `nodes`, as `find` gives it, by array passes up the parent pointers."""
+        if 16 * len(nodes) < len(self.parent):  # a poll's few: cheaper than converting every pointer
+            parent, roots = self.parent.__getitem__, nodes.tolist()
+            while (up := list(map(parent, roots))) != roots:
+                roots = up
+            return np.asarray(roots, dtype=np.int64)
+        pointers = np.asarray(self.parent, dtype=np.int64)
+        roots = nodes
+        while not np.array_equal(up := pointers[roots], roots):
+            roots = up
+        return roots
+
+    def _join_near_copies(self, pairs: np.ndarray, ends: np.ndarray, end_texts: np.ndarray, known: np.ndarray) -> None:
+        """Join the candidate pairs of text nodes (n, 2) that verify as near-copies; skip dead or joined ones.
+
+        `ends` are the distinct nodes of `pairs`, sorted, and `end_texts` their texts where `known`; the
+        other ends' texts are re-read from a post, and only for pairs that neither their roots nor their
+        length ranges rule out. Pairs are sifted and looked up as arrays: a scan has millions.
+        """
+        if not len(pairs):
             return
-        ok = near_copies([text_of[a] for a, _ in pairs], [text_of[b] for _, b in pairs])
-        for index in np.flatnonzero(ok).tolist():
-            self.union(*pairs[index])
+        left, right = np.searchsorted(ends, pairs[:, 0]), np.searchsorted(ends, pairs[:, 1])
+        alive = known.copy()
+        alive[~known] = np.fromiter(map(bool, map(self.node_posts.__getitem__, ends[~known].tolist())), dtype=bool,
+                                    count=int((~known).sum()))
+        roots = self._roots(ends)
+        shortest, longest = (np.frombuffer(column, dtype=np.uint32)[ends].astype(np.int64) for column in self._chars)
+        shortest[known] = longest[known] = np.fromiter(map(len, end_texts[known]), dtype=np.int64,
+                                                       count=int(known.sum()))
+        keep = alive[right] & (roots[left] != roots[right])
+        guessed = np.flatnonzero(keep & ~(known[left] & known[right]))  # pairs of known texts: near_copies sifts
+        keep[guessed] = could_be_copies(shortest[left[guessed]], longest[left[guessed]], shortest[right[guessed]],
+                                        longest[right[guessed]])
+        wanted = np.zeros(len(ends), dtype=bool)
+        wanted[left[keep]] = wanted[right[keep]] = True
+        for where in np.flatnonzero(wanted & ~known).tolist():
+            end_texts[where] = self.text_of(int(ends[where]))
+        if not keep.any():
+            return
+        ok = near_copies(end_texts[left[keep]].tolist(), end_texts[right[keep]].tolist())
+        for a, b in pairs[keep][ok].tolist():
+            self.union(a, b)
 
     def _link_phashes(self, nodes: list[int]) -> None:
         """Join new pHash nodes to all pHash nodes within MAX_PHASH_DISTANCE bits.
@@ -367,6 +468,8 @@ class ContentIndex:
         self.node_key = list(compress(self.node_key, live))
         self.node_posts = list(compress(self.node_posts, live))
         self._fuzzy = bytearray(np.frombuffer(self._fuzzy, dtype=np.uint8)[live].tobytes())
+        self._chars = tuple(array("I", np.frombuffer(column, dtype=np.uint32)[live].tobytes())  # type: ignore[assignment]
+                            for column in self._chars)
         self.key_node = dict(zip(self.node_key, range(len(self.node_key)), strict=True))
         self.post_nodes = {post_id: mapping[nodes] if type(nodes) is int else tuple(map(mapping.__getitem__, nodes))
                            for post_id, nodes in self.post_nodes.items()}
@@ -377,11 +480,13 @@ class ContentIndex:
         self.parent = list(range(len(self.node_key)))
         self.members = {}
         self._words = minhash.WordHashes()  # words of expired posts too; a word is hashed again in ~1 µs
+        self._authors = {}  # accounts of expired posts too
         for nodes in self.post_nodes.values():
             if type(nodes) is tuple:
                 self._join_post_nodes(nodes)
         pairs = self._bands.compact(renumber)
-        self._join_near_copies(pairs, {end: self.text_of(end) for end in np.unique(pairs).tolist()})
+        ends = np.unique(pairs)
+        self._join_near_copies(pairs, ends, np.full(len(ends), None, dtype=object), np.zeros(len(ends), dtype=bool))
         self._join_phashes(len(self._phash_nodes))
         self.dirty = {node for node, up in enumerate(self.parent) if node == up}
 

@@ -1,8 +1,10 @@
-"""Texts prepared ahead by a forked child: the same clusters as computing them in place, whatever happens to it."""
+"""Texts prepared ahead by pool workers: the same clusters as computing them in place, whatever happens to them."""
 
 import os
 import signal
-from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ from cli.scan import read_posts, scan
 from cli.synthetic import generate
 from detectors import DetectionSettings, detect
 from detectors.normalize import normalize_text
-from detectors.parallel import Background
+from detectors.parallel import worker_pool
 from detectors.texts import PreparedTexts, TextRows
 from tests.conftest import write_jsonl
 
@@ -30,7 +32,7 @@ def test_scan_with_prepared_texts_finds_what_detect_finds(tmp_path: Path, monkey
     records = generate(3000, seed=3).posts
     feed = write_jsonl(tmp_path / "feed.jsonl", records)
     expected = detect(read_posts(feed)[0], DetectionSettings())
-    if not forked:  # a process with other threads never forks: the child's work is done in place
+    if not forked:  # a process with other threads never forks: the workers' work is done in place
         monkeypatch.setattr("detectors.parallel.threading.active_count", lambda: 2)
     found = scan(feed, DetectionSettings()).clusters
     assert [(c.key, c.accounts, c.posts, c.score) for c in found] == \
@@ -40,62 +42,70 @@ def test_scan_with_prepared_texts_finds_what_detect_finds(tmp_path: Path, monkey
 
 def test_prepared_texts_answer_only_for_the_texts_added() -> None:
     texts = ["Vote for X!", "vote for x", "", "Vote for X!"]
-    with PreparedTexts() as prepared:
+    with PreparedTexts(None) as prepared:
         prepared.add(texts[:2])
         prepared.add(texts[2:])
         assert prepared.normalized(texts[:3]) is None
         rows, normalized = prepared.normalized(texts)
         assert rows.tolist() == [0, 1, 2, 0]
         assert normalized == [normalize_text(text) for text in texts[:3]]
-        assert prepared.band_keys([1, 0]).shape == (2, 16)
+        assert np.column_stack(prepared.band_keys()).shape == (3, 16)
 
 
-PARENT = os.getpid()
+class FailingPool(Executor):
+    """A pool whose every piece of work fails, as when its worker dies mid-way."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        future.set_exception(BrokenProcessPool("worker gone"))
+        return future
 
 
-def _sizes(parts: Iterable[list[int]]) -> Iterator[int]:
-    """Two results: how many items, then their sum; a forked child dies before sending the second."""
-    items = [item for part in parts for item in part]
-    yield len(items)
-    if os.getpid() != PARENT:
-        os._exit(1)
-    yield sum(items)
+def _prepared_here(texts: list[str]) -> tuple[list[int], list[str], np.ndarray]:
+    with PreparedTexts(None) as prepared:
+        prepared.add(texts[:2])
+        prepared.add(texts[2:])
+        rows, normalized = prepared.normalized(texts)
+        return rows.tolist(), normalized, np.column_stack(prepared.band_keys())
 
 
-def test_a_background_child_that_dies_has_its_work_done_here() -> None:
-    work = Background(_sizes)
-    work.send([1, 2])
-    work.send([3])
-    assert (work.receive(), work.receive()) == (3, 6)
-    work.close()
+TEXTS = ["Vote for X today, friends!", "vote for x", "", "Vote for X today, friends!", "Ｖｏｔｅ ｆｏｒ Ｘ today"]
 
 
-def _gone(parts: Iterable[list[str]]) -> Iterator[int]:
-    """A forked child ends at once; here, the count of items."""
-    if os.getpid() != PARENT:
-        os._exit(1)
-    yield sum(map(len, parts))
+@pytest.mark.parametrize("make_pool", [worker_pool, FailingPool])
+def test_workers_or_their_fallback_prepare_what_is_prepared_here(make_pool) -> None:
+    expected = _prepared_here(TEXTS)
+    pool = make_pool()
+    with PreparedTexts(pool) as prepared:
+        prepared.add(TEXTS[:2])
+        prepared.add(TEXTS[2:])
+        rows, normalized = prepared.normalized(TEXTS)
+        keys = np.column_stack(prepared.band_keys())
+    pool.shutdown()
+    assert (rows.tolist(), normalized) == expected[:2]
+    assert np.array_equal(keys, expected[2])
 
 
-def test_parts_sent_to_a_child_that_is_gone_are_worked_here_even_with_sigpipe_fatal() -> None:
-    previous = signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as `bot.py` runs
-    try:
-        work = Background(_gone)
-        for part in range(20):  # 2 MB, well past the pipe's buffer
-            work.send([f"{part}-{item}".ljust(1000, "x") for item in range(100)])
-        assert work.receive() == 2000
-        work.close()
-        assert signal.getsignal(signal.SIGPIPE) == signal.SIG_DFL
-    finally:
-        signal.signal(signal.SIGPIPE, previous)
+def test_a_pool_whose_workers_were_killed_leaves_the_work_to_this_process() -> None:
+    pool = worker_pool()
+    assert pool is not None
+    for process in list(pool._processes.values()):
+        with suppress(ProcessLookupError):  # the pool may end the others once it sees the first gone
+            os.kill(process.pid, signal.SIGKILL)
+        process.join()
+    with PreparedTexts(pool) as prepared:
+        for text in TEXTS:
+            prepared.add([text])
+        rows, normalized = prepared.normalized(TEXTS)
+        assert rows.tolist() == [0, 1, 2, 0, 3]
+        assert normalized == [normalize_text(text) for text in dict.fromkeys(TEXTS)]
+        assert np.column_stack(prepared.band_keys()).shape == (4, 16)
+    pool.shutdown()
 
 
-def test_a_background_child_hands_results_back_in_order() -> None:
-    work = Background(lambda parts: iter([np.concatenate([np.asarray(part) for part in parts]), "end"]))
-    work.send([1, 2])
-    work.send([3])
-    assert work.receive().tolist() == [1, 2, 3] and work.receive() == "end"
-    work.close()
+def test_no_pool_is_forked_beside_other_threads(monkeypatch) -> None:
+    monkeypatch.setattr("detectors.parallel.threading.active_count", lambda: 2)
+    assert worker_pool() is None
 
 
 def test_a_file_with_bad_lines_and_repeated_ids_still_uses_the_prepared_texts(tmp_path: Path, monkeypatch) -> None:

@@ -3,11 +3,14 @@
 import os
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from detectors import parallel
 from detectors.bands import BandTable
 from detectors.minhash import WordHashes, band_keys, signatures, text_band_keys
-from detectors.similarity import near_copies
+from detectors.similarity import LONG_CHARS, could_be_copies, near_copies, required_ratio
 
 LONG = "the new bridge project will cost the city twelve million and nobody asked the residents"
 
@@ -36,7 +39,7 @@ def test_lsh_pairs_near_copies_and_not_strangers() -> None:
     texts = [LONG, LONG.replace("twelve", "ten"), stranger]
     keys = band_keys(signatures(texts, WordHashes()))
     table = BandTable()
-    pairs = table.add(keys, np.arange(3), lambda nodes: np.ones(len(nodes), dtype=bool))
+    pairs = table.add(list(keys.T), np.arange(3), lambda nodes: np.ones(len(nodes), dtype=bool))
     assert {tuple(p) for p in pairs.tolist()} == {(1, 0)}
 
 
@@ -49,3 +52,33 @@ def test_band_keys_split_over_two_processes_equal_those_of_one(monkeypatch) -> N
     monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
     assert (text_band_keys(texts, WordHashes()) == here).all()
     assert forks == [1]
+
+
+def _verified_one_by_one(left: str, right: str) -> bool:
+    """The plain definition: ratio, and for long texts token_sort_ratio too, against the length's bar."""
+    need = float(required_ratio(np.array(min(len(left), len(right)))))
+    return fuzz.ratio(left, right) >= need or (min(len(left), len(right)) >= LONG_CHARS
+                                               and fuzz.token_sort_ratio(left, right) >= need)
+
+
+WORDS = ("vote", "for", "jane", "doe", "today", "she", "will", "fix", "the", "roads", "and", "more", "x", "y")
+_words = st.lists(st.sampled_from(WORDS), min_size=1, max_size=30).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_words, _words), min_size=1, max_size=20))
+def test_pairs_ruled_out_by_length_are_exactly_those_that_would_fail(pairs: list[tuple[str, str]]) -> None:
+    left, right = [a for a, _ in pairs], [b for _, b in pairs]
+    assert near_copies(left, right).tolist() == [_verified_one_by_one(a, b) for a, b in pairs]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_words, _words, st.integers(0, 40), st.integers(0, 40)), min_size=1, max_size=20))
+def test_length_ranges_never_rule_out_a_pair_that_verifies(pairs: list[tuple[str, str, int, int]]) -> None:
+    left, right = [a for a, *_ in pairs], [b for _, b, *_ in pairs]
+    ok = near_copies(left, right)
+    chars_a, chars_b = np.array([len(a) for a in left]), np.array([len(b) for b in right])
+    widen_a, widen_b = np.array([w for *_, w, _ in pairs]), np.array([w for *_, w in pairs])
+    possible = could_be_copies(np.maximum(chars_a - widen_a, 1), chars_a + widen_b, chars_b - widen_b // 2,
+                               chars_b + widen_a)
+    assert not (ok & ~possible).any()
