@@ -66,7 +66,7 @@ def _spark_scan(args: argparse.Namespace, settings: DetectionSettings) -> ScanRe
               file=sys.stderr)
         return None
     try:
-        return spark_scan(Path(args.file), settings, args.master, args.since, args.until,
+        return spark_scan(args.file, settings, args.master, args.since, args.until,
                           Path(args.output) if args.output else None)
     except SparkUnavailable as error:
         print(f"chorus: error: {error}", file=sys.stderr)

@@ -52,16 +52,17 @@ def _stage(name: str) -> Iterator[None]:
     log.info("spark: %s in %.1f s", name, time.perf_counter() - started)
 
 
-def spark_scan(path: Path, settings: DetectionSettings, master: str | None = None, since: datetime | None = None,
-               until: datetime | None = None, output: Path | None = None) -> ScanResult:
-    """Detect clusters in a file or folder of posts (JSONL, JSONL.gz, Parquet) with Spark; the report of `scan`."""
+def spark_scan(location: str | Path, settings: DetectionSettings, master: str | None = None,
+               since: datetime | None = None, until: datetime | None = None, output: Path | None = None) -> ScanResult:
+    """Detect clusters in a file or folder of posts (JSONL, JSONL.gz, Parquet; a URL for Parquet) with Spark;
+    the report of `scan`."""
     from pyspark.sql import functions as F
 
     started = time.perf_counter()
     spark = spark_session(master)
     try:
         with _stage("read"):
-            read = read_posts(spark, path, since, until)
+            read = read_posts(spark, str(location), since, until)
             posts = read.posts
             counts = posts.agg(F.count("post_id").alias("posts"),
                                F.countDistinct("author_id").alias("accounts")).first()

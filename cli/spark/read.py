@@ -76,14 +76,19 @@ def _tag_row(item: tuple[int, tuple[Any, ...]]) -> tuple[Any, ...]:
     return (*_EMPTY_POST[:-1], order, where, problem)
 
 
-def read_posts(spark: SparkSession, path: Path, since: datetime | None, until: datetime | None) -> ReadPosts:
-    """The posts of a file or folder (JSONL, JSONL.gz or Parquet), as POST_SCHEMA rows."""
+def read_posts(spark: SparkSession, location: str, since: datetime | None, until: datetime | None) -> ReadPosts:
+    """The posts of a file or folder (JSONL, JSONL.gz or Parquet), as POST_SCHEMA rows.
+
+    A URL (`hdfs://`, `s3a://`, ...) is read as Parquet by Spark itself; a local path (also a shared
+    file system every executor mounts) may hold either.
+    """
     from pyspark.sql import functions as F
     from pyspark.sql.window import Window
 
     files: list[str] = []
-    if path.suffix == ".parquet" or (path.is_dir() and any(path.glob("*.parquet"))):
-        frame = spark.read.parquet(str(path))
+    path = Path(location)
+    if "://" in location or path.suffix == ".parquet" or (path.is_dir() and any(path.glob("*.parquet"))):
+        frame = spark.read.parquet(location)
         frame = frame.withColumn("__file", F.input_file_name()).withColumn(
             "__order", F.monotonically_increasing_id())
         tagged = frame.rdd.mapPartitions(_parquet_rows)
