@@ -44,7 +44,8 @@ def cluster(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
     view = store.cluster_view(argument) if argument else None
     if view is None:
         return usage(f"No cluster `{escape(argument[:60])}`." if argument else "`cluster` needs a cluster id (c-…).")
-    return cluster_card(view, store.clock(), chorus.settings.undo_minutes, with_buttons=False)
+    return cluster_card(view, store.clock(), chorus.settings.undo_minutes, with_buttons=False,
+                        options=chorus.card_options)
 
 
 def search(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
