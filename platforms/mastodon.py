@@ -14,7 +14,7 @@ import msgspec
 from domain.admin import SignUp
 from domain.decisions import ACCOUNT_ACTIONS, Action
 from domain.models import Author, Post
-from domain.records import RecordError, parse_post, parse_time
+from domain.records import RecordError, format_time, parse_post, parse_time
 from platforms.base import ActionResult, Case
 from platforms.enforcing import Unsupported, attempt
 from platforms.html_text import parse_html
@@ -180,7 +180,7 @@ class MastodonSource(FeedSource, MastodonAdminReads):
         }
         exact = self._created.get(str(account.get("id")))
         if exact is not None:
-            author["created_at"] = exact
+            author["created_at"] = format_time(exact)
         return author
 
     def wants_facts(self, author: Author) -> bool:

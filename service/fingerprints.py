@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from detectors.fingerprints import campaign_fingerprints, match_fingerprints
+from domain.fingerprints import Fingerprint
 from domain.models import Post
 from domain.views import BatchKind, BatchMember
 from storage import Store
@@ -25,6 +26,11 @@ def remember_campaign(store: Store, cluster_id: str, days: float) -> int:
         return 0
     return store.remember_fingerprints(cluster_id, campaign_fingerprints(store.cluster_posts(cluster_id)),
                                        store.clock() + timedelta(days=days))
+
+
+def remove_fingerprint(store: Store, fingerprint_id: int, moderator: str) -> Fingerprint | None:
+    """A moderator removes a fingerprint that flags the wrong posts (audited); None when there is no such one."""
+    return store.remove_fingerprint(fingerprint_id, moderator)
 
 
 def flag_known_campaigns(store: Store, posts: Sequence[Post]) -> int:

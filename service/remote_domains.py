@@ -3,6 +3,7 @@ local accounts have there is looked up once, so moderators see what a domain blo
 
 from __future__ import annotations
 
+from domain.views import majority_domain
 from platforms.base import DomainFollowing, Source
 from storage import Store
 
@@ -13,13 +14,13 @@ def count_domain_follows(store: Store, source: Source) -> int:
         return 0
     counted = 0
     for cluster_id in store.clusters_waiting():
-        view = store.cluster_view(cluster_id)
-        domain = view.remote_domain if view else None
-        if domain is None or store.domain_follows(cluster_id) is not None:
+        majority = majority_domain(store.cluster_handles(cluster_id))
+        looked_up = store.domain_follows(cluster_id)
+        if majority is None or (looked_up is not None and looked_up[0] == majority[0]):
             continue
-        follows = source.local_follows(domain.domain)
+        follows = source.local_follows(majority[0])
         if follows is None:
             return counted  # not now (or never: the refusal was reported); a later poll asks again
-        store.record_domain_follows(cluster_id, domain.domain, follows)
+        store.record_domain_follows(cluster_id, majority[0], follows)
         counted += 1
     return counted

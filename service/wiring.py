@@ -42,7 +42,7 @@ def card_options(config: Config, enforcer: Enforcer) -> CardOptions:
         raise ConfigError(f"enforcement.actions: {config.source.kind} can carry out none of "
                           f"{', '.join(config.enforcement.actions)} (it offers {', '.join(sorted(offered))})")
     if left_out:
-        log.warning("enforcement.actions: %s cannot %s; cards do not offer it", config.source.kind, ", ".join(left_out))
+        log.info("enforcement.actions: %s cannot %s; cards do not offer it", config.source.kind, ", ".join(left_out))
     mastodon = config.source.kind == "mastodon"
     admin_url = (config.mastodon.base_url or config.secrets.mastodon_base_url) if mastodon else ""
     return CardOptions(actions, acts_on_domains(enforcer), config.enforcement.dry_run, admin_url or None)

@@ -29,6 +29,12 @@ class Findings(Database):
             self.db.execute("INSERT OR IGNORE INTO sibling_searches (cluster_id, searched_at, found) VALUES (?, ?, ?)",
                             [cluster_id, self.now(), found])
 
+    def cluster_handles(self, cluster_id: str) -> list[str]:
+        """The handles of a cluster's accounts (where a fediverse handle names the remote domain)."""
+        return [row[0] or row[1] for row in self.db.execute(
+            """SELECT a.handle, a.id FROM accounts a WHERE a.id IN
+               (SELECT DISTINCT account_id FROM cluster_members WHERE cluster_id = ?)""", [cluster_id])]
+
     def domain_follows(self, cluster_id: str) -> tuple[str, int | None] | None:
         """The remote domain whose local follows were looked up for the cluster, and their number (None: unknown)."""
         row = self.db.execute("SELECT domain, local_follows FROM cluster_domains WHERE cluster_id = ?",

@@ -10,7 +10,15 @@ from domain.decisions import Action
 from platforms.base import Case
 from platforms.mastodon import TIMELINE, MastodonEnforcer, MastodonSource
 from platforms.mastodon_admin import sign_up_of, snowflake_at
-from tests.platform_server import FakePlatform, MastodonAdmin, Reply, SignUpRecord, snowflake
+from tests.platform_server import (
+    FakePlatform,
+    MastodonAdmin,
+    Reply,
+    SignUpRecord,
+    Timeline,
+    recorded_statuses,
+    snowflake,
+)
 from tests.platforms.test_mastodon import client, source
 
 
@@ -111,3 +119,15 @@ def test_a_pushed_status_is_wanted_only_when_public_and_in_the_polled_timeline(s
     assert mastodon.wants_pushed(local)
     assert not mastodon.wants_pushed({**local, "visibility": "unlisted"})
     assert mastodon.wants_pushed({**local, "account": {"acct": "someone@remote.example"}})
+
+
+def test_a_looked_up_accounts_next_status_is_read_with_its_exact_creation_time(server):
+    statuses = recorded_statuses()
+    server.route("GET", TIMELINE, Timeline(statuses))
+    author_id = statuses[0]["account"]["id"]
+    MastodonAdmin(server, [author_id], {author_id: "2026-07-20T09:15:00.000Z"})
+    mastodon = source(server, enrich=True)
+    [author] = [p.author for p in mastodon.fetch(None, 1000).posts if p.author.id == author_id][:1]
+    [filled] = mastodon.look_up([author])
+    again = mastodon.to_post(statuses[0])  # a later status of the same account is still read, not skipped
+    assert again.author.created_at == filled.created_at == datetime(2026, 7, 20, 9, 15, tzinfo=UTC)
