@@ -196,6 +196,9 @@ class ClusterChange:
     """When an earlier announcement of this change began and never finished: it may have reached Slack."""
     late_batch: int | None = None
     """The batch the added accounts form when the cluster was already decided: they get their own buttons."""
+    late_accounts: tuple[str, ...] = ()
+    """The accounts of that batch: the added ones, but those already flagged in the thread (a known campaign's
+    posters) who have buttons of their own."""
 
 
 class BatchKind(StrEnum):

@@ -404,11 +404,12 @@ def growth_reply(view: ClusterView, change: ClusterChange, options: CardOptions 
             f"+{plural(change.added_posts, 'post')}; now {plural(len(view.accounts), 'account')}.")
     blocks: list[Block] = [section(text + (f"\nNew: {listing(joined, 2000)}" if joined else ""))]
     if view.live_decision is not None and change.added_accounts:
-        elsewhere = "" if change.late_batch is not None else " Those flagged for posting a known campaign's content " \
-                                                              "have buttons of their own in this thread."
+        flagged = len(change.added_accounts) - len(change.late_accounts)
+        elsewhere = (f" {plural(flagged, 'account')} flagged for posting a known campaign's content "
+                     f"{'has' if flagged == 1 else 'have'} buttons of their own in this thread." if flagged else "")
         blocks.append(_context(f"The decision on this card does not cover these new accounts.{elsewhere}"))
         if change.late_batch is not None:
-            blocks.append(late_buttons(view.id, change.late_batch, len(change.added_accounts), options))
+            blocks.append(late_buttons(view.id, change.late_batch, len(change.late_accounts), options))
     if options.dry_run:
         blocks.append(_context(DRY_RUN_FOOTER))
     return message(text, blocks)

@@ -177,7 +177,8 @@ class Poller:
             late = [account for account in change.added_accounts if account not in flagged]
             if change.kind == "grown" and late and view.live_decision is not None:
                 # accounts the decision does not cover: the notifier offers them their own buttons
-                change = replace(change, late_batch=self.store.record_late_batch(view.id, late))
+                batch = self.store.record_late_batch(view.id, late)
+                change = replace(change, late_batch=batch, late_accounts=tuple(late))
             self.store.begin_announcement(change.cluster_id)
             try:
                 where = self.notifier.publish(view, change)

@@ -158,6 +158,7 @@ def test_a_known_campaign_posted_again_by_one_new_account_is_flagged_in_the_thre
     assert poller.push([newcomer]) == 1 and poller.take_pushed() == 1
     [grew, reply] = wait_for(lambda: len(harness.fake.thread("CMOD", ts)) == 2 and harness.fake.thread("CMOD", ts))
     assert "Cluster grew: +1 account" in grew["text"] and ids.LATE_SUSPEND not in json.dumps(grew)  # within the window
+    assert "1 account flagged for posting a known campaign's content has buttons of their own" in json.dumps(grew)
     assert "posted a known campaign text" in json.dumps(reply["blocks"]) and "@fresh1" in json.dumps(reply["blocks"])
     value = _buttons(reply["blocks"])[ids.LATE_SUSPEND]["value"]
     harness.slack.click(ids.LATE_SUSPEND, value, "UMOD2", reply["ts"])
