@@ -201,7 +201,8 @@ class MastodonSource(FeedSource, MastodonAdminReads):
                 break
             except AuthError as error:
                 self._enrich = False
-                self.notice(f"{error}. Accounts are no longer looked up in the admin API.")
+                self._refused.add("siblings")  # the same scope: said once, here
+                self.notice(f"{error}. Accounts are no longer looked up in the admin API, nor searched for siblings.")
                 break
             except PlatformError as error:
                 if error.status == 404:

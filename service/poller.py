@@ -96,7 +96,7 @@ class Poller:
         transaction; `take_pushed` detects them. Returns how many were new: one the poll stored already is not
         stored again, nor is one the poll reads later."""
         with self.store.atomic():
-            new = self.store.ingest(f"{self.source.name}-webhook", posts, None)
+            new = self.store.ingest(self.source.name, posts, None, keep_cursor=True)
             flag_known_campaigns(self.store, posts)
         with self._pushed_lock:
             self._pushed.extend(posts)

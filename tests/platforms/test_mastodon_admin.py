@@ -19,7 +19,7 @@ from tests.platform_server import (
     recorded_statuses,
     snowflake,
 )
-from tests.platforms.test_mastodon import client, source
+from tests.platforms.test_mastodon import NOW, client, source
 
 
 def notices_of(mastodon: MastodonSource, server: FakePlatform) -> list[str]:
@@ -131,3 +131,19 @@ def test_a_looked_up_accounts_next_status_is_read_with_its_exact_creation_time(s
     [filled] = mastodon.look_up([author])
     again = mastodon.to_post(statuses[0])  # a later status of the same account is still read, not skipped
     assert again.author.created_at == filled.created_at == datetime(2026, 7, 20, 9, 15, tzinfo=UTC)
+
+
+def test_without_admin_read_accounts_lookups_and_sibling_searches_stop_with_one_notice(server):
+    statuses = recorded_statuses()
+    server.route("GET", TIMELINE, Timeline(statuses))
+    author_id = statuses[0]["account"]["id"]
+    admin = MastodonAdmin(server, [author_id])
+    admin.missing_scopes.add("admin:read:accounts")
+    mastodon = source(server, enrich=True)
+    [author] = [p.author for p in mastodon.fetch(None, 1000).posts if p.author.id == author_id][:1]
+    assert mastodon.look_up([author]) == []
+    before = len(server.requests)
+    assert mastodon.sign_ups([author_id]) is None and mastodon.local_sign_ups(NOW, NOW) is None
+    assert len(server.requests) == before  # not asked again
+    notices = [n for n in notices_of(mastodon, server) if "admin:read:accounts" in n]
+    assert len(notices) == 1 and "nor searched for siblings" in notices[0]

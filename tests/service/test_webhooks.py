@@ -119,3 +119,14 @@ def test_a_new_account_pushed_by_account_created_needs_no_admin_lookup(endpoint,
     assert [r for r in server.requests if "/admin/" in r.path] == []
     [sign_up] = mastodon.sign_ups(["5600"])
     assert sign_up.email_domain == "emailservice.com" and sign_up.ip == "98.76.54.32"  # the first IP it used
+
+
+def test_pushed_posts_count_for_their_platform_and_leave_the_poll_cursor_alone(endpoint, server):
+    url, poller, _, _ = endpoint
+    server.route("GET", TIMELINE, Timeline(recorded_statuses(), page_size=40))
+    poller.poll_once()
+    cursor = poller.store.cursor("mastodon")
+    assert post(url, delivery("status.created", campaign_statuses(1)[0])) == 200
+    assert poller.store.cursor("mastodon") == cursor
+    sources = {row[0] for row in poller.store.db.execute("SELECT DISTINCT source FROM posts")}
+    assert sources == {"mastodon"}  # App Home's platform filter sees one platform
