@@ -14,6 +14,8 @@ import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from apscheduler.triggers.interval import IntervalTrigger
+
 from cli.commands import cmd_demo, cmd_digest, cmd_eval, cmd_scan, moment_argument
 from cli.console import ConsoleNotifier
 from detectors.bulk import return_freed_blocks
@@ -21,9 +23,12 @@ from platforms.jsonl import SourceError
 from service.config import Config, ConfigError, load_config
 from service.digests import catch_up, digest_plans
 from service.faults import FaultReporter
+from service.http_server import HttpEndpoints
 from service.notify import Notifier
+from service.poller import Poller
 from service.registry import build_enforcer
-from service.scheduler import run_polling
+from service.scheduler import ScheduledJob, run_polling
+from service.webhooks import WEBHOOK_PATH, MastodonWebhooks
 from service.wiring import build_poller, housekeeping_jobs
 from storage import StorageError, Store
 
@@ -31,6 +36,11 @@ if TYPE_CHECKING:
     from handlers.app import SlackRuntime
 
 log = logging.getLogger("chorus")
+
+PUSHED_POSTS_SECONDS = 1.0
+"""How often posts pushed by webhooks are detected and announced: a campaign is on Slack within seconds."""
+DRY_RUN_NOTICE = ("decisions are recorded, audited and stamped on cards (\"dry run: would have…\"), but nothing is "
+                  "sent to the platform (enforcement.dry_run = true).")
 
 
 def _setup_logging(level: str) -> None:
@@ -49,6 +59,22 @@ def _slack_runtime(config: Config, store: Store) -> SlackRuntime | None:
     return SlackRuntime(config, store, build_enforcer(config)).start()
 
 
+def _serve_webhooks(config: Config, store: Store, poller: Poller, slack: SlackRuntime | None) -> HttpEndpoints | None:
+    """Mount Mastodon's webhook endpoint when MASTODON_WEBHOOK_SECRET is set: on the Slack HTTP server in HTTP mode,
+    else on a port of its own (`slack.port`), opened for the webhooks alone. Returns that own server, if any."""
+    if not config.secrets.mastodon_webhook_secret:
+        return None
+    receiver = MastodonWebhooks(config.secrets.mastodon_webhook_secret, store, poller, poller.source,  # type: ignore[arg-type]
+                                config.mastodon.webhook_max_age_seconds)
+    shared = slack.http if slack and slack.server else None
+    endpoints = shared or HttpEndpoints()
+    endpoints.mount(WEBHOOK_PATH, receiver)
+    if shared is None:
+        endpoints.serve("0.0.0.0", config.slack.port)  # noqa: S104 (Mastodon must reach us)
+    log.info("listening for Mastodon webhooks on port %d at %s", endpoints.port, WEBHOOK_PATH)
+    return None if shared else endpoints
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Poll the configured source, announce clusters, post digests and keep the database bounded, until stopped."""
     config = load_config(args.config)
@@ -57,14 +83,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     notifier: Notifier = slack.notifier if slack else ConsoleNotifier()
     faults = FaultReporter(notifier.notice)
     jobs = housekeeping_jobs(config, store, notifier) + (slack.jobs(config.source.poll_seconds) if slack else [])
+    poller = build_poller(config, store, notifier)
+    webhooks = None
     try:
+        webhooks = _serve_webhooks(config, store, poller, slack)
+        if config.secrets.mastodon_webhook_secret:
+            jobs.append(ScheduledJob("pushed-posts", IntervalTrigger(seconds=PUSHED_POSTS_SECONDS), poller.take_pushed))
+        if config.enforcement.dry_run:
+            log.warning("dry run: %s", DRY_RUN_NOTICE)
+            notifier.notice(f"Chorus started as a dry run: {DRY_RUN_NOTICE}")
         try:
             catch_up(store, notifier, digest_plans(config.digest), store.clock(),
                      timedelta(minutes=config.digest.grace_minutes))
         except Exception as error:  # Slack down at start: the digest-retry job posts it later
             faults.failed("digest catch-up", error)
-        run_polling(build_poller(config, store, notifier), config.source.poll_seconds, jobs, faults=faults)
+        run_polling(poller, config.source.poll_seconds, jobs, faults=faults)
     finally:
+        if webhooks:
+            webhooks.stop()
         if slack:
             slack.stop()
         store.close()

@@ -7,7 +7,7 @@ import textwrap
 from typing import TextIO
 
 from detectors.scoring import human_span
-from domain.views import AccountView, ClusterChange, ClusterView, Digest, mention
+from domain.views import AccountView, ClusterChange, ClusterView, Digest, LateBatch, mention
 from service.digest_text import render_digest, utc_time
 
 WIDTH = 78
@@ -75,6 +75,17 @@ class ConsoleNotifier:
         if change.kind == "grown":
             print(render_growth(view, change), file=self.stream)
         print(render_card(view), file=self.stream, flush=True)
+        return None, None
+
+    def publish_batch(self, view: ClusterView, batch: LateBatch) -> tuple[str | None, str | None]:
+        """Print a batch of accounts outside the cluster's decision and why each is there."""
+        handles = {a.id: a.handle for a in view.accounts}
+        named = [mention(member.handle) + (f" ({member.note})" if member.note else "") if member else
+                 mention(handles.get(account, account))
+                 for account in batch.accounts[:SHOWN_ACCOUNTS] for member in [batch.members.get(account)]]
+        more = len(batch.accounts) - SHOWN_ACCOUNTS
+        print(f"↳ cluster {view.id}, {batch.kind.replace('_', ' ')}: {', '.join(named)}"
+              + (f", and {more} more" if more > 0 else ""), file=self.stream, flush=True)
         return None, None
 
     def digest_chart(self, digest: Digest) -> None:

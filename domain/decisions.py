@@ -1,6 +1,7 @@
 """Decisions as the domain knows them: the actions, the statuses, and the one table of allowed moves.
 
-A moderator decides on a cluster (suspend, require verification, dismiss); a decision moves
+A moderator decides on a cluster (suspend, limit, require verification, dismiss, or act on the remote domain
+most of its accounts come from); a decision moves
 through statuses as it is approved, carried out and perhaps undone, and while it is live it holds
 its cluster, whose status follows from it. Storage refuses any move this table does not allow.
 """
@@ -15,23 +16,44 @@ class Action(StrEnum):
 
     SUSPEND = "suspend"
     REQUIRE_VERIFICATION = "require_verification"
+    LIMIT = "limit"
+    """Hidden from everyone who does not follow the account (Mastodon's `silence`); reversible."""
     DISMISS = "dismiss"
+    DOMAIN_SUSPEND = "domain_suspend"
+    """A block of the remote domain most of a cluster's accounts come from: nothing from there federates."""
+    DOMAIN_LIMIT = "domain_limit"
+    """A limit of that remote domain (Mastodon's domain block of severity `silence`)."""
     UNSUSPEND = "unsuspend"
     LIFT_VERIFICATION = "lift_verification"
+    UNLIMIT = "unlimit"
     REOPEN = "reopen"
+    DOMAIN_UNBLOCK = "domain_unblock"
 
     @property
     def on_platform(self) -> bool:
         """Whether the platform carries it out on each account (dismissing and reopening touch only Chorus)."""
         return self not in (Action.DISMISS, Action.REOPEN)
 
+    @property
+    def on_domain(self) -> bool:
+        """Whether it acts on a remote domain (its decision's one "account" is the domain name)."""
+        return self in (Action.DOMAIN_SUSPEND, Action.DOMAIN_LIMIT, Action.DOMAIN_UNBLOCK)
 
-PRIMARY_ACTIONS = (Action.SUSPEND, Action.REQUIRE_VERIFICATION, Action.DISMISS)
-"""Decisions a moderator takes on a cluster from its card; undos are not among them."""
+
+PRIMARY_ACTIONS = (Action.SUSPEND, Action.REQUIRE_VERIFICATION, Action.LIMIT, Action.DISMISS, Action.DOMAIN_SUSPEND,
+                   Action.DOMAIN_LIMIT)
+"""Decisions a moderator takes on a cluster from its card, strongest account action first; undos are not among them."""
+ACCOUNT_ACTIONS = (Action.SUSPEND, Action.LIMIT, Action.REQUIRE_VERIFICATION)
+"""What a team may offer to do to a cluster's accounts (`enforcement.actions`), in the order cards show them."""
+DOMAIN_ACTIONS = (Action.DOMAIN_LIMIT, Action.DOMAIN_SUSPEND)
+"""What a card offers for the remote domain most of its accounts come from."""
 UNDO_OF: dict[Action, Action] = {
     Action.SUSPEND: Action.UNSUSPEND,
     Action.REQUIRE_VERIFICATION: Action.LIFT_VERIFICATION,
+    Action.LIMIT: Action.UNLIMIT,
     Action.DISMISS: Action.REOPEN,
+    Action.DOMAIN_SUSPEND: Action.DOMAIN_UNBLOCK,
+    Action.DOMAIN_LIMIT: Action.DOMAIN_UNBLOCK,
 }
 """The decision that reverses each primary one."""
 
@@ -85,6 +107,7 @@ class ClusterStatus(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     SUSPENDED = "suspended"
     VERIFICATION = "verification"
+    LIMITED = "limited"
     DISMISSED = "dismissed"
 
 
@@ -93,7 +116,8 @@ WAITING = (ClusterStatus.OPEN, ClusterStatus.AWAITING_APPROVAL)
 App Home shows, and the clusters a moderator may claim."""
 
 _HELD_AS = {Action.SUSPEND: ClusterStatus.SUSPENDED, Action.REQUIRE_VERIFICATION: ClusterStatus.VERIFICATION,
-            Action.DISMISS: ClusterStatus.DISMISSED}
+            Action.LIMIT: ClusterStatus.LIMITED, Action.DISMISS: ClusterStatus.DISMISSED,
+            Action.DOMAIN_SUSPEND: ClusterStatus.SUSPENDED, Action.DOMAIN_LIMIT: ClusterStatus.LIMITED}
 
 
 def cluster_status(action: Action | None, status: DecisionStatus | None) -> ClusterStatus:
@@ -104,8 +128,9 @@ def cluster_status(action: Action | None, status: DecisionStatus | None) -> Clus
 
 
 def needs_approval(action: Action, accounts: int, threshold: int) -> bool:
-    """The two-person rule: suspending more than `threshold` accounts at once waits for a second moderator."""
-    return action is Action.SUSPEND and accounts > threshold
+    """The two-person rule: suspending more than `threshold` accounts at once, and any action on a whole remote
+    domain, waits for a second moderator."""
+    return action.on_domain or (action is Action.SUSPEND and accounts > threshold)
 
 
 class AttemptStatus(StrEnum):

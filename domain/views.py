@@ -6,12 +6,33 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from domain.decisions import ACTIVE_STATUSES, PRIMARY_ACTIONS, Action, ClusterStatus, DecisionStatus
+from domain.decisions import ACCOUNT_ACTIONS, ACTIVE_STATUSES, PRIMARY_ACTIONS, Action, ClusterStatus, DecisionStatus
 
 
 def mention(handle: str) -> str:
     """How a card names an account: `@handle`, or a bare DID when a Bluesky account has no handle to show."""
     return handle if handle.startswith("did:") else f"@{handle}"
+
+
+def remote_domain_of(handle: str) -> str | None:
+    """The remote domain of a fediverse handle (`name@domain`), lower-cased; None for a local one."""
+    _, at, domain = handle.rpartition("@")
+    return domain.lower() if at and domain and "." in domain else None
+
+
+def majority_domain(handles: list[str]) -> tuple[str, int] | None:
+    """The remote domain more than half of these accounts come from, and how many do; None when none does."""
+    counts: dict[str, int] = {}
+    for handle in handles:
+        domain = remote_domain_of(handle)
+        if domain:
+            counts[domain] = counts.get(domain, 0) + 1
+    if not counts:
+        return None
+    domain, count = max(counts.items(), key=lambda item: (item[1], item[0]))
+    return (domain, count) if count * 2 > len(handles) else None
+
+
 class Severity(StrEnum):
     """How urgent a cluster looks, from its score: what a card's header and the queue's filter show."""
 
@@ -65,6 +86,8 @@ class DecisionView:
     plan: dict[str, Action] = field(default_factory=dict)
     """The action for each account when they differ (a review suspending some and verifying others); empty when
     every account gets `action`."""
+    dry_run: bool = False
+    """Recorded while `enforcement.dry_run` was on: carried out in Chorus only, nothing sent to the platform."""
 
     def action_for(self, account_id: str) -> Action:
         """What this decision does to one of its accounts."""
@@ -81,6 +104,40 @@ class DecisionView:
         """Whether a carried-out decision still offers Undo: for `undo_minutes` after it finished."""
         carried_out = self.status in (DecisionStatus.DONE, DecisionStatus.FAILED)
         return carried_out and now <= (self.finished_at or self.created_at) + timedelta(minutes=undo_minutes)
+
+
+@dataclass(frozen=True, slots=True)
+class CardOptions:
+    """What cards offer and say beside a cluster's own state, from configuration and the platform: the account
+    actions (`enforcement.actions` the platform can carry out), whether a remote domain can be acted on, whether
+    decisions are dry runs, and where the platform's admin pages are (report links)."""
+
+    actions: tuple[Action, ...] = ACCOUNT_ACTIONS
+    domain_actions: bool = False
+    dry_run: bool = False
+    admin_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenReports:
+    """The platform's unresolved reports about a cluster's accounts: how many, on how many accounts, the newest."""
+
+    count: int
+    accounts: int
+    newest_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteDomain:
+    """The remote domain most of a cluster's accounts come from, and what acting on it would touch."""
+
+    domain: str
+    accounts: int
+    """The cluster's accounts from there..."""
+    total: int
+    """...of its accounts in all."""
+    local_follows: int | None = None
+    """Follows local accounts have of accounts there (None: not known)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +162,8 @@ class ClusterView:
     card_version: int = 0
     """Bumped by every change a card shows; a card is up to date when Slack shows this version."""
     claim: ClaimView | None = None
+    reports: OpenReports | None = None
+    remote_domain: RemoteDomain | None = None
 
     @property
     def severity(self) -> Severity:
@@ -137,17 +196,44 @@ class ClusterChange:
     """When an earlier announcement of this change began and never finished: it may have reached Slack."""
     late_batch: int | None = None
     """The batch the added accounts form when the cluster was already decided: they get their own buttons."""
+    late_accounts: tuple[str, ...] = ()
+    """The accounts of that batch: the added ones, but those already flagged in the thread (a known campaign's
+    posters) who have buttons of their own."""
+
+
+class BatchKind(StrEnum):
+    """Why accounts outside a cluster's decision get buttons of their own in its thread."""
+
+    LATE = "late"
+    """They joined the cluster after it was decided."""
+    KNOWN_CAMPAIGN = "known_campaign"
+    """They posted an image or text of a campaign moderators suspended (its fingerprint)."""
+    SIBLINGS = "siblings"
+    """They were created in the cluster's creation window and share sign-up details with its accounts."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchMember:
+    """An account of a batch that the cluster's card does not list: how to name it, and why it is there."""
+
+    handle: str
+    url: str | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class LateBatch:
-    """Accounts that joined a decided cluster, and the thread reply that offers buttons for them."""
+    """Accounts a cluster's decision does not cover (see `BatchKind`), and the thread reply that offers buttons for
+    them; `members` names those the card does not."""
 
     id: int
     cluster_id: str
     accounts: list[str]
     channel: str | None = None
     message_ts: str | None = None
+    kind: BatchKind = BatchKind.LATE
+    members: dict[str, BatchMember] = field(default_factory=dict)
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

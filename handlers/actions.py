@@ -20,15 +20,17 @@ from handlers import ids
 from handlers.blocks import already_handled, claim_reply, refusal_text, review_modal
 from handlers.context import Chorus
 from handlers.middleware import DECISION_GUARD
-from platforms.base import reason_limit
+from platforms.base import acts_on_domains, reason_limit
 from service import claims, decisions
 from service.decisions import Desk, Refusal
 
 log = logging.getLogger("chorus.slack")
 
-WHOLE_CLUSTER = {ids.SUSPEND_ALL: Action.SUSPEND, ids.REQUIRE_VERIFICATION: Action.REQUIRE_VERIFICATION,
-                 ids.DISMISS: Action.DISMISS}
+WHOLE_CLUSTER = {ids.SUSPEND_ALL: Action.SUSPEND, ids.LIMIT_ALL: Action.LIMIT,
+                 ids.REQUIRE_VERIFICATION: Action.REQUIRE_VERIFICATION, ids.DISMISS: Action.DISMISS}
 """The card's buttons that decide on every account of the cluster, and the action each takes."""
+ON_DOMAIN = {ids.DOMAIN_LIMIT: Action.DOMAIN_LIMIT, ids.DOMAIN_SUSPEND: Action.DOMAIN_SUSPEND}
+"""The card's buttons that act on the remote domain most of its accounts come from."""
 
 
 def tell(client: WebClient, channel: str | None, user_id: str, text: str) -> None:
@@ -73,6 +75,22 @@ def act_on_whole_cluster(ack: Ack, body: dict[str, Any], context: BoltContext, c
                                                  [a.id for a in cluster.accounts]))
 
 
+def act_on_remote_domain(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Ask to limit or suspend the remote domain most of the card's accounts come from (as storage says, not the
+    button); it waits for a second moderator's approval."""
+    ack()
+    cluster = context["cluster"]
+    chorus: Chorus = context["chorus"]
+    if cluster.remote_domain is None or not acts_on_domains(chorus.desk.enforcer):
+        tell(client, cluster.channel, context["user_id"], "This cluster's accounts no longer come mostly from one "
+             "remote domain the platform can act on, so nothing was done.")
+        return
+    action = ON_DOMAIN[body["actions"][0]["action_id"]]
+    with told_if_failed(client, context):
+        answer(client, context, decisions.decide(chorus.desk, cluster.id, context["user_id"], action,
+                                                 [cluster.remote_domain.domain]))
+
+
 def _on_decision(ack: Ack, context: BoltContext, client: WebClient,
                  step: Callable[[Desk, int, str], Refusal | None]) -> None:
     """Acknowledge, then apply `step` to the decision the button names."""
@@ -102,12 +120,14 @@ def undo_decision(ack: Ack, context: BoltContext, client: WebClient) -> None:
     _on_decision(ack, context, client, decisions.undo)
 
 
-LATE = {ids.LATE_SUSPEND: Action.SUSPEND, ids.LATE_REQUIRE_VERIFICATION: Action.REQUIRE_VERIFICATION}
-"""The buttons under accounts that joined after the decision, and the action each takes on them."""
+LATE = {ids.LATE_SUSPEND: Action.SUSPEND, ids.LATE_LIMIT: Action.LIMIT,
+        ids.LATE_REQUIRE_VERIFICATION: Action.REQUIRE_VERIFICATION}
+"""The buttons under a batch the cluster's decision does not cover, and the action each takes on it."""
 
 
 def act_on_latecomers(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """Suspend, or require verification for, the accounts that joined after the cluster was decided."""
+    """Suspend, limit, or require verification for a batch in the card's thread: accounts that joined after the
+    cluster was decided, posted a known campaign's content, or are its siblings."""
     ack()
     action = LATE[body["actions"][0]["action_id"]]
     with told_if_failed(client, context):
@@ -130,7 +150,8 @@ def open_review(ack: Ack, body: dict[str, Any], context: BoltContext, client: We
         return
     client.views_open(trigger_id=body["trigger_id"],
                       view=review_modal(cluster, chorus.settings.policies, chorus.settings.two_person_threshold,
-                                        reason_limit=reason_limit(chorus.desk.enforcer)))
+                                        reason_limit=reason_limit(chorus.desk.enforcer),
+                                        actions=chorus.card_options.actions))
 
 
 def claim_cluster(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -158,3 +179,5 @@ def register(app: App) -> None:
     app.action(ids.CLAIM, middleware=DECISION_GUARD)(claim_cluster)
     for action_id in LATE:
         app.action(action_id, middleware=DECISION_GUARD)(act_on_latecomers)
+    for action_id in ON_DOMAIN:
+        app.action(action_id, middleware=DECISION_GUARD)(act_on_remote_domain)

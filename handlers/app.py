@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
-from socketserver import ThreadingMixIn
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer
 
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt import App
@@ -31,18 +28,17 @@ from handlers.notifier import SlackNotifier
 from handlers.send_queue import SendQueue
 from platforms.base import Enforcer
 from service.config import Config, ConfigError
-from service.decisions import Desk, Rules
+from service.decisions import Desk
 from service.digests import unclaimed_after
+from service.http_server import HEALTH_PATH, HttpEndpoints
 from service.recovery import interrupted, resume, stuck
 from service.scheduler import ScheduledJob
+from service.wiring import card_options, decision_rules
 from storage import Store
 
 log = logging.getLogger("chorus.slack")
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
-SHUTDOWN_POLL = 0.05
-"""Seconds between the HTTP server's checks for a shutdown request: stopping takes no longer than this."""
 
 
 def check_slack_config(config: Config) -> None:
@@ -73,28 +69,6 @@ def build_app(chorus: Chorus, client: WebClient, signing_secret: str) -> App:
     return app
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("http: " + format, *args)
-
-
-def wsgi_routes(app: App) -> Any:
-    """`/healthz` for load balancers and probes; everything else to Bolt (404 off its path)."""
-    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
-
-    def route(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH:
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"ok\n"]
-        return bolt(environ, start_response)
-
-    return route
-
-
 class SlackRuntime:
     """Everything Slack mode runs: started by `start`, stopped (cleanly, once) by `stop`."""
 
@@ -102,19 +76,19 @@ class SlackRuntime:
         client = web_client(config)
         self.config = config
         self.sender = SendQueue(client, config.slack.send_interval_seconds, config.slack.retry_backoff_seconds)
-        self.cards = Cards(store, self.sender, config.slack.undo_minutes)
+        options = card_options(config, enforcer)
+        self.cards = Cards(store, self.sender, config.slack.undo_minutes, options)
         moderators = Moderators(config.slack.moderators, config.slack.moderator_group, client)
         self.home = HomeTabs(store, self.sender, moderators, unclaimed_after(config.digest),
                              config.slack.home_refresh_seconds)
-        self.desk = Desk(store, enforcer, Rules(config.slack.two_person_threshold, config.slack.undo_minutes),
-                         changed=self._changed)
-        self.chorus = Chorus(store, self.desk, config.slack, moderators, self.home)
+        self.desk = Desk(store, enforcer, decision_rules(config), changed=self._changed)
+        self.chorus = Chorus(store, self.desk, config.slack, moderators, self.home, options)
         self.app = build_app(self.chorus, client, config.secrets.slack_signing_secret)
         self.notifier = SlackNotifier(self.sender, config.slack.channel, config.slack.undo_minutes, store.clock,
-                                      config.digest.channel)
-        self.server: WSGIServer | None = None
+                                      config.digest.channel, options)
+        self.http = HttpEndpoints(SlackRequestHandler(self.app, path=EVENTS_PATH))
+        """Slack's requests in HTTP mode, beside any other endpoint mounted on the port (Mastodon's webhooks)."""
         self.socket_mode: SocketModeHandler | None = None
-        self._serving: threading.Thread | None = None
         self._recovery: threading.Thread | None = None
 
     def _changed(self, cluster_id: str) -> None:
@@ -123,9 +97,14 @@ class SlackRuntime:
         self.home.queue_changed()
 
     @property
+    def server(self) -> WSGIServer | None:
+        """The HTTP server Slack's requests reach; None over Socket Mode."""
+        return self.http.server
+
+    @property
     def port(self) -> int:
         """The HTTP port actually bound (tests ask for port 0)."""
-        return self.server.server_port if self.server else 0
+        return self.http.port
 
     def start(self, port: int | None = None, host: str = "0.0.0.0") -> SlackRuntime:  # noqa: S104 (Slack must reach us)
         """Connect over Socket Mode, or serve HTTP on `port` (default slack.port); then recover in the background.
@@ -166,12 +145,7 @@ class SlackRuntime:
             self.socket_mode.connect()
             log.info("connected to Slack over Socket Mode")
             return
-        self.server = make_server(host, self.config.slack.port if port is None else port,
-                                  wsgi_routes(self.app), server_class=_ThreadingWSGIServer,
-                                  handler_class=_QuietHandler)
-        self._serving = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL},
-                                         name="slack-http", daemon=True)
-        self._serving.start()
+        self.http.serve(host, self.config.slack.port if port is None else port)
         log.info("listening for Slack on http://%s:%d%s (health: %s)", host, self.port, EVENTS_PATH, HEALTH_PATH)
 
     def stop(self) -> None:
@@ -180,8 +154,6 @@ class SlackRuntime:
             self._recovery.join(timeout=10)
         if self.socket_mode:
             self.socket_mode.close()
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
+        self.http.stop()
         self.home.close()
         self.sender.close()

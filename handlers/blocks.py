@@ -35,8 +35,19 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from detectors.scoring import human_span
-from domain.decisions import ACTIVE_STATUSES, Action, DecisionStatus
-from domain.views import AccountView, ClaimView, ClusterChange, ClusterView, DecisionView, Digest, LateBatch, mention
+from domain.decisions import ACCOUNT_ACTIONS, ACTIVE_STATUSES, Action, DecisionStatus
+from domain.views import (
+    AccountView,
+    BatchKind,
+    CardOptions,
+    ClaimView,
+    ClusterChange,
+    ClusterView,
+    DecisionView,
+    Digest,
+    LateBatch,
+    mention,
+)
 from handlers import ids
 from service.claims import ClaimOutcome, ClaimResult
 from service.decisions import Refusal, Why
@@ -56,11 +67,27 @@ CREATED_TOGETHER_DAYS = 7
 
 SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
 DONE_PHRASE = {Action.SUSPEND: "Suspended", Action.REQUIRE_VERIFICATION: "Required verification for",
-               Action.DISMISS: "Dismissed"}
+               Action.LIMIT: "Limited", Action.DISMISS: "Dismissed", Action.DOMAIN_SUSPEND: "Suspended the domain",
+               Action.DOMAIN_LIMIT: "Limited the domain"}
 DOING_PHRASE = {Action.SUSPEND: "Suspending", Action.REQUIRE_VERIFICATION: "Requiring verification for",
-                Action.DISMISS: "Dismissing"}
-ASK_PHRASE = {Action.SUSPEND: "suspend", Action.REQUIRE_VERIFICATION: "require verification for"}
-UNDO_ACTIONS = {Action.UNSUSPEND, Action.LIFT_VERIFICATION, Action.REOPEN}
+                Action.LIMIT: "Limiting", Action.DISMISS: "Dismissing", Action.DOMAIN_SUSPEND: "Suspending the domain",
+                Action.DOMAIN_LIMIT: "Limiting the domain"}
+ASK_PHRASE = {Action.SUSPEND: "suspend", Action.REQUIRE_VERIFICATION: "require verification for",
+              Action.LIMIT: "limit", Action.DOMAIN_SUSPEND: "suspend the domain",
+              Action.DOMAIN_LIMIT: "limit the domain"}
+UNDO_ACTIONS = {Action.UNSUSPEND, Action.LIFT_VERIFICATION, Action.UNLIMIT, Action.REOPEN, Action.DOMAIN_UNBLOCK}
+BUTTON_LABEL = {Action.SUSPEND: "Suspend", Action.LIMIT: "Limit", Action.REQUIRE_VERIFICATION: "Require verification"}
+WHOLE_CLUSTER_BUTTON = {Action.SUSPEND: ids.SUSPEND_ALL, Action.LIMIT: ids.LIMIT_ALL,
+                        Action.REQUIRE_VERIFICATION: ids.REQUIRE_VERIFICATION}
+BATCH_BUTTON = {Action.SUSPEND: ids.LATE_SUSPEND, Action.LIMIT: ids.LATE_LIMIT,
+                Action.REQUIRE_VERIFICATION: ids.LATE_REQUIRE_VERIFICATION}
+DOMAIN_BUTTON = {Action.DOMAIN_LIMIT: ids.DOMAIN_LIMIT, Action.DOMAIN_SUSPEND: ids.DOMAIN_SUSPEND}
+CONFIRM_TEXT = {Action.SUSPEND: "Suspend {n} on the platform?",
+                Action.LIMIT: "Limit {n}? Only their followers will see them; Undo lifts it.",
+                Action.REQUIRE_VERIFICATION: "Require {n} to verify their owners?"}
+DEFAULT_OPTIONS = CardOptions()
+"""What cards offer when nothing else is said: every account action, no domain actions, not a dry run."""
+DRY_RUN_FOOTER = "🧪 Dry run: decisions are recorded and shown, but nothing is sent to the platform."
 
 
 # -- text helpers ---------------------------------------------------------------------------------
@@ -188,27 +215,75 @@ def claim_note(claim: ClaimView) -> str:
     return f"🙋 Claimed by <@{claim.moderator}>, {slack_time(claim.claimed_at)}"
 
 
-def decision_buttons(view: ClusterView) -> ActionsBlock:
-    """Suspend all and Require verification act after Slack's confirm dialog; Review opens the modal; Claim
-    (or Take over) marks who is working on it, and leaves the other buttons to everyone."""
+def _action_button(action: Action, action_id: str, value: str, label: str, who: str) -> ButtonElement:
+    """A button acting on accounts, after Slack's confirm dialog (red for a suspension)."""
+    return ButtonElement(text=label, action_id=action_id, value=value,
+                         style="danger" if action is Action.SUSPEND else None,
+                         confirm=_confirm(f"{BUTTON_LABEL[action]}?", CONFIRM_TEXT[action].format(n=who),
+                                          BUTTON_LABEL[action], action is Action.SUSPEND))
+
+
+def decision_buttons(view: ClusterView, options: CardOptions = DEFAULT_OPTIONS) -> ActionsBlock:
+    """The offered actions on every account (Suspend all, Limit all, Require verification) act after Slack's
+    confirm dialog; Review opens the modal; Claim (or Take over) marks who is working on it, and leaves the other
+    buttons to everyone."""
     n = plural(len(view.accounts), "account")
     value = ids.button_value(view.id)
+    labels = {Action.SUSPEND: "Suspend all", Action.LIMIT: "Limit all",
+              Action.REQUIRE_VERIFICATION: "Require verification"}
     return ActionsBlock(block_id="decide", elements=[
-        ButtonElement(text="Suspend all", action_id=ids.SUSPEND_ALL, value=value, style="danger",
-                      confirm=_confirm("Suspend all?", f"Suspend {n} on the platform?", "Suspend", True)),
-        ButtonElement(text="Require verification", action_id=ids.REQUIRE_VERIFICATION, value=value,
-                      confirm=_confirm("Require verification?", f"Require {n} to verify their owners?",
-                                       "Require verification", False)),
+        *(_action_button(action, WHOLE_CLUSTER_BUTTON[action], value, labels[action], n) for action in options.actions),
         ButtonElement(text="Dismiss", action_id=ids.DISMISS, value=value),
         ButtonElement(text="Review accounts", action_id=ids.REVIEW, value=value),
         claim_button(view.id, view.claim),
     ])
 
 
+def domain_blocks(view: ClusterView, options: CardOptions) -> list[Block]:
+    """When most of the cluster's accounts come from one remote domain: how many, the local follows a block would
+    cut, and (while the cluster waits) Limit / Suspend the domain, which need a second moderator's approval."""
+    remote = view.remote_domain
+    if remote is None or not options.domain_actions:
+        return []
+    domain = escape(remote.domain)
+    follows = ("local accounts' follows there are not known yet" if remote.local_follows is None else
+               f"local accounts have *{plural(remote.local_follows, 'follow')}* of accounts there")
+    blocks: list[Block] = [section(f"🌐 *{remote.accounts} of {plural(remote.total, 'account')}* come from "
+                                   f"`{domain}`; {follows}. A domain action needs a second moderator.")]
+    if view.live_decision is None:
+        value = ids.button_value(view.id)
+        blocks.append(ActionsBlock(block_id="domain", elements=[
+            ButtonElement(text=f"Limit {clip(remote.domain, 40)}", action_id=ids.DOMAIN_LIMIT, value=value,
+                          confirm=_confirm("Limit the domain?", f"Ask to limit every account of {domain}? Their posts "
+                                           "reach only their followers here; Undo lifts it.", "Ask", False)),
+            ButtonElement(text=f"Suspend {clip(remote.domain, 40)}", action_id=ids.DOMAIN_SUSPEND, value=value,
+                          style="danger",
+                          confirm=_confirm("Suspend the domain?", f"Ask to suspend {domain}? Nothing federates from "
+                                           "or to it and local follows there are cut (Undo lifts the block, not the "
+                                           "follows).", "Ask", True)),
+        ]))
+    return blocks
+
+
+def reports_text(view: ClusterView, options: CardOptions) -> str | None:
+    """The open reports about the cluster's accounts, linked to the platform's report pages when known."""
+    reports = view.reports
+    if reports is None:
+        return None
+    text = (f"📣 *Open reports:* {plural(reports.count, 'report')} on {reports.accounts} of these accounts; "
+            "acting on an account resolves its reports")
+    if options.admin_url and options.admin_url.startswith(("https://", "http://")):
+        base = escape(options.admin_url.rstrip("/"))
+        text += (f" · <{base}/admin/reports/{escape(reports.newest_id)}|newest report>"
+                 f" · <{base}/admin/reports|report queue>")
+    return text
+
+
 def applied(decision: DecisionView, phrases: dict[Action, str]) -> str:
     """"Suspended 47 accounts", or for a decision giving accounts different actions
-    "Suspended 3 accounts and required verification for 2 accounts"."""
-    parts = [f"{phrases.get(action, action)} {plural(len(accounts), 'account')}"
+    "Suspended 3 accounts and required verification for 2 accounts"; for a domain, "Suspended the domain x.y"."""
+    parts = [f"{phrases.get(action, action)} "
+             + (", ".join(f"`{escape(a)}`" for a in accounts) if action.on_domain else plural(len(accounts), 'account'))
              for action, accounts in decision.groups().items()]
     return parts[0] + "".join(f" and {part[0].lower()}{part[1:]}" for part in parts[1:])
 
@@ -223,6 +298,9 @@ def decision_stamp(decision: DecisionView) -> str:
                 f"{slack_time(decision.created_at)}. A second moderator must approve before anything is done.")
     if decision.action == Action.DISMISS:
         return f"🚫 Dismissed — {who}, {slack_time(decision.created_at)}"
+    if decision.dry_run and decision.status in (DecisionStatus.DONE, DecisionStatus.FAILED):
+        return (f"🧪 Dry run: would have {applied(decision, DONE_PHRASE).lower()} — {who}{approved}, "
+                f"{slack_time(decision.created_at)}. Nothing was sent to the platform.")
     if decision.status in (DecisionStatus.APPROVED, DecisionStatus.EXECUTING):
         return f"⚙️ {applied(decision, DOING_PHRASE)} — {who}{approved}, {slack_time(decision.created_at)}"
     if decision.status == DecisionStatus.UNDOING:
@@ -231,6 +309,8 @@ def decision_stamp(decision: DecisionView) -> str:
     if len(decision.groups()) > 1:
         failed = f" ({len(decision.failures)} failed)" if decision.failures else ""
         return f"{icon} {applied(decision, DONE_PHRASE)}{failed} — {who}{approved}, {slack_time(decision.created_at)}"
+    if decision.action.on_domain:
+        return f"{icon} {applied(decision, DONE_PHRASE)} — {who}{approved}, {slack_time(decision.created_at)}"
     done = len(decision.accounts) - len(decision.failures)
     count = n if not decision.failures else f"{done} of {n}"
     return f"{icon} {DONE_PHRASE[decision.action]} {count} — {who}{approved}, {slack_time(decision.created_at)}"
@@ -262,16 +342,18 @@ def _decision_blocks(view: ClusterView, decision: DecisionView, now: datetime, u
     if decision.status == DecisionStatus.FAILED:
         buttons.append(ButtonElement(text="Retry failed", action_id=ids.RETRY, value=value, style="primary"))
     if decision.undo_open(now, undo_minutes):
+        where = "in Chorus (it was a dry run)" if decision.dry_run else "on the platform"
         buttons.append(ButtonElement(text="Undo", action_id=ids.UNDO, value=value,
-                                     confirm=_confirm("Undo?", "Reverse this decision on the platform?",
-                                                      "Undo", False)))
+                                     confirm=_confirm("Undo?", f"Reverse this decision {where}?", "Undo", False)))
     if buttons:
         blocks.append(ActionsBlock(block_id="follow_up", elements=buttons))
     return blocks
 
 
-def cluster_card(view: ClusterView, now: datetime, undo_minutes: float, with_buttons: bool = True) -> dict[str, Any]:
-    """The card for a cluster: evidence, then buttons or the decision that holds it.
+def cluster_card(view: ClusterView, now: datetime, undo_minutes: float, with_buttons: bool = True,
+                 options: CardOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
+    """The card for a cluster: evidence, open reports, its remote domain, then buttons or the decision that holds it;
+    in a dry run, a footer saying nothing reaches the platform.
 
     Without buttons (for `/chorus cluster` replies) it shows the same state, read-only.
     """
@@ -288,6 +370,10 @@ def cluster_card(view: ClusterView, now: datetime, undo_minutes: float, with_but
                                + listing([f"`{escape(clip(item, 16))}`" for item in view.media], 600)))
     blocks.append(section("*Why flagged:*\n" + listing([f"• {escape(r)}" for r in view.reasons],
                                                          SECTION_CHARS - 40, "\n")))
+    reports = reports_text(view, options)
+    if reports:
+        blocks.append(section(reports))
+    blocks += domain_blocks(view, options)
     blocks.append(_context(f"Cluster `{view.id}` · flagged {slack_datetime(view.flagged_at)}"))
     blocks.append(DividerBlock())
     decision = view.live_decision
@@ -298,9 +384,11 @@ def cluster_card(view: ClusterView, now: datetime, undo_minutes: float, with_but
                                    f"{slack_time(undone[-1].created_at)}"))
         if view.claim:
             blocks.append(_context(claim_note(view.claim)))
-        blocks.append(decision_buttons(view))
+        blocks.append(decision_buttons(view, options))
     else:
         blocks += _decision_blocks(view, decision, now, undo_minutes)
+    if options.dry_run:
+        blocks.append(_context(DRY_RUN_FOOTER))
     if not with_buttons:
         blocks = [block for block in blocks if not isinstance(block, ActionsBlock)]
     text = (f"{view.severity.capitalize()} severity cluster {view.id}: {plural(len(view.accounts), 'account')} "
@@ -308,7 +396,7 @@ def cluster_card(view: ClusterView, now: datetime, undo_minutes: float, with_but
     return message(text, blocks)
 
 
-def growth_reply(view: ClusterView, change: ClusterChange) -> dict[str, Any]:
+def growth_reply(view: ClusterView, change: ClusterChange, options: CardOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
     """The thread reply under a card whose cluster grew: who and how much was added."""
     by_id = {a.id: a for a in view.accounts}
     joined = [account_link(by_id[a]) if a in by_id else escape(a) for a in change.added_accounts]
@@ -316,39 +404,64 @@ def growth_reply(view: ClusterView, change: ClusterChange) -> dict[str, Any]:
             f"+{plural(change.added_posts, 'post')}; now {plural(len(view.accounts), 'account')}.")
     blocks: list[Block] = [section(text + (f"\nNew: {listing(joined, 2000)}" if joined else ""))]
     if view.live_decision is not None and change.added_accounts:
-        blocks.append(_context("The decision on this card does not cover these new accounts."))
+        flagged = len(change.added_accounts) - len(change.late_accounts)
+        elsewhere = (f" {plural(flagged, 'account')} flagged for posting a known campaign's content "
+                     f"{'has' if flagged == 1 else 'have'} buttons of their own in this thread." if flagged else "")
+        blocks.append(_context(f"The decision on this card does not cover these new accounts.{elsewhere}"))
         if change.late_batch is not None:
-            blocks.append(late_buttons(view.id, change.late_batch, len(change.added_accounts)))
+            blocks.append(late_buttons(view.id, change.late_batch, len(change.late_accounts), options))
+    if options.dry_run:
+        blocks.append(_context(DRY_RUN_FOOTER))
     return message(text, blocks)
 
 
-def late_buttons(cluster_id: str, batch_id: int, accounts: int) -> ActionsBlock:
-    """Buttons for accounts that joined after the decision, acting on those accounts only."""
-    n = plural(accounts, "account")
+def late_buttons(cluster_id: str, batch_id: int, accounts: int, options: CardOptions = DEFAULT_OPTIONS) -> ActionsBlock:
+    """Buttons for a batch of accounts the cluster's decision does not cover, acting on those accounts only."""
     value = ids.late_value(cluster_id, batch_id)
+    labels = {Action.SUSPEND: f"Suspend these {accounts}", Action.LIMIT: f"Limit these {accounts}",
+              Action.REQUIRE_VERIFICATION: f"Require verification for these {accounts}"}
     return ActionsBlock(block_id="late", elements=[
-        ButtonElement(text=f"Suspend these {accounts}", action_id=ids.LATE_SUSPEND, value=value, style="danger",
-                      confirm=_confirm("Suspend them?", f"Suspend the {n} that joined after the decision?",
-                                       "Suspend", True)),
-        ButtonElement(text=f"Require verification for these {accounts}", action_id=ids.LATE_REQUIRE_VERIFICATION,
-                      value=value, confirm=_confirm("Require verification?", f"Require the {n} that joined after "
-                                                    "the decision to verify their owners?", "Require verification",
-                                                    False)),
-    ])
+        _action_button(action, BATCH_BUTTON[action], value, labels[action], f"these {plural(accounts, 'account')}")
+        for action in options.actions])
 
 
-def late_reply(view: ClusterView, batch: LateBatch, now: datetime, undo_minutes: float) -> dict[str, Any]:
-    """The thread reply of accounts that joined late, once moderators acted on it: the decision on them and its
-    follow-up buttons, or the buttons again if that decision was withdrawn or undone."""
+BATCH_HEADLINE = {
+    BatchKind.LATE: "↳ Joined after the decision: {n}.",
+    BatchKind.KNOWN_CAMPAIGN: "⚠️ A known campaign again: {n} posted what this suspended campaign posted.",
+    BatchKind.SIBLINGS: "👥 Siblings: {n} created in this cluster's creation window share sign-up details with its "
+                        "accounts.",
+}
+
+
+def _batch_member(view: ClusterView, batch: LateBatch, account_id: str) -> str:
+    """An account of a batch as its reply lists it: linked, with why it is there (never an IP or e-mail)."""
     by_id = {a.id: a for a in view.accounts}
-    joined = [account_link(by_id[a]) if a in by_id else escape(a) for a in batch.accounts]
-    text = f"↳ Joined after the decision: {plural(len(batch.accounts), 'account')}."
-    blocks: list[Block] = [section(f"{text}\n{listing(joined, 2000)}")]
+    member = batch.members.get(account_id)
+    if account_id in by_id:
+        named = account_link(by_id[account_id])
+    elif member is not None:
+        named = account_link(AccountView(account_id, member.handle, member.url, None, None))
+    else:
+        named = escape(account_id)
+    return f"{named} ({escape(member.note)})" if member is not None and member.note else named
+
+
+def late_reply(view: ClusterView, batch: LateBatch, now: datetime, undo_minutes: float,
+               options: CardOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
+    """The thread reply of a batch of accounts outside the cluster's decision (joined late, posted a known
+    campaign's content, siblings): who and why, then the decision on them with its follow-up buttons, or the
+    buttons to decide (late joiners only while the cluster's own decision holds)."""
+    text = BATCH_HEADLINE[batch.kind].format(n=plural(len(batch.accounts), "account"))
+    listed = listing([_batch_member(view, batch, a) for a in batch.accounts], 2000,
+                     "\n" if batch.members else ", ")
+    blocks: list[Block] = [section(f"{text}\n{listed}")]
     decision = view.late_decision(batch.id)
     if decision is not None and decision.status in ACTIVE_STATUSES:
         blocks += _decision_blocks(view, decision, now, undo_minutes)
-    elif view.live_decision is not None:
-        blocks.append(late_buttons(view.id, batch.id, len(batch.accounts)))
+    elif view.live_decision is not None or batch.kind is not BatchKind.LATE:
+        blocks.append(late_buttons(view.id, batch.id, len(batch.accounts), options))
+    if options.dry_run:
+        blocks.append(_context(DRY_RUN_FOOTER))
     return message(text, blocks)
 
 
@@ -365,7 +478,8 @@ def review_pages(view: ClusterView) -> int:
 
 
 def review_modal(view: ClusterView, policies: Sequence[str], threshold: int, page: int = 0,
-                 ticked: Mapping[str, Action] | None = None, reason_limit: int | None = None) -> View:
+                 ticked: Mapping[str, Action] | None = None, reason_limit: int | None = None,
+                 actions: Sequence[Action] = ACCOUNT_ACTIONS) -> View:
     """A page of the accounts in groups of ten, each group with its own action for its ticked accounts, then a
     policy and a reason; `ticked` (from other pages, or this one before) is shown ticked. One submission carries
     out every group on every page. The reason box takes no more than the platform does (`reason_limit`)."""
@@ -380,23 +494,22 @@ def review_modal(view: ClusterView, policies: Sequence[str], threshold: int, pag
         f"Cluster `{view.id}`: {plural(len(view.accounts), 'account')}. Tick accounts and choose what happens to "
         f"the ticked ones of each group; one submission carries out every group.{where} Suspending more than "
         f"{threshold} at once needs a second moderator's approval.")]
-    choices = [Option(value=Action.SUSPEND, label="Suspend"),
-               Option(value=Action.REQUIRE_VERIFICATION, label="Require verification")]
+    choices = [Option(value=action, label=BUTTON_LABEL[action]) for action in actions]
     for offset in range(0, len(accounts), CHECKBOX_OPTIONS):
         group = (start + offset) // CHECKBOX_OPTIONS
         chunk = accounts[offset:offset + CHECKBOX_OPTIONS]
         options = [Option(value=a.id, text=PlainTextObject(text=clip(mention(a.handle), 70)),
                           description=PlainTextObject(text=clip(_age_note(a), 70))) for a in chunk]
         chosen = [o for o in options if o.value in ticked]
-        action = ticked[chosen[0].value] if chosen else Action.REQUIRE_VERIFICATION
+        action = ticked[chosen[0].value] if chosen else actions[-1]
         span = f"{start + offset + 1}–{start + offset + len(chunk)}"
         blocks += [
             InputBlock(block_id=f"{ids.ACCOUNTS_BLOCK_PREFIX}{group}", optional=True, label=f"Accounts {span}",
                        element=CheckboxesElement(action_id=ids.ACCOUNTS_ACTION, options=options,
                                                  initial_options=chosen or None)),
             InputBlock(block_id=f"{ids.GROUP_ACTION_PREFIX}{group}", label=f"For the ticked accounts {span}",
-                       element=RadioButtonsElement(action_id=ids.ACTION_CHOICE, options=choices,
-                                                   initial_option=next(c for c in choices if c.value == action))),
+                       element=RadioButtonsElement(action_id=ids.ACTION_CHOICE, options=choices, initial_option=next(
+                           (c for c in choices if c.value == action), choices[-1]))),
         ]
     if pages > 1:
         buttons = []

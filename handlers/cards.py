@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from handlers.blocks import cluster_card, late_reply
+from domain.views import CardOptions
+from handlers.blocks import DEFAULT_OPTIONS, cluster_card, late_reply
 from handlers.send_queue import SendQueue
 from storage import Store
 
@@ -19,10 +20,12 @@ class StaleCards(RuntimeError):
 class Cards:
     """Updates posted cards through the send queue and records which version each shows."""
 
-    def __init__(self, store: Store, sender: SendQueue, undo_minutes: float) -> None:
+    def __init__(self, store: Store, sender: SendQueue, undo_minutes: float,
+                 options: CardOptions = DEFAULT_OPTIONS) -> None:
         self.store = store
         self.sender = sender
         self.undo_minutes = undo_minutes
+        self.options = options
 
     def refresh(self, cluster_id: str) -> bool:
         """Re-render a cluster's card in place from what storage now says; returns whether Slack took it.
@@ -42,10 +45,10 @@ class Cards:
             return False
         now = self.store.clock()
         self.sender.call("chat.update", channel=view.channel, ts=view.message_ts,
-                         **cluster_card(view, now, self.undo_minutes))
-        for batch in self.store.late_batches_of(cluster_id):  # the thread replies of accounts that joined late
+                         **cluster_card(view, now, self.undo_minutes, options=self.options))
+        for batch in self.store.late_batches_of(cluster_id):  # the thread replies of batches with their own buttons
             self.sender.call("chat.update", channel=batch.channel, ts=batch.message_ts,
-                             **late_reply(view, batch, now, self.undo_minutes))
+                             **late_reply(view, batch, now, self.undo_minutes, self.options))
         self.store.mark_card_shown(cluster_id, view.card_version)
         return True
 

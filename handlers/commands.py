@@ -18,7 +18,8 @@ from domain.decisions import ClusterStatus
 from handlers import ids
 from handlers.blocks import cluster_card, digest_message, escape, not_a_moderator
 from handlers.context import Chorus
-from handlers.replies import HELP, USAGE, lookup_reply, pending_reply, search_reply, usage
+from handlers.replies import HELP, USAGE, fingerprints_reply, lookup_reply, pending_reply, search_reply, usage
+from service.fingerprints import remove_fingerprint
 from storage import Store
 
 log = logging.getLogger("chorus.slack")
@@ -44,7 +45,8 @@ def cluster(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
     view = store.cluster_view(argument) if argument else None
     if view is None:
         return usage(f"No cluster `{escape(argument[:60])}`." if argument else "`cluster` needs a cluster id (c-…).")
-    return cluster_card(view, store.clock(), chorus.settings.undo_minutes, with_buttons=False)
+    return cluster_card(view, store.clock(), chorus.settings.undo_minutes, with_buttons=False,
+                        options=chorus.card_options)
 
 
 def search(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
@@ -82,17 +84,39 @@ def help_text(store: Store, argument: str, chorus: Chorus) -> dict[str, Any]:
     return {"text": HELP + "\n" + USAGE}
 
 
+def fingerprints(store: Store, argument: str, chorus: Chorus, user_id: str) -> dict[str, Any]:
+    """`fingerprints [remove N]`: list the known campaigns' fingerprints, or remove one (audited as the moderator)."""
+    verb, _, number = argument.partition(" ")
+    removed = None
+    if verb:
+        if verb.lower() != "remove" or not (number.strip().isascii() and number.strip().isdigit()
+                                            and len(number.strip()) <= 18):
+            return usage(f"`fingerprints` takes nothing, or `remove N` with a number from the list, not "
+                         f"`{escape(argument[:40])}`.")
+        removed = remove_fingerprint(store, int(number), user_id)
+        if removed is None:
+            return usage(f"No fingerprint `#{escape(number.strip())}`; `/chorus fingerprints` lists them.")
+    known = store.active_fingerprints()
+    cards = {f.cluster_id: (view.channel, view.message_ts) for f in known
+             if (view := store.cluster_view(f.cluster_id)) is not None}
+    return fingerprints_reply(known, cards, removed)
+
+
 SUBCOMMANDS: dict[str, Callable[[Store, str, Chorus], dict[str, Any]]] = {
     "lookup": lookup, "cluster": cluster, "search": search, "stats": stats, "digest": digest_preview,
     "pending": pending, "help": help_text,
 }
+BY_MODERATOR: dict[str, Callable[[Store, str, Chorus, str], dict[str, Any]]] = {"fingerprints": fingerprints}
+"""Sub-commands that may change something, so they need to know (and audit) who asked."""
 
 
-def answer(chorus: Chorus, text: str) -> dict[str, Any]:
-    """The reply to `/chorus TEXT`."""
+def answer(chorus: Chorus, text: str, user_id: str = "") -> dict[str, Any]:
+    """The reply to `/chorus TEXT` from `user_id`."""
     if len(text) > MAX_COMMAND_CHARS:
         return usage(f"That is {len(text):,} characters; lookups take at most {MAX_COMMAND_CHARS}.")
     verb, _, argument = text.strip().partition(" ")
+    if verb.lower() in BY_MODERATOR:
+        return BY_MODERATOR[verb.lower()](chorus.store, argument.strip(), chorus, user_id)
     handler = SUBCOMMANDS.get(verb.lower())
     if handler is None:
         return usage(f"Unknown sub-command `{escape(verb[:30])}`." if verb else "Which lookup?")
@@ -107,7 +131,7 @@ def chorus_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> N
         ack(text=not_a_moderator())
         return
     try:
-        reply = answer(chorus, command.get("text", ""))
+        reply = answer(chorus, command.get("text", ""), command["user_id"])
     except Exception:  # a lookup must never show a moderator a stack trace
         log.exception("/chorus %s failed", command.get("text", ""))
         reply = {"text": "Sorry, that lookup failed; the error is in the bot's log."}

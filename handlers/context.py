@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from domain.views import CardOptions
 from handlers.moderators import Moderators
 from service.config import SlackConfig
 from service.decisions import Desk
@@ -26,3 +27,4 @@ class Chorus:
     settings: SlackConfig
     moderators: Moderators
     home: HomeTabs | None = None
+    card_options: CardOptions = field(default_factory=CardOptions)

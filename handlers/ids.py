@@ -11,6 +11,7 @@ COMMAND = "/chorus"
 
 # Buttons on a cluster card
 SUSPEND_ALL = "chorus_suspend_all"
+LIMIT_ALL = "chorus_limit_all"
 REQUIRE_VERIFICATION = "chorus_require_verification"
 DISMISS = "chorus_dismiss"
 REVIEW = "chorus_review"
@@ -20,10 +21,13 @@ CANCEL_REQUEST = "chorus_cancel_request"
 RETRY = "chorus_retry"
 UNDO = "chorus_undo"
 
-LATE_SUSPEND = "chorus_late_suspend"  # in a growth reply: for accounts that joined after the decision
+LATE_SUSPEND = "chorus_late_suspend"  # in a thread reply: for a batch the decision does not cover (late, known
+LATE_LIMIT = "chorus_late_limit"  # campaign, siblings); the value names the batch
 LATE_REQUIRE_VERIFICATION = "chorus_late_require_verification"
+DOMAIN_LIMIT = "chorus_domain_limit"  # on a card most of whose accounts come from one remote domain
+DOMAIN_SUSPEND = "chorus_domain_suspend"
 CLAIM = "chorus_claim"  # on the card and in App Home; "Take over" when someone holds the cluster
-DECISION_BUTTONS = (SUSPEND_ALL, REQUIRE_VERIFICATION, DISMISS, REVIEW)
+DECISION_BUTTONS = (SUSPEND_ALL, LIMIT_ALL, REQUIRE_VERIFICATION, DISMISS, REVIEW)
 OPEN_CARD_BUTTONS = (*DECISION_BUTTONS, CLAIM)
 """Every button on a card nobody has decided on yet."""
 FOLLOW_UP_BUTTONS = (APPROVE, CANCEL_REQUEST, RETRY, UNDO)

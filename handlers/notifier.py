@@ -13,8 +13,16 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
 
-from domain.views import ClusterChange, ClusterView, Digest
-from handlers.blocks import chart_title, cluster_card, digest_message, escape, growth_reply
+from domain.views import CardOptions, ClusterChange, ClusterView, Digest, LateBatch
+from handlers.blocks import (
+    DEFAULT_OPTIONS,
+    chart_title,
+    cluster_card,
+    digest_message,
+    escape,
+    growth_reply,
+    late_reply,
+)
 from handlers.chart import digest_chart
 from handlers.send_queue import UPLOAD, SendQueue
 
@@ -25,26 +33,36 @@ class SlackNotifier:
     """Posts through a `SendQueue`, so Slack's rate limits and errors are handled in one place."""
 
     def __init__(self, sender: SendQueue, channel: str, undo_minutes: float, clock: Callable[[], datetime],
-                 digest_channel: str = "") -> None:
+                 digest_channel: str = "", options: CardOptions = DEFAULT_OPTIONS) -> None:
         self.sender = sender
         self.channel = channel
         self.digest_channel = digest_channel or channel
         self.undo_minutes = undo_minutes
         self.clock = clock
+        self.options = options
 
     def publish(self, view: ClusterView, change: ClusterChange) -> tuple[str | None, str | None]:
         """Post a new card, or update a grown cluster's card and reply in its thread."""
-        card = cluster_card(view, self.clock(), self.undo_minutes)
+        card = cluster_card(view, self.clock(), self.undo_minutes, options=self.options)
         earlier = change.earlier_attempt.timestamp() if change.earlier_attempt else None
         if change.kind == "grown" and view.channel and view.message_ts:
             self.sender.call("chat.update", channel=view.channel, ts=view.message_ts, **card)
             self.sender.post_once(f"growth:{view.id}:{len(view.accounts)}:{view.post_count}", earlier,
                                   channel=view.channel, thread_ts=view.message_ts, unfurl_links=False,
-                                  **growth_reply(view, change))
+                                  **growth_reply(view, change, self.options))
             return view.channel, view.message_ts
         posted = self.sender.post_once(f"card:{view.id}", earlier, channel=self.channel, unfurl_links=False, **card)
         if posted.get("found"):  # an earlier run posted it: bring it up to date instead of posting a copy
             self.sender.call("chat.update", channel=posted["channel"], ts=posted["ts"], **card)
+        return posted["channel"], posted["ts"]
+
+    def publish_batch(self, view: ClusterView, batch: LateBatch) -> tuple[str | None, str | None]:
+        """Reply in the card's thread with a batch of accounts outside its decision and their own buttons (posted at
+        most once: the thread is searched first, the batch may have been posted before a crash)."""
+        earlier = batch.created_at.timestamp() if batch.created_at else None
+        posted = self.sender.post_once(f"batch:{batch.id}", earlier, channel=view.channel, thread_ts=view.message_ts,
+                                       unfurl_links=False,
+                                       **late_reply(view, batch, self.clock(), self.undo_minutes, self.options))
         return posted["channel"], posted["ts"]
 
     def digest_chart(self, digest: Digest) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from domain.fingerprints import Fingerprint, FingerprintKind
 from domain.lookups import ClusterSummary, PostLine, StoredAccount
 from domain.views import DecisionView, PendingCluster, mention
 from handlers.blocks import (
@@ -21,7 +22,8 @@ from handlers.blocks import (
 )
 
 USAGE = ("Usage: `/chorus lookup @handle|account-id` · `/chorus cluster ID` · `/chorus search TEXT` · "
-         "`/chorus stats [24h|7d]` · `/chorus digest` · `/chorus pending` · `/chorus help`")
+         "`/chorus stats [24h|7d]` · `/chorus digest` · `/chorus pending` · `/chorus fingerprints [remove N]` · "
+         "`/chorus help`")
 HELP = "\n".join([
     "*Chorus* finds accounts posting the same content and lets moderators act on them.",
     "• `/chorus lookup @handle` (or an account id): the account's clusters, decisions and recent posts",
@@ -30,6 +32,8 @@ HELP = "\n".join([
     "• `/chorus stats [24h|7d]`: clusters flagged and decisions taken in the period (default 24h)",
     "• `/chorus digest`: a preview of the next daily digest (the last 24 hours), just for you",
     "• `/chorus pending`: clusters waiting for a decision or a second moderator's approval",
+    "• `/chorus fingerprints`: the suspended campaigns' images and texts new posts are checked against;"
+    " `/chorus fingerprints remove N` drops one",
 ])
 
 
@@ -70,6 +74,29 @@ def search_reply(text: str, posts: Sequence[PostLine]) -> dict[str, Any]:
              for p in posts]
     return message(f"Posts matching {text}", [section(f"*Posts matching “{escape(clip(text, 100))}”:*\n"
                                                        + listing(lines, SECTION_CHARS - 150, "\n"))])
+
+
+FINGERPRINT_KIND = {FingerprintKind.IMAGE_SHA256: "image (file hash)", FingerprintKind.IMAGE_PHASH:
+                    "image (perceptual hash)", FingerprintKind.TEXT: "text"}
+
+
+def fingerprints_reply(fingerprints: Sequence[Fingerprint], cards: dict[str, tuple[str | None, str | None]],
+                       removed: Fingerprint | None = None) -> dict[str, Any]:
+    """The known campaigns' fingerprints, newest first: what each is, the card it came from, its matches and expiry;
+    with what was just removed, when a moderator removed one."""
+    def shown(f: Fingerprint) -> str:
+        value = f"“{escape(clip(f.value, 80))}”" if f.kind is FingerprintKind.TEXT else f"`{escape(f.value[:16])}`"
+        channel, ts = cards.get(f.cluster_id, (None, None))
+        return (f"`#{f.id}` {FINGERPRINT_KIND[f.kind]} {value} from {card_link(f.cluster_id, channel, ts)}, "
+                f"{f.matches} match{'' if f.matches == 1 else 'es'}, expires {slack_datetime(f.expires_at)}")
+
+    head = f"Removed `#{removed.id}` ({FINGERPRINT_KIND[removed.kind]}).\n" if removed else ""
+    if not fingerprints:
+        return {"text": head + "No known campaign fingerprints: they are remembered when a cluster is suspended."}
+    lines = listing([shown(f) for f in fingerprints], SECTION_CHARS - 200, "\n")
+    return message(f"{len(fingerprints)} known campaign fingerprints", [section(
+        f"{head}*Known campaign fingerprints* ({len(fingerprints)}, newest first):\n{lines}\n"
+        "Remove one that flags the wrong posts: `/chorus fingerprints remove N`")])
 
 
 def pending_reply(open_clusters: Sequence[PendingCluster], awaiting: Sequence[str]) -> dict[str, Any]:

@@ -23,9 +23,6 @@ from handlers.middleware import DECISION_GUARD
 from platforms.base import reason_limit
 from service import decisions
 
-REVIEW_ACTIONS = {Action.SUSPEND, Action.REQUIRE_VERIFICATION}
-"""What the review modal can do to the ticked accounts."""
-
 
 def _selected(state: dict[str, dict[str, Any]], key: str, field: str) -> dict[str, Any]:
     return ((state.get(key) or {}).get(field) or {}).get("selected_option") or {}
@@ -61,7 +58,7 @@ def _keep_page(chorus: Chorus, cluster: ClusterView, user_id: str, view: dict[st
     groups, ticked = ticked_groups(view["state"]["values"])
     accounts = [a.id for a in cluster.accounts]
     shown = [a for g in groups for a in accounts[g * CHECKBOX_OPTIONS:(g + 1) * CHECKBOX_OPTIONS]]
-    if not set(ticked) <= set(shown) or not set(ticked.values()) <= REVIEW_ACTIONS:
+    if not set(ticked) <= set(shown) or not set(ticked.values()) <= set(chorus.card_options.actions):
         return None
     return chorus.store.merge_review_draft(view["id"], cluster.id, user_id, shown,
                                            {a: Action(act) for a, act in ticked.items()})
@@ -109,7 +106,8 @@ def turn_review_page(ack: Ack, body: dict[str, Any], context: BoltContext, clien
             return
         client.views_update(view_id=view["id"], hash=view.get("hash"),
                             view=review_modal(cluster, chorus.settings.policies, chorus.settings.two_person_threshold,
-                                              context["page"] or 0, ticked, reason_limit(chorus.desk.enforcer)))
+                                              context["page"] or 0, ticked, reason_limit(chorus.desk.enforcer),
+                                              chorus.card_options.actions))
 
 
 def register(app: App) -> None:

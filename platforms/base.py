@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from domain.admin import OpenReport, SignUp
 from domain.decisions import Action
 from domain.models import Author, Post
 from domain.records import RecordError
@@ -110,6 +112,8 @@ class Case:
     cluster_id: str
     reasons: tuple[str, ...] = ()
     policy: str = ""
+    reports: Mapping[str, str] = field(default_factory=dict)
+    """The newest open report about each account that has one: the action is filed under it (and resolves it)."""
 
 
 @runtime_checkable
@@ -162,6 +166,52 @@ def reads_state(enforcer: Enforcer) -> bool:
     """Whether the enforcer reads accounts' state back at all, so that a None from `in_effect` means
     "could not read it now" rather than "this platform cannot tell" (a wrapper says it for what it wraps)."""
     return bool(getattr(enforcer, "reads_state", isinstance(enforcer, Reconciling)))
+
+
+DEFAULT_ACCOUNT_ACTIONS = frozenset({Action.SUSPEND, Action.REQUIRE_VERIFICATION})
+"""What every enforcer can do to an account; one that can do more says so in `account_actions`."""
+
+
+def offered_actions(enforcer: Enforcer) -> frozenset[Action]:
+    """The account actions the platform carries out (an enforcer may say so in `account_actions`)."""
+    actions = getattr(enforcer, "account_actions", None)
+    return frozenset(actions) if isinstance(actions, frozenset) else DEFAULT_ACCOUNT_ACTIONS
+
+
+def acts_on_domains(enforcer: Enforcer) -> bool:
+    """Whether the platform can block or limit a whole remote domain (an enforcer says so in `domain_actions`)."""
+    return getattr(enforcer, "domain_actions", False) is True
+
+
+@runtime_checkable
+class ReportReading(Protocol):
+    """A source that can list the platform's unresolved reports about accounts, optional beside `Source`."""
+
+    def open_reports(self) -> list[OpenReport] | None:
+        """Every unresolved report it could read; None when it cannot read them (now or at all)."""
+        ...
+
+
+@runtime_checkable
+class SiblingFinding(Protocol):
+    """A source that can read local accounts' sign-up details from the admin API, optional beside `Source`."""
+
+    def sign_ups(self, account_ids: Sequence[str]) -> list[SignUp] | None:
+        """The sign-up details of those of `account_ids` that are local; None when it cannot read them."""
+        ...
+
+    def local_sign_ups(self, since: datetime, until: datetime) -> list[SignUp] | None:
+        """Every local account created between `since` and `until`, dormant ones too; None when it cannot tell."""
+        ...
+
+
+@runtime_checkable
+class DomainFollowing(Protocol):
+    """A source that can count the follows local accounts have of a remote domain's accounts."""
+
+    def local_follows(self, domain: str) -> int | None:
+        """Follows by local accounts of accounts on `domain`; None when it cannot tell."""
+        ...
 
 
 def reason_limit(enforcer: Enforcer) -> int | None:

@@ -12,7 +12,17 @@ from collections.abc import Callable
 from typing import Protocol
 
 from domain.decisions import Action
-from platforms.base import ActionResult, Case, Enforcer, act, in_effect, reads_state, reason_limit
+from platforms.base import (
+    ActionResult,
+    Case,
+    Enforcer,
+    act,
+    acts_on_domains,
+    in_effect,
+    offered_actions,
+    reads_state,
+    reason_limit,
+)
 from platforms.http import PlatformError
 
 log = logging.getLogger(__name__)
@@ -73,6 +83,8 @@ class OnceOnly:
         self.done = done if done is not None else MemoryDoneKeys()
         self.reads_state = reads_state(enforcer)
         self.reason_limit = reason_limit(enforcer)
+        self.account_actions = offered_actions(enforcer)
+        self.domain_actions = acts_on_domains(enforcer)
         self._lock = threading.Lock()
 
     def act(self, action: Action, account_id: str, reason: str, idempotency_key: str) -> ActionResult:

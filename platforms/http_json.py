@@ -16,7 +16,14 @@ from urllib.parse import quote
 from domain.decisions import Action
 from domain.models import Post
 from domain.records import RecordError, parse_post, parse_time
-from platforms.base import MALFORMED_RECORD, ActionResult, FetchResult, Skipped, skipped_record
+from platforms.base import (
+    DEFAULT_ACCOUNT_ACTIONS,
+    MALFORMED_RECORD,
+    ActionResult,
+    FetchResult,
+    Skipped,
+    skipped_record,
+)
 from platforms.enforcing import attempt
 from platforms.http import AuthError, HttpClient, PlatformError, RateLimited
 from platforms.media import MediaHasher
@@ -220,6 +227,8 @@ class HttpJsonEnforcer:
     def __init__(self, client: HttpClient, actions: dict[str, dict[str, Any]]) -> None:
         self.client = client
         self.actions = actions
+        self.account_actions = DEFAULT_ACCOUNT_ACTIONS | ({Action.LIMIT} if Action.LIMIT in actions else set())
+        """Cards offer Limit only when `http_json.actions.limit` is configured."""
 
     def act(self, action: Action, account_id: str, reason: str, idempotency_key: str) -> ActionResult:
         """Send the configured request for `action`, with an Idempotency-Key header."""

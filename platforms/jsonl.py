@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 from zlib_ng import zlib_ng
 
-from domain.decisions import Action
+from domain.decisions import ACCOUNT_ACTIONS, Action
 from domain.records import RecordError, decode_plain_lines, decode_post
 from platforms.base import ActionResult, FetchResult, Skipped
 
@@ -259,8 +259,11 @@ def _parse_line(raw: bytes, path: Path, line_no: int) -> object:
 class JsonlOutbox:
     """An `Enforcer` that appends each action to a JSONL file, for dry runs and platforms without an API.
 
-    Keys already in the file are not written again, so a retried decision never acts twice.
+    Keys already in the file are not written again, so a retried decision never acts twice. Any account action
+    can be written, limiting too.
     """
+
+    account_actions = frozenset(ACCOUNT_ACTIONS)
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)

@@ -11,13 +11,22 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 import msgspec
 
-from domain.decisions import Action
+from domain.admin import SignUp
+from domain.decisions import ACCOUNT_ACTIONS, Action
 from domain.models import Author, Post
-from domain.records import RecordError, parse_post, parse_time
-from platforms.base import ActionResult
+from domain.records import RecordError, format_time, parse_post, parse_time
+from platforms.base import ActionResult, Case
 from platforms.enforcing import Unsupported, attempt
 from platforms.html_text import parse_html
 from platforms.http import AuthError, HttpClient, PlatformError, RateLimited
+from platforms.mastodon_admin import (
+    BLOCKS_READ_SCOPE,
+    BLOCKS_WRITE_SCOPE,
+    DOMAIN_BLOCKS,
+    SEVERITY_RANK,
+    MastodonAdminReads,
+    sign_up_of,
+)
 from platforms.media import MediaHasher
 from platforms.paging import FeedSettings, FeedSource, FeedUnavailable, Page, page_from
 
@@ -43,11 +52,12 @@ def link_ids(response: httpx.Response) -> dict[str, str]:
     return found
 
 
-class MastodonSource(FeedSource):
+class MastodonSource(FeedSource, MastodonAdminReads):
     """Statuses of the public (or local, or remote) timeline as posts; backfills once, then follows.
 
     A status carries its account's creation day (rounded to midnight) and counts; the admin API's
     exact creation time is looked up only when the poller asks, for accounts of candidate groups.
+    Beside posts it reads the admin API's open reports, sign-ups and domain follows (`MastodonAdminReads`).
     """
 
     name = "mastodon"
@@ -70,7 +80,10 @@ class MastodonSource(FeedSource):
         self._hasher = hasher
         self._created: dict[str, datetime | None] = {}
         """Accounts looked up in the admin view, and the exact creation time it gave."""
+        self._signed_up: dict[str, SignUp] = {}
+        """The sign-up details those lookups gave for local accounts, kept in memory for sibling searches."""
         self._disabled: list[str] | None = None
+        self._admin_reads_init()
 
     def latest(self) -> Page:
         """The newest page; on the first call, check the instance has not switched the feed off."""
@@ -167,7 +180,7 @@ class MastodonSource(FeedSource):
         }
         exact = self._created.get(str(account.get("id")))
         if exact is not None:
-            author["created_at"] = exact
+            author["created_at"] = format_time(exact)
         return author
 
     def wants_facts(self, author: Author) -> bool:
@@ -188,7 +201,8 @@ class MastodonSource(FeedSource):
                 break
             except AuthError as error:
                 self._enrich = False
-                self.notice(f"{error}. Accounts are no longer looked up in the admin API.")
+                self._refused.add("siblings")  # the same scope: said once, here
+                self.notice(f"{error}. Accounts are no longer looked up in the admin API, nor searched for siblings.")
                 break
             except PlatformError as error:
                 if error.status == 404:
@@ -200,9 +214,34 @@ class MastodonSource(FeedSource):
             except RecordError:
                 exact = author.created_at  # the admin view has nothing better: do not ask again
             self._created[author.id] = exact
+            sign_up = sign_up_of(body)
+            if sign_up is not None:
+                self._signed_up[author.id] = sign_up
             if exact != author.created_at:
                 found.append(msgspec.structs.replace(author, created_at=exact))
         return found
+
+    def sign_ups(self, account_ids: Sequence[str]) -> list[SignUp] | None:
+        """The sign-up details of the local ones of `account_ids`: those account lookups already gave, the rest read."""
+        known = [self._signed_up[a] for a in account_ids if a in self._signed_up]
+        read = MastodonAdminReads.sign_ups(self, [a for a in account_ids if a not in self._signed_up])
+        return None if read is None else known + read
+
+    def wants_pushed(self, status: dict[str, Any]) -> bool:
+        """Whether a status a webhook pushed is one the polled timeline holds: public, and local or remote as
+        `timeline` says."""
+        account = status.get("account") if isinstance(status.get("account"), dict) else {}
+        remote = "@" in str(account.get("acct") or "")
+        return status.get("visibility") == "public" and ("remote" if remote else "local") in FEEDS[self.timeline]
+
+    def learn_sign_up(self, record: dict[str, Any]) -> SignUp | None:
+        """Take an account's admin record pushed by an `account.created` webhook: its exact creation time and
+        sign-up details need no lookup then."""
+        sign_up = sign_up_of(record)
+        if sign_up is not None:
+            self._created[sign_up.account_id] = sign_up.created_at
+            self._signed_up[sign_up.account_id] = sign_up
+        return sign_up
 
     def _media(self, item: Any) -> dict[str, Any]:
         if not isinstance(item, dict):
@@ -218,8 +257,28 @@ def _admin_path(account_id: str) -> str:
     return f"/api/v1/admin/accounts/{quote(account_id, safe='')}"
 
 
+ACCOUNT_ACTION_TYPE = {Action.SUSPEND: "suspend", Action.REQUIRE_VERIFICATION: "disable", Action.LIMIT: "silence"}
+"""The admin action `type` each account action sends."""
+UNDO_PATH = {Action.UNSUSPEND: "unsuspend", Action.LIFT_VERIFICATION: "enable", Action.UNLIMIT: "unsilence"}
+"""The admin endpoint that reverses each."""
+DONE_DETAIL = {Action.SUSPEND: "suspended", Action.REQUIRE_VERIFICATION: "login disabled until an admin re-enables it",
+               Action.LIMIT: "limited (silenced): hidden from everyone who does not follow it",
+               Action.UNSUSPEND: "unsuspended", Action.LIFT_VERIFICATION: "login enabled again",
+               Action.UNLIMIT: "no longer limited"}
+STATE_FLAG = {Action.SUSPEND: "suspended", Action.UNSUSPEND: "suspended", Action.REQUIRE_VERIFICATION: "disabled",
+              Action.LIFT_VERIFICATION: "disabled", Action.LIMIT: "silenced", Action.UNLIMIT: "silenced"}
+"""The admin account's field that says whether each action holds."""
+DOMAIN_SEVERITY = {Action.DOMAIN_SUSPEND: "suspend", Action.DOMAIN_LIMIT: "silence"}
+CHORUS_BLOCK = "chorus "
+"""How the private comment of a domain block Chorus made begins: Undo lifts only such blocks."""
+
+
 class MastodonEnforcer:
-    """Suspends (type=suspend) or disables logins (type=disable) through the admin API, and undoes them."""
+    """Suspends (type=suspend), limits (type=silence) or disables logins (type=disable) through the admin API, filed
+    under the account's newest open report, blocks or limits whole remote domains, and undoes all of them."""
+
+    account_actions = frozenset(ACCOUNT_ACTIONS)
+    domain_actions = True
 
     def __init__(self, client: HttpClient, notify_account: bool = True) -> None:
         self.client = client
@@ -227,34 +286,93 @@ class MastodonEnforcer:
 
     def act(self, action: Action, account_id: str, reason: str, idempotency_key: str) -> ActionResult:
         """Carry out `action`; remote accounts get a clear unsupported result for disable/enable."""
-        return attempt(action, account_id, lambda: self._send(action, account_id, reason))
+        return self.act_on_case(action, account_id, reason, idempotency_key, None)
+
+    def act_on_case(self, action: Action, account_id: str, reason: str, idempotency_key: str,
+                    case: Case | None) -> ActionResult:
+        """`act`, filing an account action under the account's newest open report (`report_id`), which Mastodon
+        then resolves with every other open report about the account."""
+        report = case.reports.get(account_id) if case is not None else None
+        if action.on_domain:
+            return attempt(action, account_id, lambda: self._domain(action, account_id, reason, idempotency_key))
+        return attempt(action, account_id, lambda: self._send(action, account_id, reason, report))
 
     def in_effect(self, action: Action, account_id: str) -> bool | None:
-        """Read the admin account: `suspended` and `disabled` say whether an action already holds."""
+        """Read the admin account (`suspended`, `silenced`, `disabled`) or the domain blocks: whether it holds."""
+        if action.on_domain:
+            try:
+                block = self._block_of(account_id)
+            except PlatformError as error:
+                log.warning("mastodon: cannot read the domain blocks (%s); %s will be sent again", error, account_id)
+                return None
+            if action is Action.DOMAIN_UNBLOCK:
+                return block is None
+            return block is not None and SEVERITY_RANK.get(block.get("severity"), 0) >= SEVERITY_RANK[
+                DOMAIN_SEVERITY[action]]
         try:
             account, _ = self.client.json("GET", _admin_path(account_id), scope=ENRICH_SCOPE)
         except PlatformError as error:
             log.warning("mastodon: cannot read the state of account %s (%s); it will be acted on again", account_id,
                         error)
             return None
-        flag = "suspended" if action in (Action.SUSPEND, Action.UNSUSPEND) else "disabled"
-        state = account.get(flag) if isinstance(account, dict) else None
+        state = account.get(STATE_FLAG[action]) if isinstance(account, dict) else None
         if not isinstance(state, bool):
             return None
-        return state if action in (Action.SUSPEND, Action.REQUIRE_VERIFICATION) else not state
+        return state if action in ACCOUNT_ACTION_TYPE else not state
 
-    def _send(self, action: Action, account_id: str, reason: str) -> str:
+    def _send(self, action: Action, account_id: str, reason: str, report: str | None) -> str:
         path = _admin_path(account_id)
         if action in (Action.REQUIRE_VERIFICATION, Action.LIFT_VERIFICATION):
             self._require_local(path, action)
-        if action in (Action.SUSPEND, Action.REQUIRE_VERIFICATION):
-            kind = "suspend" if action is Action.SUSPEND else "disable"
-            form = {"type": kind, "text": reason, "send_email_notification": "true" if self.notify_account else "false"}
+        if action in ACCOUNT_ACTION_TYPE:
+            form = {"type": ACCOUNT_ACTION_TYPE[action], "text": reason,
+                    "send_email_notification": "true" if self.notify_account else "false"}
+            if report:
+                form["report_id"] = report
             self.client.request("POST", f"{path}/action", data=form, scope=ACT_SCOPE)
-            return "suspended" if kind == "suspend" else "login disabled until an admin re-enables it"
-        undo = "unsuspend" if action is Action.UNSUSPEND else "enable"
-        self.client.request("POST", f"{path}/{undo}", scope=ACT_SCOPE)
-        return "unsuspended" if undo == "unsuspend" else "login enabled again"
+            return DONE_DETAIL[action] + (f"; report {report} and the account's other open reports resolved"
+                                          if report else "")
+        self.client.request("POST", f"{path}/{UNDO_PATH[action]}", scope=ACT_SCOPE)
+        return DONE_DETAIL[action]
+
+    def _domain(self, action: Action, domain: str, reason: str, idempotency_key: str) -> str:
+        """Block or limit a remote domain (POST), or lift the block Chorus made (DELETE)."""
+        if action is Action.DOMAIN_UNBLOCK:
+            block = self._block_of(domain)
+            if block is None:
+                return f"{domain} was not blocked"
+            if not str(block.get("private_comment") or "").startswith(CHORUS_BLOCK):
+                raise Unsupported(f"the block on {domain} was not made by Chorus, so Undo leaves it in place: lift it "
+                                  "in Mastodon's admin (Moderation > Federation) if you mean to")
+            self.client.request("DELETE", f"{DOMAIN_BLOCKS}/{quote(str(block['id']), safe='')}",
+                                scope=BLOCKS_WRITE_SCOPE)
+            return f"the block on {domain} was lifted"
+        severity = DOMAIN_SEVERITY[action]
+        form = {"domain": domain, "severity": severity, "private_comment": f"{CHORUS_BLOCK}{idempotency_key}: {reason}"}
+        try:
+            self.client.request("POST", DOMAIN_BLOCKS, data=form, scope=BLOCKS_WRITE_SCOPE)
+        except PlatformError as error:
+            if error.status != 422:
+                raise
+            block = self._block_of(domain)
+            if block is None or SEVERITY_RANK.get(block.get("severity"), 0) < SEVERITY_RANK[severity]:
+                raise PlatformError(f"{domain} already has a weaker block ({error.said}); change it in Mastodon's "
+                                    "admin (Moderation > Federation)", status=422, said=error.said) from None
+            return f"{domain} was already {block.get('severity')}-blocked"
+        return f"{domain} {'suspended' if severity == 'suspend' else 'limited'}: a domain block of severity {severity}"
+
+    def _block_of(self, domain: str) -> dict[str, Any] | None:
+        """The domain block on `domain`, if any (the list is paged by the Link header)."""
+        params: dict[str, Any] = {"limit": 200}
+        while True:
+            blocks, response = self.client.json("GET", DOMAIN_BLOCKS, params=params, scope=BLOCKS_READ_SCOPE)
+            for block in blocks if isinstance(blocks, list) else []:
+                if isinstance(block, dict) and str(block.get("domain", "")).lower() == domain.lower():
+                    return block
+            after = link_ids(response).get("max_id")
+            if not blocks or not after:
+                return None
+            params = {"limit": 200, "max_id": after}
 
     def _require_local(self, path: str, action: Action) -> None:
         """Refuse disable/enable on a remote account: Mastodon has no login to block there."""
@@ -268,5 +386,5 @@ class MastodonEnforcer:
             verb = "disable" if action is Action.REQUIRE_VERIFICATION else "re-enable"
             raise Unsupported(
                 f"@{account.get('username')}@{domain} is a remote account: Mastodon can only {verb} "
-                "the login of local accounts; suspend it instead (that works for remote accounts)"
+                "the login of local accounts; suspend or limit it instead (that works for remote accounts)"
             )

@@ -22,6 +22,13 @@ class MastodonConfig:
     enrich_accounts: bool = True
     hash_media: bool = True
     notify_account: bool = True
+    webhook_max_age_seconds: float = 3600.0
+    """A webhook whose event is older than this is refused as a replay (the poll reads its post anyway)."""
+    show_reports: bool = True
+    find_siblings: bool = True
+    sibling_margin_hours: float = 24.0
+    """Siblings are looked for among accounts created this long before the cluster's first account to this long
+    after its last."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from detectors import DetectionSettings
-from domain.decisions import Action
+from domain.decisions import ACCOUNT_ACTIONS, UNDO_OF
 from platforms.http import HttpSettings
 from platforms.settings import BlueskyConfig, DiscourseConfig, HttpJsonConfig, MastodonConfig
 
@@ -73,6 +73,20 @@ class SlackConfig:
     policies: list[str] = field(default_factory=lambda: list(DEFAULT_POLICIES))
     home_refresh_seconds: float = 5.0
     socket_ping_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class EnforcementConfig:
+    """What moderators may do and whether it reaches the platform.
+
+    `dry_run`: everything runs and cards are stamped "dry run: would have…", but nothing is sent to the platform.
+    `actions`: the account actions cards offer (those the platform can carry out). `fingerprint_days`: how long a
+    suspended campaign's image hashes and text signatures flag new posts (0: not remembered).
+    """
+
+    dry_run: bool = False
+    actions: list[str] = field(default_factory=lambda: [str(a) for a in ACCOUNT_ACTIONS])
+    fingerprint_days: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -140,10 +154,17 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("slack", "policies"): (lambda v: len(v) > 0, "a non-empty list of policy tags"),
     ("slack", "home_refresh_seconds"): (_positive, "a number of seconds > 0"),
     ("slack", "socket_ping_seconds"): (_positive, "a number of seconds > 0"),
+    ("enforcement", "actions"): (
+        lambda v: len(v) > 0 and set(v) <= {str(a) for a in ACCOUNT_ACTIONS} and len(set(v)) == len(v),
+        "a non-empty list of distinct actions among " + ", ".join(ACCOUNT_ACTIONS),
+    ),
+    ("enforcement", "fingerprint_days"): (lambda v: v >= 0, "a number of days >= 0 (0: remember none)"),
     ("mastodon", "timeline"): (lambda v: v in {"public", "local", "remote"}, "public, local or remote"),
     ("mastodon", "backfill_pages"): (_positive, "an integer > 0"),
     ("mastodon", "budget_requests"): (_positive, "an integer > 0"),
     ("mastodon", "budget_window_seconds"): (_positive, "a number of seconds > 0"),
+    ("mastodon", "webhook_max_age_seconds"): (_positive, "a number of seconds > 0"),
+    ("mastodon", "sibling_margin_hours"): (lambda v: v >= 0, "a number of hours >= 0"),
     ("discourse", "backfill_pages"): (_positive, "an integer > 0"),
     ("discourse", "budget_requests"): (_positive, "an integer > 0"),
     ("discourse", "budget_window_seconds"): (_positive, "a number of seconds > 0"),
@@ -153,9 +174,9 @@ CHECKS: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("http_json", "budget_requests"): (_positive, "an integer > 0"),
     ("http_json", "budget_window_seconds"): (_positive, "a number of seconds > 0"),
     ("http_json", "actions"): (
-        lambda v: set(v) <= {action.value for action in Action if action.on_platform}
+        lambda v: set(v) <= {str(action) for action in (*ACCOUNT_ACTIONS, *(UNDO_OF[a] for a in ACCOUNT_ACTIONS))}
         and all(isinstance(a.get("url"), str) for a in v.values()),
-        "a table of suspend / require_verification / unsuspend / lift_verification, each with a url",
+        "a table of suspend / require_verification / limit / unsuspend / lift_verification / unlimit, each with a url",
     ),
     ("bluesky", "jetstream_url"): (lambda v: v.startswith(("ws://", "wss://")), "a ws:// or wss:// URL"),
     ("bluesky", "appview_url"): (lambda v: v.startswith(("http://", "https://")), "an http(s):// URL"),
@@ -203,6 +224,7 @@ class Secrets:
     slack_api_url: str = ""
     mastodon_base_url: str = ""
     mastodon_access_token: Secret = field(default_factory=Secret)
+    mastodon_webhook_secret: Secret = field(default_factory=Secret)
     discourse_base_url: str = ""
     discourse_api_key: Secret = field(default_factory=Secret)
     discourse_api_username: str = ""
@@ -228,6 +250,7 @@ SECTIONS: dict[str, type] = {
     "storage": StorageConfig,
     "source": SourceConfig,
     "slack": SlackConfig,
+    "enforcement": EnforcementConfig,
     "mastodon": MastodonConfig,
     "discourse": DiscourseConfig,
     "http_json": HttpJsonConfig,
@@ -248,6 +271,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     source: SourceConfig = field(default_factory=SourceConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
+    enforcement: EnforcementConfig = field(default_factory=EnforcementConfig)
     mastodon: MastodonConfig = field(default_factory=MastodonConfig)
     discourse: DiscourseConfig = field(default_factory=DiscourseConfig)
     http_json: HttpJsonConfig = field(default_factory=HttpJsonConfig)
@@ -325,6 +349,9 @@ def parse_config(text: str, base: Path, env: Mapping[str, str]) -> Config:
         raise ConfigError("http_json.base_url is required when source.kind is http_json")
     if config.source.kind == "bluesky":
         _check_bluesky(config)
+    if config.secrets.mastodon_webhook_secret and config.source.kind != "mastodon":
+        raise ConfigError("MASTODON_WEBHOOK_SECRET is set but source.kind is not mastodon: webhooks would have "
+                          "nowhere to go (unset it, or set source.kind = \"mastodon\")")
     return config
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from domain.decisions import (
+    ACCOUNT_ACTIONS,
     PRIMARY_ACTIONS,
     RUNNING,
     UNDO_OF,
@@ -27,8 +28,9 @@ from domain.decisions import (
     cluster_status,
     needs_approval,
 )
-from domain.views import DecisionView
+from domain.views import BatchKind, DecisionView
 from platforms.base import ActionResult, Case, Enforcer, act, in_effect, reads_state
+from service.fingerprints import remember_campaign
 from service.inflight import InFlight
 from storage import Store
 
@@ -64,10 +66,14 @@ class Refusal:
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """The settings decisions follow: the two-person threshold and how long Undo is offered."""
+    """The settings decisions follow: the two-person threshold, how long Undo is offered, whether decisions are
+    dry runs (recorded, stamped and audited, never sent to the platform), and how long a suspended campaign's
+    fingerprints are remembered (0: not at all)."""
 
     two_person_threshold: int
     undo_minutes: float
+    dry_run: bool = False
+    fingerprint_days: float = 0.0
 
 
 def _nobody(cluster_id: str) -> None:
@@ -101,11 +107,11 @@ def decide(desk: Desk, cluster_id: str, moderator: str, action: Action, accounts
     """
     store = desk.store
     suspended = sum((plan or {}).get(account, action) is Action.SUSPEND for account in accounts)
-    waits = needs_approval(Action.SUSPEND, suspended, desk.rules.two_person_threshold)
+    waits = needs_approval(action, suspended, desk.rules.two_person_threshold)
     status = DecisionStatus.AWAITING_APPROVAL if waits else DecisionStatus.APPROVED
     with store.atomic():
         decision_id = store.claim_decision(cluster_id, action, accounts, moderator, reason, policy, status, plan,
-                                           late_batch)
+                                           late_batch, desk.rules.dry_run)
         if decision_id is not None and late_batch is None:
             store.set_cluster_status(cluster_id, cluster_status(action, status))
     if decision_id is None:
@@ -128,16 +134,22 @@ def decide_each(desk: Desk, cluster_id: str, moderator: str, plan: Mapping[str, 
     return decide(desk, cluster_id, moderator, headline, list(plan), reason, policy, plan)
 
 
+BATCH_REASON = {BatchKind.LATE: "joined after the decision", BatchKind.KNOWN_CAMPAIGN: "posted a known campaign's "
+                "content", BatchKind.SIBLINGS: "shares sign-up details with the cluster's accounts"}
+"""The reason a decision from a batch's thread buttons records."""
+
+
 def decide_latecomers(desk: Desk, cluster_id: str, batch_id: int, moderator: str, action: Action) -> Refusal | None:
-    """Decide on accounts that joined the cluster after it was decided, from the buttons in its thread: the first
-    such decision on the batch wins, the two-person rule holds, and the cluster keeps its own decision."""
+    """Decide on a batch of accounts the cluster's decision does not cover, from the buttons in its thread (they
+    joined after it was decided, posted a known campaign's content, or are its siblings): the first such decision
+    on the batch wins, the two-person rule holds, and the cluster keeps its own decision."""
     store = desk.store
     batch = store.late_batch(batch_id)
     if batch is None or batch.cluster_id != cluster_id:
         return Refusal(Why.ALREADY_DECIDED)
-    if store.active_decision(cluster_id) is None:
+    if batch.kind is BatchKind.LATE and store.active_decision(cluster_id) is None:
         return Refusal(Why.CLUSTER_OPEN)
-    return decide(desk, cluster_id, moderator, action, batch.accounts, reason="joined after the decision",
+    return decide(desk, cluster_id, moderator, action, batch.accounts, reason=BATCH_REASON[batch.kind],
                   late_batch=batch_id)
 
 
@@ -224,35 +236,55 @@ def carry_out(desk: Desk, decision_id: int, accounts: Sequence[str], actor: str,
         if not free:
             return []  # already being carried out in this process; the claims would stop repeats anyway
         store.move_decision(decision_id, DecisionStatus.EXECUTING, actor)
-        case = _case(store, decision_id, decision.policy)
+        case = _case(store, decision_id, decision.policy, accounts)
         results = [_act_once(desk, decision_id, decision.action_for(account), account, decision.reason, actor, case,
-                             resend_unknown)
+                             resend_unknown, decision.dry_run)
                    for account in accounts]
         failed = store.decision(decision_id).failures  # earlier failures count too
-        store.move_decision(decision_id, DecisionStatus.FAILED if failed else DecisionStatus.DONE, actor)
+        with store.atomic():
+            done = store.move_decision(decision_id, DecisionStatus.FAILED if failed else DecisionStatus.DONE, actor)
+            if done and not failed and case is not None and suspends_cluster(decision):
+                remember_campaign(store, case.cluster_id, desk.rules.fingerprint_days)
     return results
 
 
-def _case(store: Store, decision_id: int, policy: str) -> Case | None:
-    """The cluster a decision is taken on and the reasons its card gives, for platforms that log them."""
+def suspends_cluster(decision: DecisionView) -> bool:
+    """Whether a decision suspends accounts of the cluster itself (or its remote domain): its content is then a
+    known campaign's. Decisions on a batch in the thread are about other accounts."""
+    return decision.late_batch is None and any(
+        action in (Action.SUSPEND, Action.DOMAIN_SUSPEND) for action in decision.groups())
+
+
+def _case(store: Store, decision_id: int, policy: str, accounts: Sequence[str]) -> Case | None:
+    """The cluster a decision is taken on, the reasons its card gives and the open report each account's action is
+    filed under, for platforms that log or resolve them."""
     cluster_id = store.decision_cluster(decision_id)
     if cluster_id is None:
         return None
     view = store.cluster_view(cluster_id)
-    return Case(cluster_id, tuple(view.reasons) if view is not None else (), policy)
+    return Case(cluster_id, tuple(view.reasons) if view is not None else (), policy,
+                store.newest_open_reports(accounts))
 
 
 UNKNOWN_STATE = "state unknown: not sent again, as it may have reached the platform and cannot be read back"
 """The card's note on an account whose earlier attempt was cut short and whose state could not be read."""
 
 
+DRY_RUN_DETAIL = "dry run: not sent to the platform"
+"""What a dry-run decision records for each account it would have acted on."""
+
+
 def _act_once(desk: Desk, decision_id: int, action: Action, account_id: str, reason: str,
-              actor: str, case: Case | None = None, resend_unknown: bool = False) -> ActionResult:
+              actor: str, case: Case | None = None, resend_unknown: bool = False,
+              dry_run: bool = False) -> ActionResult:
     store = desk.store
     key = idempotency_key(decision_id, action, account_id)
     earlier = store.claim_action(key, decision_id, account_id, action)
     if earlier is AttemptStatus.OK:
         return ActionResult(account_id, action, ok=True, detail="already done")
+    if dry_run:
+        store.finish_action(key, True, DRY_RUN_DETAIL, actor)
+        return ActionResult(account_id, action, ok=True, detail=DRY_RUN_DETAIL)
     held = in_effect(desk.enforcer, action, account_id) if earlier is not None else None
     if held:
         result = ActionResult(account_id, action, ok=True,
@@ -268,7 +300,10 @@ def _act_once(desk: Desk, decision_id: int, action: Action, account_id: str, rea
     except Exception as error:  # a platform failure must reach the card and the audit log, not kill the bot
         log.exception("%s on %s failed", action, account_id)
         result = ActionResult(account_id, action, ok=False, detail=f"{type(error).__name__}: {error}")
-    store.finish_action(key, result.ok, result.detail, actor)
+    with store.atomic():
+        store.finish_action(key, result.ok, result.detail, actor)
+        if result.ok and action in ACCOUNT_ACTIONS and case is not None and account_id in case.reports:
+            store.resolve_open_reports([account_id])  # the platform resolves them with the action
     return result
 
 
@@ -308,10 +343,13 @@ def reverse(desk: Desk, decision_id: int, actor: str) -> None:
             undo_id = store.record_decision(
                 cluster_id, opposite, succeeded, actor, reason=f"undo of decision {decision_id}",
                 status=DecisionStatus.APPROVED if opposite.on_platform else DecisionStatus.DONE, undoes=decision_id,
-                plan={account: UNDO_OF[decision.action_for(account)] for account in succeeded})
+                plan={account: UNDO_OF[decision.action_for(account)] for account in succeeded},
+                dry_run=decision.dry_run)
         undoing = store.decision(undo_id)
         if opposite.on_platform and undoing is not None and undoing.status in RUNNING:
             carry_out(desk, undo_id, store.unsettled_accounts(undo_id, undoing.accounts), actor)
         with store.atomic():
             if store.move_decision(decision_id, DecisionStatus.UNDONE, actor) and decision.late_batch is None:
                 store.set_cluster_status(cluster_id, ClusterStatus.OPEN)
+                if suspends_cluster(decision):
+                    store.forget_fingerprints(cluster_id, actor)  # no longer a known campaign

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from domain.views import ClusterChange, ClusterView, Digest
+from domain.views import ClusterChange, ClusterView, Digest, LateBatch
 
 
 class Notifier(Protocol):
@@ -12,6 +12,11 @@ class Notifier(Protocol):
 
     def publish(self, view: ClusterView, change: ClusterChange) -> tuple[str | None, str | None]:
         """Post a new card or update a grown one; return (channel, message ts) of the card, if any."""
+        ...
+
+    def publish_batch(self, view: ClusterView, batch: LateBatch) -> tuple[str | None, str | None]:
+        """Reply under a posted card with a batch of accounts its decision does not cover (known campaign posters,
+        siblings) and their own buttons; return (channel, message ts) of the reply."""
         ...
 
     def digest_chart(self, digest: Digest) -> str | None:

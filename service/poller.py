@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from detectors import WindowIndex
-from domain.views import ClusterChange
+from domain.models import Post
+from domain.views import BatchKind, ClusterChange
 from platforms.base import Refreshing, Source
 from service.enrichment import fill_in_accounts
+from service.fingerprints import flag_known_campaigns
 from service.notify import Notifier
 from storage import Store
 
@@ -43,18 +46,30 @@ class PollStats:
 
 
 class Poller:
-    """Runs polls against one source; `stop` (a threading.Event) is honoured between steps."""
+    """Runs polls against one source; `stop` (a threading.Event) is honoured between steps.
+
+    Posts a platform pushes (Mastodon's webhooks) are stored at once by `push` and detected by `take_pushed`,
+    between polls: the scheduled poll stays as the catch-up, and a post seen both ways is stored once. `examine`,
+    when given, looks up what the platform knows about announced clusters (open reports, siblings, a remote
+    domain's follows) after each poll's detection.
+    """
 
     def __init__(self, store: Store, source: Source, index: WindowIndex, notifier: Notifier,
-                 batch_size: int = 5000, stop: threading.Event | None = None) -> None:
+                 batch_size: int = 5000, stop: threading.Event | None = None,
+                 examine: Callable[[], object] | None = None) -> None:
         self.store = store
         self.source = source
         self.index = index
         self.notifier = notifier
         self.batch_size = batch_size
         self.stop = stop or threading.Event()
+        self.examine = examine
         self._warmed = False
         self._window_detected = True
+        self._steps = threading.Lock()
+        """Held by a poll and by a detection of pushed posts: the window is changed by one at a time."""
+        self._pushed: list[Post] = []
+        self._pushed_lock = threading.Lock()
 
     def warm(self) -> None:
         """Load the detection window from storage, so a restart sees what it saw before.
@@ -73,13 +88,46 @@ class Poller:
 
         Returns None when stopped before finishing; the next poll picks up where this one left.
         """
+        with self._steps:
+            return self._poll()
+
+    def push(self, posts: Sequence[Post]) -> int:
+        """Store posts the platform pushed (and flag those carrying a known campaign's content) at once, in one
+        transaction; `take_pushed` detects them. Returns how many were new: one the poll stored already is not
+        stored again, nor is one the poll reads later."""
+        with self.store.atomic():
+            new = self.store.ingest(self.source.name, posts, None, keep_cursor=True)
+            flag_known_campaigns(self.store, posts)
+        with self._pushed_lock:
+            self._pushed.extend(posts)
+        return new
+
+    def take_pushed(self) -> int:
+        """Detect the posts pushed since the last call and announce what changed (a campaign is on Slack seconds
+        after its posts); returns how many posts were taken. After a crash, `warm` detects them again."""
+        with self._pushed_lock:
+            posts, self._pushed = self._pushed, []
+        if not posts:
+            return 0
+        with self._steps:
+            if not self._warmed:
+                self.warm()
+            self.index.add(posts)
+            changed = self.store.sync_clusters(self.index.clusters())
+            notified = self.announce()
+        log.info("pushed: posts=%d clusters_changed=%d notified=%d", len(posts), changed, notified)
+        return len(posts)
+
+    def _poll(self) -> PollStats | None:
         if not self._warmed:
             self.warm()
         started = time.perf_counter()
         batch = self.source.fetch(self.store.cursor(self.source.name), self.batch_size)
         for skipped in batch.skipped:
             log.warning("skipped %s: %s", skipped.where, skipped.problem)
-        new = self.store.ingest(self.source.name, batch.posts, batch.next_cursor, len(batch.skipped))
+        with self.store.atomic():
+            new = self.store.ingest(self.source.name, batch.posts, batch.next_cursor, len(batch.skipped))
+            flag_known_campaigns(self.store, batch.posts)
         for notice in batch.notices:
             log.warning("%s: %s", self.source.name, notice)
             self.notifier.notice(notice)
@@ -96,6 +144,8 @@ class Poller:
         filled = fill_in_accounts(self.store, self.source, self.index)
         if filled and not self.stop.is_set():
             changed += self.store.sync_clusters(self.index.clusters(), rescore=True)
+        if self.examine is not None and not self.stop.is_set():
+            self.examine()
         notified = self.announce()
         stats = PollStats(len(batch.posts), new, len(batch.skipped), len(self.index), changed, notified,
                           time.perf_counter() - started, batch.exhausted, filled)
@@ -123,9 +173,12 @@ class Poller:
             view = self.store.cluster_view(change.cluster_id)
             if view is None:
                 continue
-            if change.kind == "grown" and change.added_accounts and view.live_decision is not None:
+            flagged = self.store.batched_accounts(view.id, (BatchKind.KNOWN_CAMPAIGN, BatchKind.SIBLINGS))
+            late = [account for account in change.added_accounts if account not in flagged]
+            if change.kind == "grown" and late and view.live_decision is not None:
                 # accounts the decision does not cover: the notifier offers them their own buttons
-                change = replace(change, late_batch=self.store.record_late_batch(view.id, change.added_accounts))
+                batch = self.store.record_late_batch(view.id, late)
+                change = replace(change, late_batch=batch, late_accounts=tuple(late))
             self.store.begin_announcement(change.cluster_id)
             try:
                 where = self.notifier.publish(view, change)
@@ -135,9 +188,29 @@ class Poller:
                 continue
             self.store.mark_notified(change.cluster_id, *where, shown_version=view.card_version)
             sent += 1
+        sent += self._announce_batches(failures)
         if failures:
             raise AnnounceError(f"{len(failures)} of {len(failures) + sent} cluster announcements failed "
                                 f"and will be retried (first: {failures[0]})")
+        return sent
+
+    def _announce_batches(self, failures: list[str]) -> int:
+        """Reply under posted cards with the batches of known-campaign posters and siblings found since; a batch whose
+        card is not posted yet waits for it."""
+        sent = 0
+        for batch in self.store.unannounced_batches():
+            view = self.store.cluster_view(batch.cluster_id)
+            if self.stop.is_set() or view is None or not view.message_ts:
+                continue
+            try:
+                channel, ts = self.notifier.publish_batch(view, batch)
+            except Exception as error:  # retried at the next poll; the thread is searched before posting again
+                log.warning("batch %d of %s not announced: %s: %s", batch.id, view.id, type(error).__name__, error)
+                failures.append(f"{type(error).__name__}: {error}")
+                continue
+            if channel and ts:
+                self.store.note_late_reply(batch.id, channel, ts)
+            sent += 1
         return sent
 
     def _refresh_accounts(self, changes: list[ClusterChange]) -> None:

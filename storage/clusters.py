@@ -3,7 +3,8 @@ has announced yet, where each card lives and which version of the cluster it sho
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -11,14 +12,26 @@ import orjson
 
 from domain.decisions import ClusterStatus
 from domain.lookups import ClusterSummary
-from domain.models import Cluster
-from domain.views import AccountView, ClusterChange, ClusterView, LateBatch
+from domain.models import Cluster, Post
+from domain.records import parse_post
+from domain.views import (
+    AccountView,
+    BatchKind,
+    BatchMember,
+    ClusterChange,
+    ClusterView,
+    LateBatch,
+    RemoteDomain,
+    majority_domain,
+)
 from storage.claims import Claims
 from storage.database import from_db_time, to_db_time
 from storage.decisions import Decisions
+from storage.findings import Findings
+from storage.open_reports import OpenReportsStore
 
 
-class Clusters(Decisions, Claims):
+class Clusters(Decisions, Claims, OpenReportsStore, Findings):
     """Clusters, their members, and the outbox of members not yet announced; a card shows its decisions and
     claim too."""
 
@@ -177,6 +190,7 @@ class Clusters(Decisions, Claims):
         )]
         return ClusterView(
             id=row["id"], score=row["score"], status=ClusterStatus(row["status"]), accounts=accounts,
+            reports=self.cluster_open_reports(cluster_id), remote_domain=self._remote_domain(cluster_id, accounts),
             post_count=row["post_count"], distinct_texts=row["distinct_texts"],
             sample_texts=samples or [row["sample_text"]],
             first_seen=from_db_time(row["first_seen"]), last_seen=from_db_time(row["last_seen"]),
@@ -186,20 +200,61 @@ class Clusters(Decisions, Claims):
             claim=self.claim_of(cluster_id),
         )
 
-    def record_late_batch(self, cluster_id: str, accounts: list[str]) -> int:
-        """Note accounts that joined the cluster after it was decided; the same accounts again are the same batch."""
+    def cluster_posts(self, cluster_id: str) -> list[Post]:
+        """The posts a cluster holds, oldest first."""
+        return [parse_post(orjson.loads(record)) for (record,) in self.db.execute(
+            """SELECT p.record FROM cluster_members m JOIN posts p ON p.id = m.post_id WHERE m.cluster_id = ?
+               ORDER BY p.created_at, p.id""", [cluster_id])]
+
+    def cluster_accounts(self, cluster_id: str) -> set[str]:
+        """The accounts a cluster holds."""
+        return {row[0] for row in self.db.execute(
+            "SELECT DISTINCT account_id FROM cluster_members WHERE cluster_id = ?", [cluster_id])}
+
+    def _remote_domain(self, cluster_id: str, accounts: list[AccountView]) -> RemoteDomain | None:
+        """The remote domain most of the cluster's accounts come from, with the local follows looked up there."""
+        majority = majority_domain([a.handle for a in accounts])
+        if majority is None:
+            return None
+        looked_up = self.domain_follows(cluster_id)
+        follows = looked_up[1] if looked_up and looked_up[0] == majority[0] else None
+        return RemoteDomain(majority[0], majority[1], len(accounts), follows)
+
+    def record_late_batch(self, cluster_id: str, accounts: list[str], kind: BatchKind = BatchKind.LATE,
+                          members: Mapping[str, BatchMember] | None = None) -> int:
+        """Note accounts the cluster's decision does not cover (joined late, posted a known campaign's content,
+        siblings); the same accounts again are the same batch. `members` names those the card does not list."""
         key = orjson.dumps(sorted(accounts)).decode()
+        detail = orjson.dumps({a: asdict(m) for a, m in (members or {}).items()}).decode() if members else None
         with self.atomic():
-            self.db.execute("INSERT OR IGNORE INTO late_batches (cluster_id, accounts, created_at) VALUES (?, ?, ?)",
-                            [cluster_id, key, self.now()])
+            self.db.execute("INSERT OR IGNORE INTO late_batches (cluster_id, accounts, created_at, kind, detail) "
+                            "VALUES (?, ?, ?, ?, ?)", [cluster_id, key, self.now(), kind, detail])
             return self.db.execute("SELECT id FROM late_batches WHERE cluster_id = ? AND accounts = ?",
                                    [cluster_id, key]).fetchone()[0]
 
     def late_batch(self, batch_id: int) -> LateBatch | None:
-        """A batch of late accounts, or None."""
-        row = self.db.execute("SELECT id, cluster_id, accounts, channel, message_ts FROM late_batches WHERE id = ?",
-                              [batch_id]).fetchone()
-        return LateBatch(row[0], row[1], orjson.loads(row[2]), row[3], row[4]) if row else None
+        """A batch of accounts outside the cluster's decision, or None."""
+        row = self.db.execute("SELECT id, cluster_id, accounts, channel, message_ts, kind, detail, created_at "
+                              "FROM late_batches WHERE id = ?", [batch_id]).fetchone()
+        if row is None:
+            return None
+        members = {a: BatchMember(**m) for a, m in orjson.loads(row[6]).items()} if row[6] else {}
+        return LateBatch(row[0], row[1], orjson.loads(row[2]), row[3], row[4], BatchKind(row[5]), members,
+                         from_db_time(row[7]))
+
+    def unannounced_batches(self) -> list[LateBatch]:
+        """Batches of known-campaign posters and siblings whose thread reply is not posted yet, oldest first (late
+        joiners are announced with the growth reply)."""
+        return [b for b in (self.late_batch(row[0]) for row in self.db.execute(
+            "SELECT id FROM late_batches WHERE kind != ? AND message_ts IS NULL ORDER BY id", [BatchKind.LATE]))
+            if b is not None]
+
+    def batched_accounts(self, cluster_id: str, kinds: Iterable[BatchKind] = tuple(BatchKind)) -> set[str]:
+        """Every account that already has buttons of its own in the cluster's thread (in a batch of `kinds`)."""
+        return {account for (accounts,) in self.db.execute(
+            "SELECT accounts FROM late_batches WHERE cluster_id = ? AND kind IN (SELECT value FROM json_each(?))",
+            [cluster_id, orjson.dumps(list(kinds)).decode()])
+            for account in orjson.loads(accounts)}
 
     def late_batches_of(self, cluster_id: str) -> list[LateBatch]:
         """A cluster's batches of late accounts whose thread reply is known, oldest first."""

@@ -37,10 +37,12 @@ class Decisions(AuditLog):
         self, cluster_id: str, action: Action, accounts: Sequence[str], moderator: str,
         reason: str = "", policy: str = "", status: DecisionStatus = DecisionStatus.APPROVED,
         undoes: int | None = None, plan: Mapping[str, Action] | None = None, late_batch: int | None = None,
+        dry_run: bool = False,
     ) -> int:
         """Record a moderator's decision (or the undo of decision `undoes`) and audit it; returns its id.
 
-        `plan` gives accounts an action other than `action` (see `DecisionView.plan`).
+        `plan` gives accounts an action other than `action` (see `DecisionView.plan`); a `dry_run` decision is
+        never sent to the platform.
         """
         if status not in FIRST_STATUSES:
             raise ValueError(f"a decision cannot start as {status}")
@@ -50,18 +52,19 @@ class Decisions(AuditLog):
                 "cluster_id": cluster_id, "action": action, "accounts": orjson.dumps(list(accounts)).decode(),
                 "moderator": moderator, "reason": reason, "policy": policy, "status": status,
                 "created_at": self.now(), "undoes": undoes, "plan": orjson.dumps(plan).decode() if plan else None,
-                "late_batch": late_batch,
+                "late_batch": late_batch, "dry_run": int(dry_run),
             }).last_pk
             others = {str(act): n for act, n in Counter(plan.values()).items()}
             self.audit("decision_recorded", moderator, cluster_id=cluster_id, decision_id=decision_id,
                        action=action, accounts=len(accounts), reason=reason, policy=policy, status=status,
-                       undoes=undoes, late_batch=late_batch, **({"others": others} if others else {}))
+                       undoes=undoes, late_batch=late_batch, **({"others": others} if others else {}),
+                       **({"dry_run": True} if dry_run else {}))
         return int(decision_id)
 
     def claim_decision(
         self, cluster_id: str, action: Action, accounts: Sequence[str], moderator: str,
         reason: str = "", policy: str = "", status: DecisionStatus = DecisionStatus.APPROVED,
-        plan: Mapping[str, Action] | None = None, late_batch: int | None = None,
+        plan: Mapping[str, Action] | None = None, late_batch: int | None = None, dry_run: bool = False,
     ) -> int | None:
         """Record a decision only if the cluster has no live one; None (audited) if another got there first.
 
@@ -70,7 +73,7 @@ class Decisions(AuditLog):
         """
         try:
             return self.record_decision(cluster_id, action, accounts, moderator, reason, policy, status, plan=plan,
-                                        late_batch=late_batch)
+                                        late_batch=late_batch, dry_run=dry_run)
         except sqlite3.IntegrityError:
             self.audit("decision_refused", moderator, cluster_id=cluster_id, action=action,
                        why="the cluster already has a decision")
@@ -111,7 +114,7 @@ class Decisions(AuditLog):
             accounts=orjson.loads(row["accounts"]), reason=row["reason"] or "", policy=row["policy"] or "",
             approved_by=row["approved_by"] or "", finished_at=from_db_time(row["finished_at"]), failures=failures,
             plan={account: Action(act) for account, act in orjson.loads(row["plan"]).items()} if row["plan"] else {},
-            late_batch=row["late_batch"],
+            late_batch=row["late_batch"], dry_run=bool(row["dry_run"]),
         )
 
     def decisions_for(self, cluster_id: str) -> list[DecisionView]:

@@ -22,10 +22,12 @@ class Posts(Database):
         row = self.db.execute("SELECT cursor FROM cursors WHERE source = ?", [source]).fetchone()
         return row[0] if row else None
 
-    def ingest(self, source: str, posts: Sequence[Post], next_cursor: str | None, skipped: int = 0) -> int:
+    def ingest(self, source: str, posts: Sequence[Post], next_cursor: str | None, skipped: int = 0,
+               keep_cursor: bool = False) -> int:
         """Store a batch and advance the source's cursor in one transaction; return how many posts were new.
 
-        Posts already stored are left as they are, so fetching the same batch twice changes nothing.
+        Posts already stored are left as they are, so fetching the same batch twice changes nothing. Posts the
+        platform pushed (`keep_cursor`) are counted for the source but leave its cursor where polling put it.
         """
         now = self.now()
         with self.atomic():
@@ -44,10 +46,10 @@ class Posts(Database):
             self.db.execute(
                 """INSERT INTO cursors (source, cursor, updated_at, posts_total, skipped_total)
                    VALUES (?, ?, ?, ?, ?)
-                   ON CONFLICT(source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at,
-                     posts_total = posts_total + excluded.posts_total,
+                   ON CONFLICT(source) DO UPDATE SET cursor = CASE WHEN ? THEN cursor ELSE excluded.cursor END,
+                     updated_at = excluded.updated_at, posts_total = posts_total + excluded.posts_total,
                      skipped_total = skipped_total + excluded.skipped_total""",
-                [source, next_cursor, now, new, skipped],
+                [source, None if keep_cursor else next_cursor, now, new, skipped, keep_cursor],
             )
         return new
 

@@ -177,9 +177,49 @@ def _v9_latecomers(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v10_mastodon_admin(db: sqlite_utils.Database) -> None:
+    """What the Mastodon admin features keep (issue 17). `decisions.dry_run`: the decision was recorded while
+    `enforcement.dry_run` was on, so nothing of it (nor of its undo) is sent to the platform, whatever the setting
+    is later. The one-live-decision indexes are made again for the new actions (limit, the domain actions).
+    `late_batches.kind` and `detail`: a batch is also an account that posted a known campaign's content or the
+    dormant siblings of a cluster, each member with the handle and the note its thread reply shows.
+    `fingerprints`: a suspended campaign's image hashes and text signatures, until they expire. `open_reports`:
+    the platform's unresolved reports about accounts. `cluster_domains`: the remote domain most of a cluster's
+    accounts come from, and how many follows local accounts have there. `sibling_searches`: clusters whose
+    siblings were looked for, so a restart does not ask the platform again."""
+    db["decisions"].add_column("dry_run", int)
+    db["late_batches"].add_column("kind", str, not_null_default="late")
+    db["late_batches"].add_column("detail", str)
+    actions = ", ".join(f"'{a}'" for a in PRIMARY_ACTIONS)
+    statuses = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
+    live = f"action IN ({actions}) AND status IN ({statuses})"
+    db.executescript(
+        f"""
+        DROP INDEX decisions_one_active;
+        DROP INDEX decisions_one_per_late_batch;
+        CREATE UNIQUE INDEX decisions_one_active ON decisions(cluster_id) WHERE {live} AND late_batch IS NULL;
+        CREATE UNIQUE INDEX decisions_one_per_late_batch ON decisions(late_batch)
+            WHERE {live} AND late_batch IS NOT NULL;
+        """
+    )
+    db["fingerprints"].create({"id": int, "kind": str, "value": str, "cluster_id": str, "created_at": str,
+                               "expires_at": str, "matches": int}, pk="id",
+                              foreign_keys=[("cluster_id", "clusters", "id")])
+    db["fingerprints"].create_index(["kind", "value"], unique=True)
+    db["fingerprints"].create_index(["expires_at"])
+    db["open_reports"].create({"id": str, "account_id": str, "created_at": str, "category": str}, pk="id")
+    db["open_reports"].create_index(["account_id"])
+    db["cluster_domains"].create({"cluster_id": str, "domain": str, "local_follows": int, "checked_at": str},
+                                 pk="cluster_id",
+                                 foreign_keys=[("cluster_id", "clusters", "id")])
+    db["sibling_searches"].create({"cluster_id": str, "searched_at": str, "found": int}, pk="cluster_id",
+                                  foreign_keys=[("cluster_id", "clusters", "id")])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_core_tables, _v2_post_search, _v3_digests, _v4_one_active_decision, _v5_crash_recovery,
     _v6_seen_requests, _v7_claims_and_digest_charts, _v8_mixed_decisions_and_review_drafts, _v9_latecomers,
+    _v10_mastodon_admin,
 ]
 """Append only: migration N (1-based) takes a database from version N-1 to N."""
 

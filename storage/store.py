@@ -9,6 +9,9 @@ touches tables. Behind it, one small module per aggregate:
     reports.py    digests, and which were posted
     requests.py   signatures of Slack requests already accepted
     drafts.py     accounts ticked so far in a review modal with several pages
+    fingerprints.py     suspended campaigns' image hashes and text signatures, until they expire
+    open_reports.py     the platform's unresolved reports about accounts
+    findings.py   what was looked up about a cluster: local follows of its remote domain, siblings searched
     database.py   connections, transactions (`atomic`) and the clock they share
 """
 
@@ -22,13 +25,14 @@ from pathlib import Path
 from storage.clusters import Clusters
 from storage.database import StorageError, retry_while_locked, utcnow
 from storage.drafts import ReviewDrafts
+from storage.fingerprints import Fingerprints
 from storage.posts import Posts
 from storage.reports import Reports
 from storage.requests import SeenRequests
 from storage.schema import SchemaTooNew, migrate
 
 
-class Store(Clusters, Posts, Reports, SeenRequests, ReviewDrafts):
+class Store(Clusters, Posts, Reports, SeenRequests, ReviewDrafts, Fingerprints):
     """The Chorus database. Open with `Store.open(path)`; tests pass a clock they control."""
 
     @classmethod

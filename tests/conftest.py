@@ -9,7 +9,7 @@ import os
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -174,10 +174,11 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 @contextmanager
 def running_bot(tmp_path: Path, fake_slack: FakeSlack, enforcer: Enforcer | None = None,
-                socket: FakeSocketMode | None = None, **slack: object) -> Iterator[Harness]:
+                socket: FakeSocketMode | None = None, sections: dict[str, Any] | None = None,
+                **slack: object) -> Iterator[Harness]:
     """The bot's Slack runtime serving HTTP on a free port, or connected over Socket Mode to `socket`, against
-    the fake Slack; `slack` overrides settings."""
-    config = slack_config(tmp_path, fake_slack.url, "xapp-test" if socket else "", **slack)
+    the fake Slack; `slack` overrides settings, `sections` whole sections of the configuration."""
+    config = replace(slack_config(tmp_path, fake_slack.url, "xapp-test" if socket else "", **slack), **(sections or {}))
     store = Store.open(config.storage.path)
     runtime = SlackRuntime(config, store, enforcer or JsonlOutbox(config.source.outbox))
     try:

@@ -248,50 +248,220 @@ class Timeline:
 
 
 ADMIN = "/api/v1/admin/accounts/"
+DOCS = FIXTURES / "docs"
+"""Responses from Mastodon's API documentation (reports, domain blocks, measures), with their licence."""
+FORBIDDEN = Reply(403, {"error": "This action is outside the authorized scopes"})
+"""What Mastodon answers a token without the scope an endpoint needs (recorded in test_public_tl's neighbours)."""
+
+
+def documented(name: str) -> Any:
+    """A documented response body from tests/fixtures/mastodon/docs."""
+    return json.loads((DOCS / name).read_text(encoding="utf-8"))
+
+
+def snowflake(moment: datetime) -> str:
+    """The id Mastodon gives a record made at `moment` (milliseconds since the epoch, shifted 16 bits)."""
+    return str(int(moment.timestamp() * 1000) << 16)
+
+
+@dataclass
+class SignUpRecord:
+    """A local account's sign-up as the admin API holds it: e-mail, the IPs it used (the first is the sign-up's)."""
+
+    email: str
+    ips: list[str]
+    posts: int = 0
 
 
 class MastodonAdmin:
-    """The admin accounts API of one instance: each account's `suspended`/`disabled` changes as actions land.
+    """The admin API of one instance, under the rules Mastodon's code follows: each account's `suspended`,
+    `silenced` and `disabled` change as actions land; an action other than `none` resolves every open report about
+    the account (`Admin::AccountAction#process_reports!`); the v2 account list filters by origin and pages by id
+    (ids are creation times); a domain gets one block (a second is refused with 422); measures count follows.
 
     `carried_out` lists every action that took effect, so a test can count what happened to whom; `created`
-    gives accounts their exact creation time (else the recorded account's).
+    gives accounts their exact creation time (else the recorded account's); `remote` puts accounts on a domain.
+    `missing_scopes` makes the endpoints needing those scopes answer 403, as a token without them gets.
     """
 
-    def __init__(self, platform: FakePlatform, account_ids: list[str], created: dict[str, str] | None = None) -> None:
+    def __init__(self, platform: FakePlatform, account_ids: list[str], created: dict[str, str] | None = None,
+                 remote: dict[str, str] | None = None) -> None:
         _, _, body = recorded("test_admin_moderation.yaml", "GET", f"{ADMIN}117020566092212359")
         self.entity = json.loads(body)
+        self.platform = platform
         self.created = created or {}
-        self.state = {account: {"suspended": False, "disabled": False} for account in account_ids}
+        self.remote = remote or {}
+        self.sign_ups: dict[str, SignUpRecord] = {}
+        self.state: dict[str, dict[str, bool]] = {}
         self.carried_out: list[tuple[str, str]] = []
+        self.reports: dict[str, dict[str, Any]] = {}
+        self.blocks: dict[str, dict[str, Any]] = {}
+        self.follows: dict[str, int] = {}
+        self.missing_scopes: set[str] = set()
         self._lock = threading.Lock()
         for account in account_ids:
-            platform.route("GET", f"{ADMIN}{account}", self.account)
-            for verb in ("action", "unsuspend", "enable"):
-                platform.route("POST", f"{ADMIN}{account}/{verb}", self.act)
+            self.add_account(account)
+        platform.route("GET", "/api/v1/admin/reports", self.list_reports)
+        platform.route("GET", "/api/v2/admin/accounts", self.list_accounts)
+        platform.route("GET", "/api/v1/admin/domain_blocks", self.list_blocks)
+        platform.route("POST", "/api/v1/admin/domain_blocks", self.block)
+        platform.route("POST", "/api/v1/admin/measures", self.measures)
+
+    def add_account(self, account_id: str, created_at: str | None = None, sign_up: SignUpRecord | None = None,
+                    domain: str | None = None) -> None:
+        """An account the admin API knows (one that never posted, too)."""
+        with self._lock:
+            self.state[account_id] = {"suspended": False, "disabled": False, "silenced": False}
+            if created_at:
+                self.created[account_id] = created_at
+            if sign_up:
+                self.sign_ups[account_id] = sign_up
+            if domain:
+                self.remote[account_id] = domain
+        self.platform.route("GET", f"{ADMIN}{account_id}", self.account)
+        for verb in ("action", "unsuspend", "enable", "unsilence"):
+            self.platform.route("POST", f"{ADMIN}{account_id}/{verb}", self.act)
+
+    def record(self, account_id: str) -> dict[str, Any]:
+        """The Admin::Account of an account as it stands."""
+        domain = self.remote.get(account_id)
+        sign_up = self.sign_ups.get(account_id)
+        created = self.created.get(account_id, self.entity["created_at"])
+        username = f"voter{account_id}"
+        account = {**self.entity["account"], "id": account_id, "username": username,
+                   "acct": f"{username}@{domain}" if domain else username,
+                   "statuses_count": sign_up.posts if sign_up else self.entity["account"]["statuses_count"]}
+        ips = [{"ip": ip, "used_at": created} for ip in (sign_up.ips[:1] if sign_up else [])]
+        ips += [{"ip": ip, "used_at": "2026-08-01T20:00:00.000Z"} for ip in (sign_up.ips[1:] if sign_up else [])]
+        return {**self.entity, "id": account_id, "username": username, "domain": domain, "created_at": created,
+                "email": None if domain else (sign_up.email if sign_up else self.entity["email"]),
+                "ip": ips[-1]["ip"] if ips else None, "ips": None if domain else ips, "account": account,
+                **self.state[account_id]}
 
     def account(self, request: Request) -> Reply:
         """GET /api/v1/admin/accounts/:id with the account's current state."""
-        account_id = request.path.removeprefix(ADMIN)
+        if "admin:read:accounts" in self.missing_scopes:
+            return FORBIDDEN
         with self._lock:
-            return Reply(200, {**self.entity, "id": account_id, "username": f"voter{account_id}", "domain": None,
-                               "created_at": self.created.get(account_id, self.entity["created_at"]),
-                               **self.state[account_id]})
+            return Reply(200, self.record(request.path.removeprefix(ADMIN)))
 
     def act(self, request: Request) -> Reply:
-        """POST .../action (type=suspend|disable), .../unsuspend, .../enable."""
+        """POST .../action (type=suspend|silence|disable, report_id), .../unsuspend, .../unsilence, .../enable."""
+        if "admin:write:accounts" in self.missing_scopes:
+            return FORBIDDEN
         account_id, _, verb = request.path.removeprefix(ADMIN).partition("/")
         kind = request.form().get("type") if verb == "action" else verb
-        change = {"suspend": ("suspended", True), "disable": ("disabled", True), "unsuspend": ("suspended", False),
-                  "enable": ("disabled", False)}[kind]
+        change = {"suspend": ("suspended", True), "disable": ("disabled", True), "silence": ("silenced", True),
+                  "unsuspend": ("suspended", False), "enable": ("disabled", False),
+                  "unsilence": ("silenced", False)}[kind]
         with self._lock:
+            report = request.form().get("report_id") if verb == "action" else None
+            if report is not None and report not in self.reports:
+                return Reply(404, {"error": "Record not found"})
+            if verb == "action" and account_id in self.remote and kind == "disable":
+                return Reply(403, {"error": "This action is not allowed"})
             self.state[account_id][change[0]] = change[1]
             self.carried_out.append((account_id, kind))
-        return Reply(200, {})
+            if verb == "action":  # any type but none resolves every open report about the account
+                for each in self.reports.values():
+                    if each["target_account"]["id"] == account_id and not each["action_taken"]:
+                        each.update(action_taken=True, action_taken_at="2026-08-02T08:00:00.000Z")
+        return Reply(200, {} if verb == "action" else self.record(account_id))
 
     def times(self, account_id: str, kind: str) -> int:
         """How many times `kind` took effect on an account."""
         with self._lock:
             return self.carried_out.count((account_id, kind))
+
+    def file_report(self, target_account_id: str, created_at: str = "2026-08-02T07:30:00.000Z") -> str:
+        """Someone reports an account; returns the report's id."""
+        template = documented("webhook_report_created.json")["object"]
+        with self._lock:
+            report_id = str(9000 + len(self.reports))
+            self.reports[report_id] = {**template, "id": report_id, "created_at": created_at, "category": "spam",
+                                       "action_taken": False, "action_taken_at": None,
+                                       "target_account": self.record(target_account_id)}
+        return report_id
+
+    def open_reports(self) -> list[str]:
+        """Ids of the reports not yet resolved."""
+        with self._lock:
+            return sorted(r for r, each in self.reports.items() if not each["action_taken"])
+
+    def list_reports(self, request: Request) -> Reply:
+        """GET /api/v1/admin/reports?resolved=false&limit=N&max_id=M, newest first, a Link header to the next page."""
+        if "admin:read:reports" in self.missing_scopes:
+            return FORBIDDEN
+        resolved = request.query.get("resolved") == "true"
+        with self._lock:
+            chosen = sorted((r for r in self.reports.values() if r["action_taken"] == resolved),
+                            key=lambda r: int(r["id"]), reverse=True)
+        return self._page(request, chosen, "/api/v1/admin/reports")
+
+    def list_accounts(self, request: Request) -> Reply:
+        """GET /api/v2/admin/accounts?origin=local&since_id=&max_id=&limit=: any status, newest id first."""
+        if "admin:read:accounts" in self.missing_scopes:
+            return FORBIDDEN
+        origin = request.query.get("origin")
+        with self._lock:
+            records = [self.record(a) for a in self.state
+                       if origin is None or (origin == "local") != (a in self.remote)]
+        records.sort(key=lambda r: int(r["id"]), reverse=True)
+        return self._page(request, records, "/api/v2/admin/accounts")
+
+    def _page(self, request: Request, records: list[dict[str, Any]], path: str) -> Reply:
+        limit = min(int(request.query.get("limit", 100)), 200)
+        since, below = request.query.get("since_id"), request.query.get("max_id")
+        chosen = [r for r in records if (since is None or int(r["id"]) > int(since))
+                  and (below is None or int(r["id"]) < int(below))][:limit]
+        headers = {}
+        if len(chosen) == limit:
+            kept = "&".join(f"{k}={v}" for k, v in request.query.items() if k != "max_id")
+            headers["link"] = f'<http://127.0.0.1{path}?{kept}&max_id={chosen[-1]["id"]}>; rel="next"'
+        return Reply(200, chosen, headers)
+
+    def list_blocks(self, request: Request) -> Reply:
+        """GET /api/v1/admin/domain_blocks."""
+        if "admin:read:domain_blocks" in self.missing_scopes:
+            return FORBIDDEN
+        with self._lock:
+            return Reply(200, sorted(self.blocks.values(), key=lambda b: int(b["id"]), reverse=True))
+
+    def block(self, request: Request) -> Reply:
+        """POST /api/v1/admin/domain_blocks: a second block of a domain is refused with 422 and the existing one."""
+        if "admin:write:domain_blocks" in self.missing_scopes:
+            return FORBIDDEN
+        form = request.form()
+        with self._lock:
+            existing = next((b for b in self.blocks.values() if b["domain"] == form["domain"]), None)
+            if existing is not None:
+                return Reply(422, {**documented("domain_block_exists_422.json"), "existing_domain_block": existing,
+                                   "error": f"You have already imposed stricter limits on {form['domain']}."})
+            block_id = str(len(self.blocks) + 1)
+            self.blocks[block_id] = {**documented("domain_block.json"), "id": block_id, "domain": form["domain"],
+                                     "severity": form.get("severity", "silence"),
+                                     "private_comment": form.get("private_comment")}
+            self.carried_out.append((form["domain"], f"domain_block:{form.get('severity', 'silence')}"))
+        self.platform.route("DELETE", f"/api/v1/admin/domain_blocks/{block_id}", self.unblock)
+        return Reply(200, self.blocks[block_id])
+
+    def unblock(self, request: Request) -> Reply:
+        """DELETE /api/v1/admin/domain_blocks/:id."""
+        block_id = request.path.rsplit("/", 1)[1]
+        with self._lock:
+            block = self.blocks.pop(block_id, None)
+            if block is None:
+                return Reply(404, {"error": "Record not found"})
+            self.carried_out.append((block["domain"], "domain_unblock"))
+        return Reply(200, {})
+
+    def measures(self, request: Request) -> Reply:
+        """POST /api/v1/admin/measures with keys[]=instance_follows and instance_follows[domain]."""
+        if "admin:read" in self.missing_scopes:
+            return FORBIDDEN
+        form = request.form()
+        measure = documented("measures_instance_follows.json")[0]
+        return Reply(200, [{**measure, "total": str(self.follows.get(form.get("instance_follows[domain]", ""), 0))}])
 
 
 CAMPAIGN_TEXT = "<p>Candidate X is the ONLY one who will fix healthcare. Vote X on March 3! {tag}</p>"

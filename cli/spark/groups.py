@@ -8,9 +8,8 @@ candidate clusters) come back to the driver.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import groupby
 from typing import TYPE_CHECKING, Any
-
-import pandas as pd
 
 from cli.spark.rows import micros, moment, row_post
 from detectors.accounts import account_signals
@@ -24,37 +23,35 @@ from domain.models import Cluster
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-MEMBERS_SCHEMA = "post_id string, group string"
-TRAITS_SCHEMA = ("group string, posted_from double, posted_until double, created_from double, created_until double, "
-                 "accounts array<string>")
 CLUSTER_COLUMNS = (
     ("candidate", "string"), ("key", "string"), ("score", "double"), ("accounts", "array<string>"),
     ("posts", "array<string>"), ("reasons", "array<string>"), ("sample_text", "string"), ("first_us", "long"),
     ("last_us", "long"), ("distinct_texts", "int"), ("media", "array<string>"), ("signals", "map<string,double>"),
 )
 CLUSTER_SCHEMA = ", ".join(f"{name} {kind}" for name, kind in CLUSTER_COLUMNS)
-CLUSTER_NAMES = [name for name, _ in CLUSTER_COLUMNS]
 
 
 def chains(members: DataFrame, posts: DataFrame, window_seconds: float) -> DataFrame:
-    """(post_id, group) for every time chain of two or more accounts of every component (`detectors.chains`)."""
-    gap = window_seconds * 1_000_000
-
-    def split(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame.sort_values(["created_us", "post_id"], kind="stable")
-        chain = (frame["created_us"].diff() > gap).cumsum()
-        accounts = frame.groupby(chain)["author_id"].transform("nunique")
-        kept = accounts >= MIN_SHARED
-        return pd.DataFrame({"post_id": frame["post_id"][kept],
-                             "group": frame["component"][kept].astype(str) + ":" + chain[kept].astype(str)})
-
+    """(post_id, group) for every time chain of two or more accounts of every component (`detectors.chains`'s
+    rule in Spark SQL: a new chain wherever the gap to the component's previous post exceeds the window)."""
     from pyspark.sql import functions as F
+    from pyspark.sql.window import Window
 
     rows = members.join(posts.select("post_id", "created_us", "author_id"), "post_id")
-    shared = rows.groupBy("component").agg(F.countDistinct("author_id").alias("accounts")).filter(
-        F.col("accounts") >= MIN_SHARED)  # most components are one post: no chain to find
-    return rows.join(shared.select("component"), "component", "left_semi").groupBy("component").applyInPandas(
-        split, MEMBERS_SCHEMA)
+    ordered = Window.partitionBy("component").orderBy("created_us", "post_id")
+    gap = (F.col("created_us") - F.lag("created_us").over(ordered)) > int(window_seconds * 1_000_000)
+    chained = rows.withColumn("chain", F.sum(F.when(gap, 1).otherwise(0)).over(
+        ordered.rowsBetween(Window.unboundedPreceding, Window.currentRow)))
+    chained = chained.withColumn("group", F.concat_ws(":", F.col("component").cast("string"),
+                                                       F.col("chain").cast("string")))
+    shared = chained.groupBy("group").agg(F.countDistinct("author_id").alias("accounts")).filter(
+        F.col("accounts") >= MIN_SHARED)
+    return chained.join(shared.select("group"), "group", "left_semi").select("post_id", "group")
+
+
+def _by_key(rows: Iterator[Any], key: str) -> Iterator[tuple[Any, list[Any]]]:
+    """Consecutive rows with the same `key` value (the partition is sorted by it), a group at a time."""
+    return ((value, list(group)) for value, group in groupby(rows, key=lambda row: row[key]))
 
 
 def specific_components(nodes: DataFrame, exploded: DataFrame, wanted: DataFrame) -> DataFrame:
@@ -101,41 +98,47 @@ def coposting_links(groups: DataFrame, population: int, window_seconds: float) -
 
 
 def creation_traits(member_posts: DataFrame, settings: DetectionSettings) -> dict[str, Traits]:
-    """Kinship traits (`detectors.kinship`) of the groups of min_accounts whose accounts form a tight batch."""
-    def traits(frame: pd.DataFrame) -> pd.DataFrame:
-        posts = [row_post(row) for row in frame.itertuples(index=False)]
-        accounts = sorted({post.author.id for post in posts})
-        empty = pd.DataFrame(columns=["group", "posted_from", "posted_until", "created_from", "created_until",
-                                      "accounts"])
-        if len(accounts) < settings.min_accounts:
-            return empty
-        batch = account_signals(posts, settings.new_account_days, settings.low_followers).batch
-        if batch is None or batch.evidence < MIN_TRAIT:
-            return empty
-        times = [post.created_at.timestamp() for post in posts]
-        return pd.DataFrame({"group": [frame["group"].iloc[0]], "posted_from": [min(times)],
-                             "posted_until": [max(times)], "created_from": [batch.created_from.timestamp()],
-                             "created_until": [batch.created_until.timestamp()], "accounts": [accounts]})
+    """Kinship traits (`detectors.kinship`) of the groups of min_accounts whose accounts form a tight batch.
 
-    rows = member_posts.groupBy("group").applyInPandas(traits, TRAITS_SCHEMA).collect()
-    return {row.group: Traits(row.posted_from, row.posted_until, frozenset(row.accounts),
-                              (row.created_from, row.created_until)) for row in rows}
+    Each partition holds whole groups in order and is walked once: no per-group call, so millions of small
+    groups cost what their posts cost.
+    """
+    def traits(rows: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
+        for group, members in _by_key(rows, "group"):
+            posts = [row_post(row) for row in members]
+            accounts = sorted({post.author.id for post in posts})
+            if len(accounts) < settings.min_accounts:
+                continue
+            batch = account_signals(posts, settings.new_account_days, settings.low_followers).batch
+            if batch is None or batch.evidence < MIN_TRAIT:
+                continue
+            times = [post.created_at.timestamp() for post in posts]
+            yield (group, min(times), max(times), batch.created_from.timestamp(), batch.created_until.timestamp(),
+                   accounts)
+
+    rows = _sorted_by(member_posts, "group").rdd.mapPartitions(traits).collect()
+    return {group: Traits(first, last, frozenset(accounts), (created_from, created_until))
+            for group, first, last, created_from, created_until, accounts in rows}
 
 
 def judged(candidate_posts: DataFrame, settings: DetectionSettings) -> DataFrame:
     """Each candidate's posts judged as the window would (`detectors.judge.judge`), one cluster row each."""
-    def judge_candidate(frame: pd.DataFrame) -> pd.DataFrame:
-        posts, refs = [], {}
-        for row in frame.itertuples(index=False):
-            post = row_post(row)
-            posts.append(post)
-            refs[post.id] = [NodeRef(key, bool(kind)) for key, kind in zip(row.node_keys, row.node_text, strict=True)]
-        cluster = judge(posts, lambda post: refs[post.id], settings, int(frame["messages"].iloc[0]))
-        if cluster is None:
-            return pd.DataFrame(columns=CLUSTER_NAMES)
-        return pd.DataFrame([cluster_row(frame["candidate"].iloc[0], cluster)])
+    def judge_candidates(rows: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
+        for candidate, members in _by_key(rows, "candidate"):
+            refs = {row.post_id: [NodeRef(key, bool(kind)) for key, kind in zip(row.node_keys, row.node_text,
+                                                                                 strict=True)]
+                    for row in members}
+            posts = [row_post(row) for row in members]
+            cluster = judge(posts, lambda post, refs=refs: refs[post.id], settings, int(members[0].messages))
+            if cluster is not None:
+                yield tuple(cluster_row(candidate, cluster).values())
 
-    return candidate_posts.groupBy("candidate").applyInPandas(judge_candidate, CLUSTER_SCHEMA)
+    return _sorted_by(candidate_posts, "candidate").rdd.mapPartitions(judge_candidates).toDF(CLUSTER_SCHEMA)
+
+
+def _sorted_by(frame: DataFrame, key: str) -> DataFrame:
+    """Rows with the same `key` in one partition, in `key` order."""
+    return frame.repartition(key).sortWithinPartitions(key)
 
 
 def cluster_row(candidate: str, cluster: Cluster) -> dict[str, Any]:

@@ -40,7 +40,7 @@ def _reply_updates(harness, reply_ts: str, phrase: str):
 def test_late_accounts_get_their_own_buttons_and_the_first_click_acts_on_them_only(harness):
     cid, ts, reply = _decided_then_grown(harness, "l", 2)
     buttons = _buttons(reply["blocks"])
-    assert set(buttons) == {ids.LATE_SUSPEND, ids.LATE_REQUIRE_VERIFICATION}
+    assert set(buttons) == {ids.LATE_SUSPEND, ids.LATE_LIMIT, ids.LATE_REQUIRE_VERIFICATION}
     assert buttons[ids.LATE_SUSPEND]["text"]["text"] == "Suspend these 2"
     value = buttons[ids.LATE_SUSPEND]["value"]
     harness.slack.click(ids.LATE_SUSPEND, value, "UMOD2", reply["ts"])

@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from platforms.enforcing import OnceOnly
+from platforms.jsonl import JsonlOutbox
+from platforms.ozone import NoOzone
 from service.config import ConfigError, load_config, parse_config
+from service.wiring import card_options
 
 
 def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,6 +50,12 @@ def test_values_and_relative_paths(tmp_path: Path) -> None:
         ("[digest]\nweekly = 'someday 09:00'", r"digest\.weekly must be a day and time like \"mon 09:00\""),
         ("[digest]\ntimezone = 'Mars/Olympus_Mons'", r"digest\.timezone must be an IANA time zone"),
         ("[retention]\ndays = 0", r"retention\.days must be a number of days > 0"),
+        ("[enforcement]\nactions = ['ban']", r"enforcement\.actions must be a non-empty list of distinct actions among "
+                                             r"suspend, limit, require_verification, got \['ban'\]"),
+        ("[enforcement]\nactions = []", r"enforcement\.actions must be a non-empty list"),
+        ("[enforcement]\ndry_run = 'yes'", r"enforcement\.dry_run must be true or false"),
+        ("[enforcement]\nfingerprint_days = -1", r"enforcement\.fingerprint_days must be a number of days >= 0"),
+        ("[mastodon]\nwebhook_max_age_seconds = 0", r"mastodon\.webhook_max_age_seconds must be a number of seconds"),
     ],
 )
 def test_mistakes_name_the_key(text: str, message: str) -> None:
@@ -71,3 +81,13 @@ def test_secrets_come_from_the_environment_and_never_show() -> None:
     assert config.secrets.slack_api_url == "http://x"
     shown = repr(config) + str(config.secrets) + f"{config.secrets!r}"
     assert "xoxb-secret-value" not in shown
+
+
+def test_a_webhook_secret_without_mastodon_is_refused_and_actions_the_platform_lacks_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"MASTODON_WEBHOOK_SECRET is set but source\.kind is not mastodon"):
+        parse_config("", tmp_path, {"MASTODON_WEBHOOK_SECRET": "s"})
+    config = parse_config("[enforcement]\nactions = ['limit']", tmp_path, {})
+    with pytest.raises(ConfigError, match=r"enforcement\.actions: jsonl can carry out none of limit"):
+        card_options(config, OnceOnly(NoOzone()))  # an enforcer that offers only suspend and verification
+    limited = card_options(config, OnceOnly(JsonlOutbox(tmp_path / "outbox.jsonl")))
+    assert limited.actions == ("limit",) and not limited.domain_actions
