@@ -85,8 +85,18 @@ def same(spark: dict, default: ScanResult) -> None:
         {k: v for k, v in expected["stats"].items() if k not in drop}
 
 
-def test_spark_finds_what_scan_finds_across_files_windows_hostile_lines_a_period_and_parquet(
-        feed, tmp_path: Path) -> None:
+def test_spark_finds_what_scan_finds_across_files_windows_and_hostile_lines(feed) -> None:
+    folder, _ = feed
+    [whole] = spark_reports((folder, None, None))
+    default = scan(folder, DetectionSettings())
+    same(whole, default)
+    assert whole["stats"]["skipped"] == len(HOSTILE) + 1
+    assert sorted(map(tuple, whole["skipped"])) == sorted((s.where, s.problem) for s in default.skipped)
+    accounts = [a for c in whole["clusters"] for a in c["accounts"]]
+    assert len(accounts) == len(set(accounts))  # each account in at most one cluster
+
+
+def test_the_cli_scans_parquet_over_a_period_and_writes_the_clusters(feed, tmp_path: Path, run_cli) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -94,26 +104,14 @@ def test_spark_finds_what_scan_finds_across_files_windows_hostile_lines_a_period
     parquet = tmp_path / "posts.parquet"
     pq.write_table(pa.Table.from_pylist([json.loads(orjson.dumps(r)) for r in records]), parquet)
     since, until = START + timedelta(hours=6), START + timedelta(hours=40)
-    whole, period, columnar = spark_reports((folder, None, None), (folder, since, until), (parquet, None, None))
-
-    settings = DetectionSettings()
-    default = scan(folder, settings)
-    same(whole, default)
-    assert whole["stats"]["skipped"] == len(HOSTILE) + 1
-    assert sorted(map(tuple, whole["skipped"])) == sorted((s.where, s.problem) for s in default.skipped)
-    accounts = [a for c in whole["clusters"] for a in c["accounts"]]
-    assert len(accounts) == len(set(accounts))  # each account in at most one cluster
-    same(period, scan(folder, settings, since=since, until=until))
-    assert columnar["clusters"] == whole["clusters"]
-
-
-def test_the_cli_writes_the_report_and_the_clusters(feed, tmp_path: Path, run_cli) -> None:
-    folder, _ = feed
-    done = run_cli("scan", str(folder), "--engine", "spark", "--master", "local[2]", "--format", "json",
-                   "--output", str(tmp_path / "out"), timeout=600)
+    done = run_cli("scan", str(parquet), "--engine", "spark", "--master", "local[2]", "--format", "json",
+                   "--since", since.isoformat(), "--until", until.isoformat(), "--output", str(tmp_path / "out"),
+                   timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)
-    same(report, scan(folder, DetectionSettings()))
+    default = scan(folder, DetectionSettings(), since=since, until=until)
+    assert report["clusters"] and report["clusters"] == default.report()["clusters"]
+    assert report["stats"]["posts"] == default.posts and report["stats"]["skipped"] == 0  # Parquet has no bad lines
     written = [json.loads(line) for line in (tmp_path / "out" / "clusters.jsonl").read_text().splitlines()]
     assert [c["id"] for c in written] == [c["id"] for c in report["clusters"]]
     assert (tmp_path / "out" / "clusters.parquet").is_dir()
