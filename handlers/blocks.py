@@ -68,10 +68,15 @@ CREATED_TOGETHER_DAYS = 7
 SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
 DONE_PHRASE = {Action.SUSPEND: "Suspended", Action.REQUIRE_VERIFICATION: "Required verification for",
                Action.LIMIT: "Limited", Action.DISMISS: "Dismissed", Action.DOMAIN_SUSPEND: "Suspended the domain",
-               Action.DOMAIN_LIMIT: "Limited the domain"}
+               Action.DOMAIN_LIMIT: "Limited the domain", Action.UNSUSPEND: "Unsuspended",
+               Action.LIFT_VERIFICATION: "Lifted verification for", Action.UNLIMIT: "Lifted the limit on",
+               Action.REOPEN: "Reopened", Action.DOMAIN_UNBLOCK: "Lifted the block of the domain"}
 DOING_PHRASE = {Action.SUSPEND: "Suspending", Action.REQUIRE_VERIFICATION: "Requiring verification for",
                 Action.LIMIT: "Limiting", Action.DISMISS: "Dismissing", Action.DOMAIN_SUSPEND: "Suspending the domain",
-                Action.DOMAIN_LIMIT: "Limiting the domain"}
+                Action.DOMAIN_LIMIT: "Limiting the domain", Action.UNSUSPEND: "Unsuspending",
+                Action.LIFT_VERIFICATION: "Lifting verification for", Action.UNLIMIT: "Lifting the limit on",
+                Action.REOPEN: "Reopening", Action.DOMAIN_UNBLOCK: "Lifting the block of the domain"}
+"""Every action has its phrases: a card shows the moderators' decisions, `/chorus lookup` undos too."""
 ASK_PHRASE = {Action.SUSPEND: "suspend", Action.REQUIRE_VERIFICATION: "require verification for",
               Action.LIMIT: "limit", Action.DOMAIN_SUSPEND: "suspend the domain",
               Action.DOMAIN_LIMIT: "limit the domain"}

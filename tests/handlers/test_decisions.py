@@ -186,3 +186,23 @@ def test_undo_reverses_the_suspension_and_reopens_the_card(harness):
     assert harness.store.decision(decision.id).status == "undone"
     assert harness.store.cluster_view(cid).status == "open"
     assert _action_ids(harness.fake.of("chat.update")[-1].params) == set(ids.OPEN_CARD_BUTTONS)
+
+
+def test_an_account_whose_suspension_was_undone_can_be_looked_up(harness):
+    cid = seed_cluster(harness.store, "u", 3)
+    harness.announce()
+    ts = harness.card_ts(cid)
+    harness.slack.click(ids.SUSPEND_ALL, cid, "UMOD1", ts)
+    wait_for(_first_decision_is(harness, cid, "done"))
+    decision = harness.store.decisions_for(cid)[0]
+    harness.slack.click(ids.UNDO, ids.button_value(cid, decision.id), "UMOD2", ts)
+    wait_for(_stamped(harness, ts, "undid the last decision"))
+    reply = json.dumps(harness.slack.command("lookup u-a1", "UMOD1").json(), ensure_ascii=False)
+    assert "Suspended 3 accounts" in reply and "Unsuspended 3 accounts" in reply
+
+
+def test_every_action_has_its_done_and_doing_phrase():
+    from domain.decisions import Action
+    from handlers.blocks import DOING_PHRASE, DONE_PHRASE
+
+    assert set(DONE_PHRASE) == set(DOING_PHRASE) == set(Action)
