@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -65,39 +66,37 @@ def _processes() -> dict[int, tuple[int, str, int]]:
 
 def measured(command: list[str]) -> tuple[float, dict[str, float], str]:
     """Run `command`; wall seconds, peak RSS (MB) of the driver, the JVM and the Python workers, and stdout."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     peaks = {"driver": 0.0, "jvm": 0.0, "workers": 0.0, "all": 0.0}
-    chunks: list[str] = []
-    os.set_blocking(process.stdout.fileno(), False)  # type: ignore[union-attr]
-    while True:
-        table = _processes()
-        family, frontier = {process.pid}, [process.pid]
-        while frontier:
-            parent = frontier.pop()
-            children = [pid for pid, (ppid, _, _) in table.items() if ppid == parent]
-            family.update(children)
-            frontier.extend(children)
-        now = {"driver": 0.0, "jvm": 0.0, "workers": 0.0}
-        for pid in family & table.keys():
-            _, name, rss = table[pid]
-            role = "driver" if pid == process.pid else "jvm" if name == "java" else "workers"
-            now[role] += rss / 2**20
-        for role, value in now.items():
-            peaks[role] = max(peaks[role], value)
-        peaks["all"] = max(peaks["all"], sum(now.values()))
-        chunk = process.stdout.read()  # type: ignore[union-attr]
-        if chunk:
-            chunks.append(chunk)
-        if process.poll() is not None:
-            break
-        time.sleep(SAMPLE_SECONDS)
-    rest = process.stdout.read()  # type: ignore[union-attr]
-    if rest:
-        chunks.append(rest)
-    if process.returncode:
-        raise RuntimeError(f"{' '.join(command)} failed with {process.returncode}")
-    return time.perf_counter() - started, peaks, "".join(chunks)
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.DEVNULL)
+        while process.poll() is None:
+            _sample(process.pid, peaks)
+            time.sleep(SAMPLE_SECONDS)
+        seconds = time.perf_counter() - started
+        if process.returncode:
+            raise RuntimeError(f"{' '.join(command)} failed with {process.returncode}")
+        out.seek(0)
+        return seconds, peaks, out.read().decode()
+
+
+def _sample(root: int, peaks: dict[str, float]) -> None:
+    """Add one reading of the memory of `root` and its descendants to `peaks` (MB by role)."""
+    table = _processes()
+    family, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, (ppid, _, _) in table.items() if ppid == parent]
+        family.update(children)
+        frontier.extend(children)
+    now = {"driver": 0.0, "jvm": 0.0, "workers": 0.0}
+    for pid in family & table.keys():
+        _, name, rss = table[pid]
+        role = "driver" if pid == root else "jvm" if name == "java" else "workers"
+        now[role] += rss / 2**20
+    for role, value in now.items():
+        peaks[role] = max(peaks[role], value)
+    peaks["all"] = max(peaks["all"], sum(now.values()))
 
 
 def compared(default: dict, spark: dict) -> tuple[float, int, int]:
