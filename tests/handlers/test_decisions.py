@@ -172,8 +172,9 @@ def test_review_modal_gives_each_group_of_ticked_accounts_its_own_action(harness
     assert harness.store.cluster_view(cid).status == "suspended"
 
 
-def test_undo_reverses_the_suspension_and_reopens_the_card(harness):
-    cid = seed_cluster(harness.store, "o", 3)
+def _suspended_then_undone(harness, prefix: str):
+    """A 3-account cluster suspended by one moderator and undone by another; its id and the decision."""
+    cid = seed_cluster(harness.store, prefix, 3)
     harness.announce()
     ts = harness.card_ts(cid)
     harness.slack.click(ids.SUSPEND_ALL, cid, "UMOD1", ts)
@@ -181,6 +182,11 @@ def test_undo_reverses_the_suspension_and_reopens_the_card(harness):
     decision = harness.store.decisions_for(cid)[0]
     harness.slack.click(ids.UNDO, ids.button_value(cid, decision.id), "UMOD2", ts)
     wait_for(_stamped(harness, ts, "undid the last decision"))
+    return cid, decision
+
+
+def test_undo_reverses_the_suspension_and_reopens_the_card(harness):
+    cid, decision = _suspended_then_undone(harness, "o")
     actions = [line["action"] for line in harness.outbox_lines()]
     assert actions == ["suspend"] * 3 + ["unsuspend"] * 3
     assert harness.store.decision(decision.id).status == "undone"
@@ -189,14 +195,7 @@ def test_undo_reverses_the_suspension_and_reopens_the_card(harness):
 
 
 def test_an_account_whose_suspension_was_undone_can_be_looked_up(harness):
-    cid = seed_cluster(harness.store, "u", 3)
-    harness.announce()
-    ts = harness.card_ts(cid)
-    harness.slack.click(ids.SUSPEND_ALL, cid, "UMOD1", ts)
-    wait_for(_first_decision_is(harness, cid, "done"))
-    decision = harness.store.decisions_for(cid)[0]
-    harness.slack.click(ids.UNDO, ids.button_value(cid, decision.id), "UMOD2", ts)
-    wait_for(_stamped(harness, ts, "undid the last decision"))
+    _suspended_then_undone(harness, "u")
     reply = json.dumps(harness.slack.command("lookup u-a1", "UMOD1").json(), ensure_ascii=False)
     assert "Suspended 3 accounts" in reply and "Unsuspended 3 accounts" in reply
 
