@@ -65,17 +65,24 @@ def _processes() -> dict[int, tuple[int, str, int]]:
 
 
 def measured(command: list[str]) -> tuple[float, dict[str, float], str]:
-    """Run `command`; wall seconds, peak RSS (MB) of the driver, the JVM and the Python workers, and stdout."""
+    """Run `command`; wall seconds, peak RSS (MB) of the driver, the JVM and the Python workers, and stdout.
+
+    The engine's stage timings (its INFO log lines) are printed as they were logged.
+    """
     peaks = {"driver": 0.0, "jvm": 0.0, "workers": 0.0, "all": 0.0}
-    with tempfile.TemporaryFile() as out:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err)
         while process.poll() is None:
             _sample(process.pid, peaks)
             time.sleep(SAMPLE_SECONDS)
         seconds = time.perf_counter() - started
         if process.returncode:
             raise RuntimeError(f"{' '.join(command)} failed with {process.returncode}")
+        err.seek(0)
+        for line in err.read().decode(errors="replace").splitlines():
+            if "chorus.spark" in line:
+                print("   ", line.split("chorus.spark: ", 1)[-1], flush=True)
         out.seek(0)
         return seconds, peaks, out.read().decode()
 
