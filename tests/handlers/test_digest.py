@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from slack_sdk.errors import SlackApiError
@@ -54,11 +54,13 @@ def test_a_digest_cut_short_after_its_chart_keeps_that_chart(harness):
 
 
 def test_digest_names_clusters_nobody_claimed(harness):
+    flagged = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # six hours before the digest's 09:00, whatever the wall clock
+    harness.store.clock = lambda: flagged
     old = seed_cluster(harness.store, "u", 3)
     taken = seed_cluster(harness.store, "t", 3, text="another campaign entirely")
     harness.announce()
     harness.store.swap_claim(taken, None, "UMOD1")
-    harness.store.clock = lambda: utcnow() + timedelta(days=1)
+    harness.store.clock = lambda: flagged + timedelta(days=1)
     [plan] = digest_plans(DigestConfig(daily="09:00", unclaimed_hours=2))
     assert post_due_digest(harness.store, harness.runtime.notifier, plan)
     [message] = [c for c in harness.fake.of("chat.postMessage") if c.params["channel"] == "CLEADS"]
