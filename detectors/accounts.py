@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
 
+from detectors.cohort import Cohort, Population, cohort
 from domain.models import Author, Post
 
 DAY = 86400.0
@@ -42,6 +43,8 @@ class AccountSignals:
     """Share of accounts younger than `new_account_days` when they posted."""
     median_age_days: float | None
     batch: CreationBatch | None
+    cohort: Cohort | None
+    """How unusually close together the accounts were created against those active (None without a population)."""
     default_avatar_fraction: float
     low_followers_fraction: float
     median_followers: float | None
@@ -108,8 +111,10 @@ def largest_bunch(moments: list[datetime], days: float) -> int:
     return best
 
 
-def account_signals(posts: Sequence[Post], new_account_days: float, low_followers: int) -> AccountSignals:
-    """Summarise the authors of `posts`: age at posting time, creation bunching, thin profiles."""
+def account_signals(posts: Sequence[Post], new_account_days: float, low_followers: int,
+                    population: Population | None = None) -> AccountSignals:
+    """Summarise the authors of `posts`: age at posting time, creation bunching (against `population`, the
+    creation times of the accounts active, when given), thin profiles."""
     first = _first_posts(posts)
     ages = [max(0.0, (posted - author.created_at).total_seconds() / DAY)
             for author, posted in first.values() if author.created_at is not None]
@@ -123,6 +128,7 @@ def account_signals(posts: Sequence[Post], new_account_days: float, low_follower
         new_fraction=sum(age <= new_account_days for age in ages) / len(ages) if ages else 0.0,
         median_age_days=median_age,
         batch=creation_batch(created, median_age or 0.0),
+        cohort=cohort([moment.timestamp() for moment in created], population) if population is not None else None,
         default_avatar_fraction=sum(avatars) / len(avatars) if avatars else 0.0,
         low_followers_fraction=sum(count <= low_followers for count in followers) / len(followers) if followers
         else 0.0,

@@ -18,6 +18,7 @@ import msgspec
 from detectors.accounts import account_signals
 from detectors.bulk import gc_paused
 from detectors.chains import time_chains
+from detectors.cohort import Population
 from detectors.coposting import MIN_SHARED, CoPosting
 from detectors.index import ContentIndex
 from detectors.judge import choose, judge
@@ -48,6 +49,8 @@ class _Detector:
         self.index = ContentIndex()
         self.population = 0
         """Accounts active in the window: how likely chance overlap between two groups' posters is."""
+        self.creation = Population(())
+        """Creation times of the accounts active in the window, against which a group's are judged (`cohort`)."""
         self._groups: dict[int, list[Post]] = {}
         """Posts of each group with two or more accounts (a candidate from min_accounts)."""
         self._chains: dict[int, list[int]] = {}
@@ -133,7 +136,7 @@ class _Detector:
         return [NodeRef(index.node_key[node], index.is_text(node)) for node in index.nodes_of_post(post.id)]
 
     def _judge(self, posts: list[Post], messages: int) -> Cluster | None:
-        return judge(posts, self._nodes_of, self.settings, messages)
+        return judge(posts, self._nodes_of, self.settings, messages, self.creation)
 
     def _candidates(self) -> list[Cluster]:
         """Each set of linked groups as one cluster, plus every group of min_accounts on its own."""
@@ -189,7 +192,10 @@ def detect(
     """
     detector = _Detector(settings or DetectionSettings())
     with gc_paused():
-        detector.population = len(set(map(_AUTHOR_ID, posts)))
+        authors = {post.author.id: post.author for post in posts}
+        detector.population = len(authors)
+        detector.creation = Population(author.created_at.timestamp() for author in authors.values()
+                                       if author.created_at is not None)
         detector.index.add(posts, prepared)
         return detector.clusters()
 
@@ -210,6 +216,9 @@ class WindowIndex:
         self._expired_since_check = 0
         self._authors: Counter[str] = Counter()
         """Posts in the window by account: the accounts active, against which overlaps are judged."""
+        self._created: dict[str, float] = {}
+        """Creation time (epoch seconds) of each active account that reports one: the population against which a
+        group's creation is judged (`cohort`)."""
         self.newest: datetime | None = None
 
     def __len__(self) -> int:
@@ -221,6 +230,8 @@ class WindowIndex:
             fresh = [post for post in posts if post.id not in self._detector.index.posts]
             authors = self._authors
             authors.update(map(_AUTHOR_ID, fresh))
+            self._created.update((post.author.id, post.author.created_at.timestamp()) for post in fresh
+                                 if post.author.created_at is not None)
             self._detector.population = len(authors)
             self._detector.index.add(fresh)
             for post in fresh:
@@ -240,7 +251,9 @@ class WindowIndex:
                     authors[author] -= 1
                     if not authors[author]:
                         del authors[author]
+                        self._created.pop(author, None)
             self._detector.population = len(authors)
+            self._detector.creation = Population(self._created.values())
             index.remove(expired)
             self._expired_since_check += len(expired)
             if self._expired_since_check >= max(len(self) // 16, CHECK_MIN_EXPIRED):
@@ -274,4 +287,7 @@ class WindowIndex:
         changed = [msgspec.structs.replace(post, author=by_id[post.author.id])
                    for post in index.posts.values() if post.author.id in by_id and post.author != by_id[post.author.id]]
         index.replace(changed)
+        self._created.update((key, author.created_at.timestamp()) for key, author in by_id.items()
+                             if key in self._authors and author.created_at is not None)
+        self._detector.creation = Population(self._created.values())
         return len(changed)

@@ -13,6 +13,7 @@ from operator import attrgetter
 
 from detectors.accounts import account_signals, largest_bunch
 from detectors.behaviour import behaviour, core_members
+from detectors.cohort import Population
 from detectors.evasion import disguised
 from detectors.index import digest
 from detectors.nodes import NodeRef
@@ -29,11 +30,13 @@ NodesOf = Callable[[Post], Sequence[NodeRef]]
 """The content nodes of a post, its text's first."""
 
 
-def judge(posts: Sequence[Post], nodes_of: NodesOf, settings: DetectionSettings, messages: int) -> Cluster | None:
+def judge(posts: Sequence[Post], nodes_of: NodesOf, settings: DetectionSettings, messages: int,
+          population: Population | None = None) -> Cluster | None:
     """The scored cluster of a group's core members, or None when fewer than min_accounts remain.
 
     `messages` counts the message groups merged into this candidate (1 for a group on its own). A post
-    in two of them (its text in one, its picture in another) counts once.
+    in two of them (its text in one, its picture in another) counts once. `population` holds the creation
+    times of the accounts active, against which the accounts' creation is judged (see `cohort`).
     """
     posts = list({post.id: post for post in posts}.values())
 
@@ -59,7 +62,7 @@ def judge(posts: Sequence[Post], nodes_of: NodesOf, settings: DetectionSettings,
     first_posted = [post.created_at for post in {post.author.id: post for post in reversed(kept)}.values()]
     scored = score_group(
         kept,
-        account_signals(kept, settings.new_account_days, settings.low_followers),
+        account_signals(kept, settings.new_account_days, settings.low_followers, population),
         behaviour(kept, repeating | packaging),
         messages=messages, distinct_texts=len(text_nodes),
         concentrated=largest_bunch(first_posted, settings.window_hours / 24) / len(accounts),

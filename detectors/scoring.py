@@ -4,11 +4,11 @@ Shared content only makes a group a candidate: people share headlines, quotes an
 score is led by behaviour inside the group, which holds for accounts of any age: how many
 accounts posted its messages more than once (several distinct messages each, or one again within
 hours), and how tightly in time against how shared content spreads organically. Account facts
-(newness graded from days to years, creation in one batch, thin profiles) raise the score but
-never gate it. The pieces are fused as a noisy-OR: each can carry a group only when strong, and
-together they add up. Account facts count as far as the accounts acted together: posting within
-one detection window, or created in one batch; new accounts saying "hi all" months apart are
-not a campaign.
+(newness graded from days to years, creation in one batch or in one season few of the accounts
+active were made in, thin profiles) raise the score but never gate it. The pieces are fused as a
+noisy-OR: each can carry a group only when strong, and together they add up. Account facts count
+as far as the accounts acted together: posting within one detection window, or created in one
+batch; new accounts saying "hi all" months apart are not a campaign.
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ def score_group(
         * (TEMPLATE_DISCOUNT if templated else 1.0),
         "disguise": disguise_evidence(disguised, len(posts)),
         "timing": acting.tightness * (1 - math.exp(-n / TIMING_SCALE)),
-        "created_together": accounts.batch.evidence if accounts.batch else 0.0,
+        "created_together": max(accounts.batch.evidence if accounts.batch else 0.0,
+                                accounts.cohort.evidence if accounts.cohort else 0.0),
         "newness": accounts.newness * max(concentrated, accounts.batch.evidence if accounts.batch else 0.0),
         "thin_profiles": thin * concentrated,
         "concentrated": concentrated,
@@ -134,6 +135,11 @@ def score_group(
     if accounts.batch and accounts.batch.evidence >= 0.2:
         reasons.append(f"{accounts.batch.accounts} accounts were created within "
                        f"{human_span(accounts.batch.span_days * 86400)} of each other")
+    cohort = accounts.cohort
+    if cohort and cohort.evidence >= 0.2 and not (accounts.batch and accounts.batch.evidence >= 0.2):
+        reasons.append(f"{cohort.accounts} accounts were created within "
+                       f"{human_span(cohort.created_until - cohort.created_from)} of each other, a span in which "
+                       f"only {cohort.share:.1%} of the accounts posting were created")
     if accounts.default_avatar_fraction >= 0.5:
         reasons.append(f"{accounts.default_avatar_fraction:.0%} use the default avatar")
     if accounts.low_followers_fraction >= 0.5 and accounts.median_followers is not None:

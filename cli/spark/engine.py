@@ -32,6 +32,7 @@ from cli.spark.groups import (
 from cli.spark.read import read_posts
 from cli.spark.rows import POST_NAMES, row_post
 from cli.spark.session import spark_session
+from detectors.cohort import Population
 from detectors.judge import choose, judge
 from detectors.kinship import kin_links
 from detectors.nodes import NodeRef
@@ -67,7 +68,7 @@ def spark_scan(location: str | Path, settings: DetectionSettings, master: str | 
             counts = posts.agg(F.count("post_id").alias("posts"),
                                F.countDistinct("author_id").alias("accounts")).first()
             total, population = counts["posts"], counts["accounts"]
-        clusters = _detect(spark, posts, settings, population) if total else []
+        clusters = _detect(spark, posts, settings, population, _creation(posts)) if total else []
         if output is not None:
             _write(spark, clusters, output)
         return ScanResult(clusters, total, population, read.skipped, time.perf_counter() - started,
@@ -76,7 +77,18 @@ def spark_scan(location: str | Path, settings: DetectionSettings, master: str | 
         spark.catalog.clearCache()
 
 
-def _detect(spark: SparkSession, posts: DataFrame, settings: DetectionSettings, population: int) -> list[Cluster]:
+def _creation(posts: DataFrame) -> Population:
+    """The creation times of the accounts that report one, against which a group's are judged (`detectors.cohort`)."""
+    from pyspark.sql import functions as F
+
+    with _stage("account creation times"):
+        created = (posts.groupBy("author_id").agg(F.first("author_created_us", ignorenulls=True).alias("created"))
+                   .filter(F.col("created").isNotNull()).select((F.col("created") / 1e6).alias("seconds")))
+        return Population(created.toPandas()["seconds"].to_numpy())
+
+
+def _detect(spark: SparkSession, posts: DataFrame, settings: DetectionSettings, population: int,
+            creation: Population) -> list[Cluster]:
     from pyspark.sql import functions as F
 
     nodes = post_nodes(posts).persist()
@@ -110,11 +122,12 @@ def _detect(spark: SparkSession, posts: DataFrame, settings: DetectionSettings, 
                        .join(nodes.select("post_id", "node_keys", "node_text"), "post_id")
                        .select(*POST_NAMES, "node_keys", "node_text", "candidate", "messages"))
     with _stage("judging candidates"):
-        found = [row_cluster(row) for row in judged(candidate_posts, settings)
+        shared = spark.sparkContext.broadcast(creation)
+        found = [row_cluster(row) for row in judged(candidate_posts, settings, shared)
                  .filter(F.col("score") >= settings.min_score).collect()]
     with _stage("one cluster per account"):
         fetch = _PostFetcher(posts, nodes)
-        return choose(found, lambda candidate, free: _trimmed(candidate, free, fetch, settings), settings)
+        return choose(found, lambda candidate, free: _trimmed(candidate, free, fetch, settings, creation), settings)
 
 
 def _candidates(groups: DataFrame, links: list[tuple[str, str]],
@@ -163,11 +176,11 @@ class _PostFetcher:
 
 
 def _trimmed(candidate: Cluster, free: frozenset[str], fetch: _PostFetcher,
-             settings: DetectionSettings) -> Cluster | None:
+             settings: DetectionSettings, creation: Population) -> Cluster | None:
     """The candidate judged again on the posts of its `free` accounts (as the window's engine does)."""
     held = fetch(candidate.posts)
     kept = [held[post_id][0] for post_id in candidate.posts if post_id in held and held[post_id][0].author.id in free]
-    trimmed = judge(kept, lambda post: held[post.id][1], settings, int(candidate.signals["messages"]))
+    trimmed = judge(kept, lambda post: held[post.id][1], settings, int(candidate.signals["messages"]), creation)
     return trimmed if trimmed is not None and trimmed.score >= settings.min_score else None
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from cli.spark.rows import micros, moment, row_post
 from detectors.accounts import account_signals
+from detectors.cohort import Population
 from detectors.coposting import MAX_GROUP_ACCOUNTS, MAX_GROUPS_PER_ACCOUNT, MIN_SHARED, linked
 from detectors.judge import judge
 from detectors.kinship import MIN_TRAIT, Traits
@@ -21,6 +22,7 @@ from detectors.settings import DetectionSettings
 from domain.models import Cluster
 
 if TYPE_CHECKING:
+    from pyspark import Broadcast
     from pyspark.sql import DataFrame
 
 CLUSTER_COLUMNS = (
@@ -121,15 +123,18 @@ def creation_traits(member_posts: DataFrame, settings: DetectionSettings) -> dic
             for group, first, last, created_from, created_until, accounts in rows}
 
 
-def judged(candidate_posts: DataFrame, settings: DetectionSettings) -> DataFrame:
-    """Each candidate's posts judged as the window would (`detectors.judge.judge`), one cluster row each."""
+def judged(candidate_posts: DataFrame, settings: DetectionSettings, creation: Broadcast[Population]) -> DataFrame:
+    """Each candidate's posts judged as the window would (`detectors.judge.judge`), one cluster row each;
+    `creation` is the accounts' creation times, sent to each worker once."""
     def judge_candidates(rows: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
+        population = creation.value
         for candidate, members in _by_key(rows, "candidate"):
             refs = {row.post_id: [NodeRef(key, bool(kind)) for key, kind in zip(row.node_keys, row.node_text,
                                                                                  strict=True)]
                     for row in members}
             posts = [row_post(row) for row in members]
-            cluster = judge(posts, lambda post, refs=refs: refs[post.id], settings, int(members[0].messages))
+            cluster = judge(posts, lambda post, refs=refs: refs[post.id], settings, int(members[0].messages),
+                            population)
             if cluster is not None:
                 yield tuple(cluster_row(candidate, cluster).values())
 

