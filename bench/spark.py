@@ -77,10 +77,12 @@ def measured(command: list[str]) -> tuple[float, dict[str, float], str]:
             _sample(process.pid, peaks)
             time.sleep(SAMPLE_SECONDS)
         seconds = time.perf_counter() - started
-        if process.returncode:
-            raise RuntimeError(f"{' '.join(command)} failed with {process.returncode}")
         err.seek(0)
-        for line in err.read().decode(errors="replace").splitlines():
+        logged = err.read().decode(errors="replace").splitlines()
+        if process.returncode:
+            tail = "\n".join(logged[-40:])
+            raise RuntimeError(f"{' '.join(command)} failed with {process.returncode} after {seconds:.0f} s:\n{tail}")
+        for line in logged:
             if "chorus.spark" in line:
                 print("   ", line.split("chorus.spark: ", 1)[-1], flush=True)
         out.seek(0)
