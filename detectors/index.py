@@ -29,13 +29,16 @@ from msgspec.structs import replace
 from detectors import minhash
 from detectors.bands import BandTable
 from detectors.media import MAX_PHASH_DISTANCE, PHASH_BANDS
-from detectors.nodes import MIN_FUZZY_CHARS, post_node_keys, specific_message
+from detectors.nodes import MIN_FUZZY_CHARS, has_content, post_node_keys, specific_facts
 from detectors.normalize import normalize_text, squash
 from detectors.parallel import split_map
 from detectors.similarity import could_be_copies, near_copies
+from detectors.templates import template_key
 from detectors.texts import PreparedTexts, TextRows
 from domain.models import Author, Post
 
+FUZZY, FACTS, CONTENT = 1, 2, 4
+"""Bits of a node's flags: a text matched fuzzily; its text's facts are known (`specific`); it has content words."""
 PHASH_CHUNK = 16384
 """New pHashes matched per step: bounds the candidate pairs held at once (a band's can run to millions)."""
 
@@ -92,7 +95,10 @@ class ContentIndex:
         self.node_dead: dict[int, int] = {}
         """Expired posts still in a node's list, by node: never most of it (`remove` drops them then)."""
         self._fuzzy = bytearray()
-        """1 for a text node long enough to match near-copies (its text is re-read from a post when needed)."""
+        """Bit FUZZY for a text node long enough to match near-copies (its text is re-read from a post when
+        needed); once `specific` has read its text, FACTS and, if the text has content words, CONTENT."""
+        self._templates = array("I")
+        """Each fuzzy node's `templates.template_key`, valid once its FACTS bit is set."""
         self._chars = (array("I"), array("I"))
         """Shortest and longest normalised text ever filed under each node, so a candidate pair whose lengths
         rule it out is dropped before an earlier text is re-read (0xFFFFFFFF, 0 for none yet)."""
@@ -152,6 +158,7 @@ class ContentIndex:
         self.node_key.extend(missing)
         self.node_posts.extend([] for _ in created)
         self._fuzzy.extend(bytes(len(missing)))
+        self._templates.frombytes(bytes(4 * len(missing)))
         self._grow_chars(len(missing))
         self.parent.extend(created)
         return list(map(key_node.__getitem__, keys))
@@ -165,6 +172,7 @@ class ContentIndex:
         self.node_key.append(key)
         self.node_posts.append([])
         self._fuzzy.append(0)
+        self._templates.append(0)
         self._grow_chars(1)
         self.parent.append(node)
         return node, True
@@ -195,7 +203,7 @@ class ContentIndex:
 
     def is_fuzzy(self, node: int) -> bool:
         """Whether a node is a text long enough to be matched with its near-copies."""
-        return node >= 0 and self._fuzzy[node] == 1
+        return node >= 0 and self._fuzzy[node] & FUZZY != 0
 
     def text_of(self, node: int) -> str | None:
         """The normalised text of a text node, re-read from one of its posts (kept nowhere, to save memory);
@@ -468,6 +476,7 @@ class ContentIndex:
         self.node_key = list(compress(self.node_key, live))
         self.node_posts = list(compress(self.node_posts, live))
         self._fuzzy = bytearray(np.frombuffer(self._fuzzy, dtype=np.uint8)[live].tobytes())
+        self._templates = array("I", np.frombuffer(self._templates, dtype=np.uint32)[live].tobytes())
         self._chars = tuple(array("I", np.frombuffer(column, dtype=np.uint32)[live].tobytes())  # type: ignore[assignment]
                             for column in self._chars)
         self.key_node = dict(zip(self.node_key, range(len(self.node_key)), strict=True))
@@ -515,7 +524,20 @@ class ContentIndex:
 
     def specific(self, root: int) -> bool:
         """Whether a component is specific enough that sharing it is evidence of co-posting (see
-        `nodes.specific_message`); each fuzzy text node's text is read from its first post."""
+        `nodes.specific_message`). Each fuzzy text node's text is read from its first post once; what
+        it says is kept with the node (a poll re-asks this of every component it touched)."""
         nodes = self.nodes_of(root)
-        texts = [text for node in nodes if self.is_fuzzy(node) and (text := self.text_of(node))]
-        return specific_message(texts, any(node in self._media for node in nodes))
+        media = self._media
+        if any(node in media for node in nodes):
+            return True
+        flags, templates, held = self._fuzzy, self._templates, self.node_posts
+        facts = []
+        for node in nodes:
+            if node < 0 or not flags[node] & FUZZY or not held[node]:
+                continue
+            if not flags[node] & FACTS:
+                text = self.text_of(node) or ""
+                flags[node] |= FACTS | (CONTENT if has_content(text) else 0)
+                templates[node] = template_key(text)
+            facts.append((flags[node] & CONTENT != 0, templates[node]))
+        return specific_facts(facts, False)

@@ -7,13 +7,13 @@ links, a node of the text and its canonical links together; and off each image's
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from detectors.links import canonical_url
 from detectors.media import parse_phash
 from detectors.minhash import STOPWORDS
-from detectors.templates import is_template
+from detectors.templates import is_template_keys, template_key
 from domain.models import Post
 
 MIN_FUZZY_CHARS = 20
@@ -50,14 +50,24 @@ def post_node_keys(post: Post, text_key: str, fuzzy: bool) -> list[NodeRef]:
     return list(dict.fromkeys(refs))
 
 
+def has_content(text: str) -> bool:
+    """Whether a (folded) text has MIN_SPECIFIC_WORDS content words: a message rather than a stock phrase."""
+    return sum(word not in STOPWORDS for word in text.split()) >= MIN_SPECIFIC_WORDS
+
+
+def specific_facts(facts: Sequence[tuple[bool, int]], has_image: bool) -> bool:
+    """`specific_message` from each text's (`has_content`, `templates.template_key`), as the window keeps them."""
+    if has_image:
+        return True
+    if is_template_keys([key for _, key in facts]):
+        return False
+    return any(content for content, _ in facts)
+
+
 def specific_message(texts: Collection[str], has_image: bool) -> bool:
     """Whether a message group is specific enough that sharing it is evidence of co-posting.
 
     An image is; so is a (folded) text of MIN_SPECIFIC_WORDS content words, unless the group's texts
     are an app's template (`templates`), which thousands of unrelated people's apps post.
     """
-    if has_image:
-        return True
-    if is_template(texts):
-        return False
-    return any(sum(word not in STOPWORDS for word in text.split()) >= MIN_SPECIFIC_WORDS for text in texts)
+    return has_image or specific_facts([(has_content(text), template_key(text)) for text in texts], has_image)

@@ -7,6 +7,7 @@ who coordinates with whom, and repeating one is how the app works, not a campaig
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Collection
 
 TEMPLATE_VARIANTS = 4
@@ -14,6 +15,16 @@ TEMPLATE_VARIANTS = 4
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
+def template_key(text: str) -> int:
+    """What a text's variants share once digits are dropped, as a 32-bit hash (a node keeps one for each text)."""
+    return zlib.crc32(text.translate(_NO_DIGITS).encode())
+
+
+def is_template_keys(keys: Collection[int]) -> bool:
+    """Whether the `template_key`s of distinct texts say they are variants of one template."""
+    return len(keys) >= TEMPLATE_VARIANTS and len(set(keys)) * 2 <= len(keys)
+
+
 def is_template(texts: Collection[str]) -> bool:
     """Whether distinct (normalised) texts are variants of one template that differ only in numbers."""
-    return len(texts) >= TEMPLATE_VARIANTS and len({text.translate(_NO_DIGITS) for text in texts}) * 2 <= len(texts)
+    return is_template_keys([template_key(text) for text in texts])
