@@ -111,14 +111,25 @@ def largest_bunch(moments: list[datetime], days: float) -> int:
     return best
 
 
+def _ages_and_creation(first: dict[str, tuple[Author, datetime]]) -> tuple[list[float], list[datetime]]:
+    """Each account's age in days when it first posted, and its creation time (accounts that report one)."""
+    known = [(author.created_at, posted) for author, posted in first.values() if author.created_at is not None]
+    return [max(0.0, (posted - created).total_seconds() / DAY) for created, posted in known], [c for c, _ in known]
+
+
+def group_batch(posts: Sequence[Post]) -> CreationBatch | None:
+    """The creation batch of the authors of `posts` (`creation_batch`), without the rest of `account_signals`:
+    kinship asks it of every group a poll touches."""
+    ages, created = _ages_and_creation(_first_posts(posts))
+    return creation_batch(created, median(ages) if ages else 0.0)
+
+
 def account_signals(posts: Sequence[Post], new_account_days: float, low_followers: int,
                     population: Population | None = None) -> AccountSignals:
     """Summarise the authors of `posts`: age at posting time, creation bunching (against `population`, the
     creation times of the accounts active, when given), thin profiles."""
     first = _first_posts(posts)
-    ages = [max(0.0, (posted - author.created_at).total_seconds() / DAY)
-            for author, posted in first.values() if author.created_at is not None]
-    created = [author.created_at for author, _ in first.values() if author.created_at is not None]
+    ages, created = _ages_and_creation(first)
     avatars = [author.default_avatar for author, _ in first.values() if author.default_avatar is not None]
     followers = [author.followers_count for author, _ in first.values() if author.followers_count is not None]
     median_age = median(ages) if ages else None

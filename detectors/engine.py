@@ -15,7 +15,7 @@ from operator import attrgetter
 
 import msgspec
 
-from detectors.accounts import account_signals
+from detectors.accounts import group_batch
 from detectors.bulk import gc_paused
 from detectors.chains import time_chains
 from detectors.cohort import Population
@@ -126,8 +126,7 @@ class _Detector:
         """Remember a group's creation batch when it is tight enough to link it to its kin (see `kinship`)."""
         if len(accounts) < self.settings.min_accounts:
             return
-        settings = self.settings
-        batch = account_signals(posts, settings.new_account_days, settings.low_followers).batch
+        batch = group_batch(posts)
         if batch is not None and batch.evidence >= MIN_TRAIT:
             self._traits[group] = Traits(posts[0].created_at.timestamp(), posts[-1].created_at.timestamp(), accounts,
                                          (batch.created_from.timestamp(), batch.created_until.timestamp()))

@@ -12,7 +12,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from cli.spark.rows import micros, moment, row_post
-from detectors.accounts import account_signals
+from detectors.accounts import group_batch
 from detectors.cohort import Population
 from detectors.coposting import MAX_GROUP_ACCOUNTS, MAX_GROUPS_PER_ACCOUNT, MIN_SHARED, linked
 from detectors.judge import judge
@@ -111,7 +111,7 @@ def creation_traits(member_posts: DataFrame, settings: DetectionSettings) -> dic
             accounts = sorted({post.author.id for post in posts})
             if len(accounts) < settings.min_accounts:
                 continue
-            batch = account_signals(posts, settings.new_account_days, settings.low_followers).batch
+            batch = group_batch(posts)
             if batch is None or batch.evidence < MIN_TRAIT:
                 continue
             times = [post.created_at.timestamp() for post in posts]
