@@ -29,7 +29,7 @@ from cli.spark.groups import (
     row_cluster,
     specific_components,
 )
-from cli.spark.read import read_posts
+from cli.spark.read import input_bytes, read_posts
 from cli.spark.rows import POST_NAMES, row_post
 from cli.spark.session import spark_session
 from detectors.cohort import Population
@@ -60,7 +60,7 @@ def spark_scan(location: str | Path, settings: DetectionSettings, master: str | 
     from pyspark.sql import functions as F
 
     started = time.perf_counter()
-    spark = spark_session(master)
+    spark = spark_session(master, input_bytes(location))
     try:
         with _stage("read"):
             read = read_posts(spark, str(location), since, until)

@@ -76,6 +76,15 @@ def _tag_row(item: tuple[int, tuple[Any, ...]]) -> tuple[Any, ...]:
     return (*_EMPTY_POST[:-1], order, where, problem)
 
 
+def input_bytes(location: str | Path) -> int:
+    """Bytes of the local files `read_posts` would read (0 for a URL: the cluster knows its own data)."""
+    path = Path(location)
+    if "://" in str(location) or not path.exists():
+        return 0
+    files = [path] if path.is_file() else [file for file in path.rglob("*") if file.is_file()]
+    return sum(file.stat().st_size for file in files)
+
+
 def read_posts(spark: SparkSession, location: str, since: datetime | None, until: datetime | None) -> ReadPosts:
     """The posts of a file or folder (JSONL, JSONL.gz or Parquet), as POST_SCHEMA rows.
 
