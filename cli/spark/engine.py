@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -126,7 +127,8 @@ def _detect(spark: SparkSession, posts: DataFrame, settings: DetectionSettings, 
         found = [row_cluster(row) for row in judged(candidate_posts, settings, shared)
                  .filter(F.col("score") >= settings.min_score).collect()]
     with _stage("one cluster per account"):
-        fetch = _PostFetcher(posts, nodes)
+        fetch = _PostFetcher(spark, posts, nodes)
+        fetch.prefetch(_sharing_posts(found))
         return choose(found, lambda candidate, free: _trimmed(candidate, free, fetch, settings, creation), settings)
 
 
@@ -157,21 +159,36 @@ def _candidates(groups: DataFrame, links: list[tuple[str, str]],
     return mapping
 
 
-class _PostFetcher:
-    """Posts and their nodes brought to the driver by id, for the few candidates `choose` trims."""
+def _sharing_posts(found: list[Cluster]) -> list[str]:
+    """The posts of the candidates that share an account with another: the only ones `choose` may trim."""
+    holders = Counter(account for cluster in found for account in cluster.accounts)
+    return [post_id for cluster in found if any(holders[account] > 1 for account in cluster.accounts)
+            for post_id in cluster.posts]
 
-    def __init__(self, posts: DataFrame, nodes: DataFrame) -> None:
+
+class _PostFetcher:
+    """Posts and their nodes brought to the driver by id, for the candidates `choose` trims."""
+
+    def __init__(self, spark: SparkSession, posts: DataFrame, nodes: DataFrame) -> None:
+        self._spark = spark
         self._table = posts.join(nodes.select("post_id", "node_keys", "node_text"), "post_id")
         self._known: dict[str, tuple[Post, list[NodeRef]]] = {}
 
-    def __call__(self, post_ids: list[str]) -> dict[str, tuple[Post, list[NodeRef]]]:
+    def prefetch(self, post_ids: list[str]) -> None:
+        """Bring these posts to the driver in one job (a scan of the table per trimmed candidate took an hour
+        at 10M posts)."""
         from pyspark.sql import functions as F
 
-        missing = [post_id for post_id in dict.fromkeys(post_ids) if post_id not in self._known]
-        if missing:
-            for row in self._table.filter(F.col("post_id").isin(missing)).collect():
+        wanted = sorted(set(post_ids).difference(self._known))
+        if wanted:
+            ids = self._spark.createDataFrame([(post_id,) for post_id in wanted], "post_id string")
+            for row in self._table.join(F.broadcast(ids), "post_id").collect():
                 refs = [NodeRef(key, kind) for key, kind in zip(row.node_keys, row.node_text, strict=True)]
                 self._known[row.post_id] = (row_post(row), refs)
+
+    def __call__(self, post_ids: list[str]) -> dict[str, tuple[Post, list[NodeRef]]]:
+        """The posts (with their nodes) of these ids, fetched if not yet on the driver."""
+        self.prefetch(post_ids)
         return {post_id: self._known[post_id] for post_id in post_ids if post_id in self._known}
 
 
