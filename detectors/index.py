@@ -29,7 +29,7 @@ from msgspec.structs import replace
 from detectors import minhash
 from detectors.bands import BandTable
 from detectors.media import MAX_PHASH_DISTANCE, PHASH_BANDS
-from detectors.nodes import MIN_FUZZY_CHARS, has_content, post_node_keys, specific_facts
+from detectors.nodes import MIN_FUZZY_CHARS, has_content, post_node_keys, specific_texts
 from detectors.normalize import normalize_text, squash
 from detectors.parallel import split_map
 from detectors.similarity import could_be_copies, near_copies
@@ -540,4 +540,4 @@ class ContentIndex:
                 flags[node] |= FACTS | (CONTENT if has_content(text) else 0)
                 templates[node] = template_key(text)
             facts.append((flags[node] & CONTENT != 0, templates[node]))
-        return specific_facts(facts, False)
+        return specific_texts(facts)

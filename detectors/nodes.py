@@ -55,13 +55,10 @@ def has_content(text: str) -> bool:
     return sum(word not in STOPWORDS for word in text.split()) >= MIN_SPECIFIC_WORDS
 
 
-def specific_facts(facts: Sequence[tuple[bool, int]], has_image: bool) -> bool:
-    """`specific_message` from each text's (`has_content`, `templates.template_key`), as the window keeps them."""
-    if has_image:
-        return True
-    if is_template_keys([key for _, key in facts]):
-        return False
-    return any(content for content, _ in facts)
+def specific_texts(facts: Sequence[tuple[bool, int]]) -> bool:
+    """`specific_message` for a group with no picture, from each text's (`has_content`, `templates.template_key`),
+    as the window keeps them."""
+    return not is_template_keys([key for _, key in facts]) and any(content for content, _ in facts)
 
 
 def specific_message(texts: Collection[str], has_image: bool) -> bool:
@@ -70,4 +67,4 @@ def specific_message(texts: Collection[str], has_image: bool) -> bool:
     An image is; so is a (folded) text of MIN_SPECIFIC_WORDS content words, unless the group's texts
     are an app's template (`templates`), which thousands of unrelated people's apps post.
     """
-    return has_image or specific_facts([(has_content(text), template_key(text)) for text in texts], has_image)
+    return has_image or specific_texts([(has_content(text), template_key(text)) for text in texts])

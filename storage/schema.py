@@ -82,13 +82,16 @@ def _v3_digests(db: sqlite_utils.Database) -> None:
     db["digests"].create({"kind": str, "period_end": str, "posted_at": str}, pk=("kind", "period_end"))
 
 
+def _live_decision() -> str:
+    """The SQL condition of a live decision (one that holds its cluster), for the one-live-decision indexes."""
+    actions = ", ".join(f"'{a}'" for a in PRIMARY_ACTIONS)
+    statuses = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
+    return f"action IN ({actions}) AND status IN ({statuses})"
+
+
 def _v4_one_active_decision(db: sqlite_utils.Database) -> None:
     """At most one live decision per cluster, enforced by SQLite itself so concurrent clicks cannot both win."""
-    db.execute(
-        f"""CREATE UNIQUE INDEX decisions_one_active ON decisions(cluster_id)
-            WHERE action IN ({", ".join(f"'{a}'" for a in PRIMARY_ACTIONS)})
-            AND status IN ({", ".join(f"'{s}'" for s in ACTIVE_STATUSES)})"""
-    )
+    db.execute(f"CREATE UNIQUE INDEX decisions_one_active ON decisions(cluster_id) WHERE {_live_decision()}")
 
 
 def _v5_crash_recovery(db: sqlite_utils.Database) -> None:
@@ -164,9 +167,7 @@ def _v9_latecomers(db: sqlite_utils.Database) -> None:
                                "created_at": str}, pk="id", foreign_keys=[("cluster_id", "clusters", "id")])
     db["late_batches"].create_index(["cluster_id", "accounts"], unique=True)
     db["decisions"].add_column("late_batch", int)
-    actions = ", ".join(f"'{a}'" for a in PRIMARY_ACTIONS)
-    statuses = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
-    live = f"action IN ({actions}) AND status IN ({statuses})"
+    live = _live_decision()
     db.executescript(
         f"""
         DROP INDEX decisions_one_active;
@@ -190,9 +191,7 @@ def _v10_mastodon_admin(db: sqlite_utils.Database) -> None:
     db["decisions"].add_column("dry_run", int)
     db["late_batches"].add_column("kind", str, not_null_default="late")
     db["late_batches"].add_column("detail", str)
-    actions = ", ".join(f"'{a}'" for a in PRIMARY_ACTIONS)
-    statuses = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
-    live = f"action IN ({actions}) AND status IN ({statuses})"
+    live = _live_decision()
     db.executescript(
         f"""
         DROP INDEX decisions_one_active;

@@ -61,7 +61,7 @@ def spark_scan(location: str | Path, settings: DetectionSettings, master: str | 
     from pyspark.sql import functions as F
 
     started = time.perf_counter()
-    spark = spark_session(master, input_bytes(location))
+    spark = spark_session(master, input_bytes(str(location)))
     try:
         with _stage("read"):
             read = read_posts(spark, str(location), since, until)

@@ -76,12 +76,18 @@ def _tag_row(item: tuple[int, tuple[Any, ...]]) -> tuple[Any, ...]:
     return (*_EMPTY_POST[:-1], order, where, problem)
 
 
-def input_bytes(location: str | Path) -> int:
+def _is_parquet(location: str) -> bool:
+    """Whether `read_posts` reads `location` as Parquet: a URL, a .parquet file, or a folder holding them."""
+    path = Path(location)
+    return "://" in location or path.suffix == ".parquet" or (path.is_dir() and any(path.glob("*.parquet")))
+
+
+def input_bytes(location: str) -> int:
     """Bytes of the local files `read_posts` would read (0 for a URL: the cluster knows its own data)."""
     path = Path(location)
-    if "://" in str(location) or not path.exists():
+    if "://" in location or not path.exists():
         return 0
-    files = [path] if path.is_file() else [file for file in path.rglob("*") if file.is_file()]
+    files = list(path.rglob("*.parquet")) if path.is_dir() and _is_parquet(location) else post_files(path)
     return sum(file.stat().st_size for file in files)
 
 
@@ -96,7 +102,7 @@ def read_posts(spark: SparkSession, location: str, since: datetime | None, until
 
     files: list[str] = []
     path = Path(location)
-    if "://" in location or path.suffix == ".parquet" or (path.is_dir() and any(path.glob("*.parquet"))):
+    if _is_parquet(location):
         frame = spark.read.parquet(location)
         frame = frame.withColumn("__file", F.input_file_name()).withColumn(
             "__order", F.monotonically_increasing_id())
