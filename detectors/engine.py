@@ -60,7 +60,11 @@ class _Detector:
         self._next_chain = -1
         self._traits: dict[int, Traits] = {}
         """Groups whose accounts were created in one tight batch, for kinship links."""
-        self._scored: dict[int, Cluster | None] = {}
+        self._unjudged: dict[int, None] = {}
+        """Groups read since the last judging, in the order they were read."""
+        self._passing: dict[int, Cluster] = {}
+        """The groups judged on their own that reach min_score, in the order they were read: the only ones
+        `choose` can take, so a poll hands it these rather than every group of the window."""
         self._merged: dict[tuple[int, ...], Cluster | None] = {}
         self._coposting = CoPosting(lambda: self.population, settings.window_seconds)
         self._trims: dict[tuple[int, frozenset[str]], tuple[Cluster, Cluster | None]] = {}
@@ -70,14 +74,16 @@ class _Detector:
     def compact(self) -> None:
         """Compact the index; its components are renumbered, so every group is judged afresh."""
         self.index.compact()
-        self._groups, self._chains, self._scored, self._merged, self._trims, self._traits = {}, {}, {}, {}, {}, {}
+        self._groups, self._chains, self._merged, self._trims, self._traits = {}, {}, {}, {}, {}
+        self._unjudged, self._passing = {}, {}
         self._coposting = CoPosting(lambda: self.population, self.settings.window_seconds)
 
     def _drop(self, group: int) -> None:
         """Forget one group and everything derived from it."""
         self._groups.pop(group, None)
         self._traits.pop(group, None)
-        self._scored.pop(group, None)
+        self._unjudged.pop(group, None)
+        self._passing.pop(group, None)
         self._coposting.update(group, None)
 
     def _refresh(self) -> None:
@@ -104,16 +110,13 @@ class _Detector:
                 groups.append(group)
                 stale.add(group)
                 self._groups[group] = chain
+                self._unjudged[group] = None
                 accounts = frozenset(post.author.id for post in chain)
                 span = (chain[0].created_at.timestamp(), chain[-1].created_at.timestamp())
                 self._coposting.update(group, accounts if specific else None, span)
                 self._note_traits(group, chain, accounts)
             if groups:
                 self._chains[root] = groups
-        for root in [root for root in self._chains if index.parent[root] != root]:
-            for group in self._chains.pop(root):
-                self._drop(group)
-                stale.add(group)
         index.dirty.clear()
         if stale:
             self._merged = {groups: c for groups, c in self._merged.items() if stale.isdisjoint(groups)}
@@ -140,21 +143,23 @@ class _Detector:
         return judge(posts, self._nodes_of, self.settings, messages, self.creation)
 
     def _candidates(self) -> list[Cluster]:
-        """Each set of linked groups as one cluster, plus every group of min_accounts on its own."""
+        """Each set of linked groups as one cluster, plus every group of min_accounts on its own that reaches
+        min_score (judged once, when it changed)."""
         candidates = []
         for groups in map(tuple, self._coposting.merged(kin_links(self._traits))):
             if groups not in self._merged:
                 self._merged[groups] = self._judge([post for g in groups for post in self._groups[g]], len(groups))
             if self._merged[groups] is not None:
                 candidates.append(self._merged[groups])
-        min_accounts = self.settings.min_accounts
-        for group, posts in self._groups.items():
-            if group not in self._scored:
-                enough = len({post.author.id for post in posts}) >= min_accounts
-                self._scored[group] = self._judge(posts, messages=1) if enough else None
-            if self._scored[group] is not None:
-                candidates.append(self._scored[group])
-        return candidates
+        min_accounts, min_score = self.settings.min_accounts, self.settings.min_score
+        for group in self._unjudged:
+            posts = self._groups[group]
+            enough = len({post.author.id for post in posts}) >= min_accounts
+            judged = self._judge(posts, messages=1) if enough else None
+            if judged is not None and judged.score >= min_score:
+                self._passing[group] = judged
+        self._unjudged.clear()
+        return candidates + list(self._passing.values())
 
     def clusters(self) -> list[Cluster]:
         """Clusters at or above min_score, highest first, each account in at most one (see `judge.choose`).

@@ -28,10 +28,10 @@ from msgspec.structs import replace
 
 from detectors import minhash
 from detectors.bands import BandTable
-from detectors.media import MAX_PHASH_DISTANCE, PHASH_BANDS
 from detectors.nodes import MIN_FUZZY_CHARS, has_content, post_node_keys, specific_texts
 from detectors.normalize import normalize_text, squash
 from detectors.parallel import split_map
+from detectors.phashes import PHashTable
 from detectors.similarity import could_be_copies, near_copies
 from detectors.templates import template_key
 from detectors.texts import PreparedTexts, TextRows
@@ -39,8 +39,6 @@ from domain.models import Author, Post
 
 FUZZY, FACTS, CONTENT = 1, 2, 4
 """Bits of a node's flags: a text matched fuzzily; its text's facts are known (`specific`); it has content words."""
-PHASH_CHUNK = 16384
-"""New pHashes matched per step: bounds the candidate pairs held at once (a band's can run to millions)."""
 
 
 _ID, _TEXT, _EXTRAS = attrgetter("id"), attrgetter("text"), attrgetter("media", "urls")
@@ -112,8 +110,7 @@ class ContentIndex:
         self._media: set[int] = set()
         self._authors: dict[str, Author] = {}
         """The first `Author` seen for each account id since the last compaction, shared by its posts."""
-        self._phash_nodes: list[int] = []
-        self._phash_values: list[int] = []
+        self._phashes = PHashTable()
 
     @property
     def dead_nodes(self) -> int:
@@ -143,8 +140,8 @@ class ContentIndex:
         merged = self.members.pop(ra, None) or [ra]
         merged.extend(self.members.pop(rb, None) or [rb])
         self.members[ra] = merged
-        self.dirty.discard(rb)
         self.dirty.add(ra)
+        self.dirty.add(rb)  # no root now: whatever was made of it is let go of
 
     def _nodes_for(self, keys: list[str]) -> list[int]:
         """The node of each key, creating the missing ones in bulk (C-level list and dict growth)."""
@@ -221,18 +218,18 @@ class ContentIndex:
         del self.key_node[""]
         node_at = np.array(nodes, dtype=np.int64)
         held = np.flatnonzero(node_at >= 0)
-        last = np.full(len(self.node_key), -1, dtype=np.int64)
-        np.maximum.at(last, node_at[held], held)
-        created_at = last[first:]
+        touched, latest = np.unique(node_at[held][::-1], return_index=True)
+        last = held[::-1][latest]  # where each touched node's text last is; every new node is touched
+        created_at = last[touched >= first]
         lengths = np.fromiter(map(len, np.array(texts, dtype=object)[created_at]), dtype=np.int64,
                               count=len(created_at))
         fuzzy = lengths >= MIN_FUZZY_CHARS
         self._fuzzy[first:] = fuzzy.astype(np.uint8).tobytes()
         # a text back after all its posts expired lost its band keys in a merge: it is banded again
-        old = np.unique(node_at[held][node_at[held] < first]).tolist() if first else []
+        old = touched[touched < first].tolist()
         revived = np.array([node for node in old if self._fuzzy[node] and not self.node_posts[node]], dtype=np.int64)
         return (nodes, np.concatenate([revived, np.arange(first, len(self.node_key))[fuzzy]]),
-                np.concatenate([last[revived], created_at[fuzzy]]))
+                np.concatenate([last[np.searchsorted(touched, revived)], created_at[fuzzy]]))
 
     def _nodes_with_extras(self, post: Post, text_node: int, new_phash: list[int]) -> list[int]:
         """Nodes of a post with links or images (see `nodes.post_node_keys`); new pHash nodes go to `new_phash`."""
@@ -326,6 +323,8 @@ class ContentIndex:
         live: list[np.ndarray] = []
 
         def alive(candidates: np.ndarray) -> np.ndarray:
+            if 16 * len(candidates) < len(self.node_posts):  # a poll's few: cheaper than counting every node
+                return self.live_counts(candidates) > 0
             if not live:
                 live.append(self.live_counts() > 0)
             return live[0][candidates]
@@ -385,43 +384,9 @@ class ContentIndex:
             self.union(a, b)
 
     def _link_phashes(self, nodes: list[int]) -> None:
-        """Join new pHash nodes to all pHash nodes within MAX_PHASH_DISTANCE bits.
-
-        Split into MAX_PHASH_DISTANCE + 1 bands, two hashes that close agree on a band
-        (pigeonhole); per band, each new hash meets the equal-band hashes by a sorted search,
-        PHASH_CHUNK new hashes at a time so the candidate pairs never take more than tens of MB.
-        """
-        self._phash_nodes.extend(nodes)
-        self._phash_values.extend(int(self.node_key[node][2:], 16) for node in nodes)
-        self._join_phashes(len(nodes))
-
-    def _join_phashes(self, newest: int) -> None:
-        """Join each of the last `newest` pHash nodes to every pHash node within MAX_PHASH_DISTANCE bits."""
-        if not newest:
-            return
-        every = np.array(self._phash_values, dtype=np.uint64)
-        owners = np.array(self._phash_nodes, dtype=np.int64)
-        new = every[-newest:]
-        nodes = owners[-newest:].tolist()
-        width = -(-64 // PHASH_BANDS)
-        found = []
-        for band in range(PHASH_BANDS):
-            shift, mask = np.uint64(band * width), np.uint64((1 << width) - 1)
-            keys = (every >> shift) & mask
-            order = np.argsort(keys, kind="stable")
-            ranked = keys[order]
-            for begin in range(0, len(new), PHASH_CHUNK):
-                wanted = (new[begin:begin + PHASH_CHUNK] >> shift) & mask
-                low, high = np.searchsorted(ranked, wanted, "left"), np.searchsorted(ranked, wanted, "right")
-                counts = high - low
-                source = np.repeat(np.arange(begin, begin + len(wanted)), counts)
-                target = order[np.repeat(low - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())]
-                close = np.bitwise_count(new[source] ^ every[target]) <= MAX_PHASH_DISTANCE
-                found.append(np.column_stack([source[close], target[close]]))
-        first = len(every) - newest
-        for a, b in np.concatenate(found).tolist():
-            if first + a != b:
-                self.union(nodes[a], int(owners[b]))
+        """Join new pHash nodes to every pHash node within MAX_PHASH_DISTANCE bits (see `phashes`)."""
+        for a, b in self._phashes.add(nodes, [int(self.node_key[node][2:], 16) for node in nodes]):
+            self.union(a, b)
 
     def remove(self, post_ids: Iterable[str]) -> None:
         """Take posts out (they left the window); their components are re-judged.
@@ -483,9 +448,8 @@ class ContentIndex:
         self.post_nodes = {post_id: mapping[nodes] if type(nodes) is int else tuple(map(mapping.__getitem__, nodes))
                            for post_id, nodes in self.post_nodes.items()}
         self._media = {mapping[node] for node in self._media if live[node]}
-        kept = [(mapping[node], value) for node, value in zip(self._phash_nodes, self._phash_values, strict=True)
-                if live[node]]
-        self._phash_nodes, self._phash_values = [node for node, _ in kept], [value for _, value in kept]
+        phash_nodes, phash_values = self._phashes.kept(mapping)
+        self._phashes = PHashTable()
         self.parent = list(range(len(self.node_key)))
         self.members = {}
         self._words = minhash.WordHashes()  # words of expired posts too; a word is hashed again in ~1 µs
@@ -496,7 +460,8 @@ class ContentIndex:
         pairs = self._bands.compact(renumber)
         ends = np.unique(pairs)
         self._join_near_copies(pairs, ends, np.full(len(ends), None, dtype=object), np.zeros(len(ends), dtype=bool))
-        self._join_phashes(len(self._phash_nodes))
+        for a, b in self._phashes.add(phash_nodes, phash_values):
+            self.union(a, b)
         self.dirty = {node for node, up in enumerate(self.parent) if node == up}
 
     def potential_posts(self, root: int) -> int:
@@ -504,8 +469,12 @@ class ContentIndex:
         dead = self.node_dead
         return sum(len(self.node_posts[node]) - dead.get(node, 0) for node in self.nodes_of(root))
 
-    def live_counts(self) -> np.ndarray:
-        """Live posts of every node, as an array indexed by node."""
+    def live_counts(self, nodes: np.ndarray | None = None) -> np.ndarray:
+        """Live posts of each of `nodes` (default: every node, as an array indexed by node)."""
+        if nodes is not None:
+            held, dead = self.node_posts, self.node_dead
+            return np.fromiter((len(held[node]) - dead.get(node, 0) for node in nodes.tolist()), dtype=np.int64,
+                               count=len(nodes))
         counts = np.fromiter(map(len, self.node_posts), dtype=np.int64, count=len(self.node_posts))
         if self.node_dead:
             dead = np.fromiter(self.node_dead.items(), dtype=np.dtype((np.int64, 2)), count=len(self.node_dead))
