@@ -30,8 +30,11 @@ class Posts(Database):
         platform pushed (`keep_cursor`) are counted for the source but leave its cursor where polling put it.
         """
         now = self.now()
+        ids = list(dict.fromkeys(post.id for post in posts))
         with self.atomic():
-            before = self.db.execute("SELECT count(*) FROM posts").fetchone()[0]
+            # counted among the batch's own ids: a count of the whole table costs ~20 ms a million posts
+            known = self.db.execute("SELECT count(*) FROM posts WHERE id IN (SELECT value FROM json_each(?))",
+                                    [orjson.dumps(ids).decode()]).fetchone()[0]
             self.db["posts"].insert_all(
                 (
                     {"id": p.id, "source": source, "created_at": to_db_time(p.created_at),
@@ -41,7 +44,7 @@ class Posts(Database):
                 ),
                 pk="id", ignore=True, batch_size=500,
             )
-            new = self.db.execute("SELECT count(*) FROM posts").fetchone()[0] - before
+            new = len(ids) - known
             self._upsert_accounts(posts)
             self.db.execute(
                 """INSERT INTO cursors (source, cursor, updated_at, posts_total, skipped_total)

@@ -64,6 +64,14 @@ def test_ingesting_the_same_batch_twice_changes_nothing(store: Store) -> None:
     assert store.db["cursors"].get("jsonl")["posts_total"] == 5
 
 
+def test_a_batch_overlapping_stored_posts_counts_only_its_new_ones_once(store: Store) -> None:
+    batch = posts(6)
+    store.ingest("jsonl", batch[:3], "c1")
+    assert store.ingest("jsonl", [*batch[1:], batch[4]], "c2") == 3
+    assert store.count("posts") == 6
+    assert store.db["cursors"].get("jsonl")["posts_total"] == 6
+
+
 def test_posts_and_cursor_commit_together_or_not_at_all(store: Store) -> None:
     store.ingest("jsonl", posts(2), "c1")
     store.db.execute("CREATE TRIGGER fail_accounts BEFORE INSERT ON accounts BEGIN SELECT RAISE(ABORT, 'disk'); END")
