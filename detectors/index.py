@@ -448,7 +448,7 @@ class ContentIndex:
         self.post_nodes = {post_id: mapping[nodes] if type(nodes) is int else tuple(map(mapping.__getitem__, nodes))
                            for post_id, nodes in self.post_nodes.items()}
         self._media = {mapping[node] for node in self._media if live[node]}
-        phash_nodes, phash_values = self._phashes.kept(mapping)
+        phash_nodes = self._phashes.kept(mapping)
         self._phashes = PHashTable()
         self.parent = list(range(len(self.node_key)))
         self.members = {}
@@ -460,8 +460,7 @@ class ContentIndex:
         pairs = self._bands.compact(renumber)
         ends = np.unique(pairs)
         self._join_near_copies(pairs, ends, np.full(len(ends), None, dtype=object), np.zeros(len(ends), dtype=bool))
-        for a, b in self._phashes.add(phash_nodes, phash_values):
-            self.union(a, b)
+        self._link_phashes(phash_nodes)
         self.dirty = {node for node, up in enumerate(self.parent) if node == up}
 
     def potential_posts(self, root: int) -> int:

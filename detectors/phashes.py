@@ -65,8 +65,6 @@ class PHashTable:
         owners = np.frombuffer(self._nodes, dtype=np.int64)
         return list(zip(owners[pairs[:, 0]].tolist(), owners[pairs[:, 1]].tolist(), strict=True))
 
-    def kept(self, mapping: list[int]) -> tuple[list[int], list[int]]:
-        """The nodes still live (`mapping[node]` >= 0) renumbered by `mapping`, and their pHashes, in arrival order."""
-        kept = [(mapping[node], value) for node, value in zip(self._nodes, self._values, strict=True)
-                if mapping[node] >= 0]
-        return [node for node, _ in kept], [value for _, value in kept]
+    def kept(self, mapping: list[int]) -> list[int]:
+        """The nodes still live (`mapping[node]` >= 0), renumbered by `mapping`, in arrival order."""
+        return [mapping[node] for node in self._nodes if mapping[node] >= 0]
