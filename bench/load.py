@@ -274,6 +274,13 @@ def report(args: argparse.Namespace, total: int, polls: list[Poll], gaps: list[f
         f"{polls[-1].rss_mb:,.0f} MB; peak {max(p.rss_mb for p in polls):,.0f} MB. Window at the end: "
         f"{polls[-1].window:,} posts (detection.window_hours = 24).",
     ]
+    full = polls[day_polls:]  # the window holds a whole day from here on: the steady state
+    if full:
+        steady = [p.seconds for p in full]
+        lines += ["", f"Steady state (the {len(full):,} polls after the first simulated day, the window full): poll "
+                  f"latency median {statistics.median(steady):.2f} s, p95 {_pct(steady, 0.95):.2f} s, max "
+                  f"{max(steady):.2f} s; RSS {min(p.rss_mb for p in full):,.0f} to "
+                  f"{max(p.rss_mb for p in full):,.0f} MB."]
     return "\n".join(lines) + "\n"
 
 
