@@ -14,26 +14,17 @@ import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from apscheduler.triggers.interval import IntervalTrigger
-
 from cli.commands import cmd_demo, cmd_digest, cmd_eval, cmd_scan, moment_argument
-from cli.console import ConsoleNotifier
 from detectors.bulk import return_freed_blocks
-from platforms.jsonl import SourceError
-from service.config import Config, ConfigError, load_config
-from service.digests import catch_up, digest_plans
-from service.faults import FaultReporter
-from service.http_server import HttpEndpoints
-from service.notify import Notifier
-from service.poller import Poller
-from service.registry import build_enforcer
-from service.scheduler import ScheduledJob, run_polling
-from service.webhooks import WEBHOOK_PATH, MastodonWebhooks
-from service.wiring import build_poller, housekeeping_jobs
-from storage import StorageError, Store
+from domain.errors import UserError
 
 if TYPE_CHECKING:
     from handlers.app import SlackRuntime
+    from service.config import Config
+    from service.http_server import HttpEndpoints
+    from service.notify import Notifier
+    from service.poller import Poller
+    from storage import Store
 
 log = logging.getLogger("chorus")
 
@@ -55,6 +46,7 @@ def _slack_runtime(config: Config, store: Store) -> SlackRuntime | None:
     if not config.secrets.slack_bot_token:
         return None
     from handlers.app import SlackRuntime, check_slack_config  # Bolt and the chart stack load in Slack mode only
+    from service.registry import build_enforcer
     check_slack_config(config)
     return SlackRuntime(config, store, build_enforcer(config)).start()
 
@@ -64,6 +56,9 @@ def _serve_webhooks(config: Config, store: Store, poller: Poller, slack: SlackRu
     else on a port of its own (`slack.port`), opened for the webhooks alone. Returns that own server, if any."""
     if not config.secrets.mastodon_webhook_secret:
         return None
+    from service.http_server import HttpEndpoints
+    from service.webhooks import WEBHOOK_PATH, MastodonWebhooks
+
     receiver = MastodonWebhooks(config.secrets.mastodon_webhook_secret, store, poller, poller.source,  # type: ignore[arg-type]
                                 config.mastodon.webhook_max_age_seconds)
     shared = slack.http if slack and slack.server else None
@@ -77,6 +72,17 @@ def _serve_webhooks(config: Config, store: Store, poller: Poller, slack: SlackRu
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Poll the configured source, announce clusters, post digests and keep the database bounded, until stopped."""
+    # the long-running stack (scheduler, storage, platforms) loads for `run` only: ~80 MB a `scan` does not hold
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from cli.console import ConsoleNotifier
+    from service.config import load_config
+    from service.digests import catch_up, digest_plans
+    from service.faults import FaultReporter
+    from service.scheduler import ScheduledJob, run_polling
+    from service.wiring import build_poller, housekeeping_jobs
+    from storage import Store
+
     config = load_config(args.config)
     store = Store.open(config.storage.path, lock_timeout=config.storage.lock_timeout_seconds)
     slack = _slack_runtime(config, store)
@@ -169,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(args.log_level)
     try:
         return args.handler(args)
-    except (ConfigError, StorageError, SourceError) as error:
+    except UserError as error:
         print(f"chorus: error: {error}", file=sys.stderr)
         return 2
 

@@ -17,9 +17,6 @@ from cli.scan import ScanResult, read_posts, render_table, scan, terminal_progre
 from detectors import DetectionSettings
 from domain.records import RecordError, parse_time
 from service.config import Config, SourceConfig, load_config
-from service.scheduler import run_polling
-from service.wiring import build_poller
-from storage import Store
 
 
 def moment_argument(text: str) -> datetime:
@@ -75,6 +72,10 @@ def _spark_scan(args: argparse.Namespace, settings: DetectionSettings) -> ScanRe
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Replay the built-in sample feed through the real scheduler, storage and detectors."""
+    from service.scheduler import run_polling  # the running bot's stack: loaded by the verbs that use it
+    from service.wiring import build_poller
+    from storage import Store
+
     with tempfile.TemporaryDirectory(prefix="chorus-demo-") as scratch:
         workdir = Path(args.workdir) if args.workdir else Path(scratch)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -108,6 +109,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     """Print the digest of the last N hours from the database."""
+    from storage import Store
+
     config = load_config(args.config)
     store = Store.open(config.storage.path)
     until = store.clock()

@@ -19,6 +19,7 @@ import orjson
 from zlib_ng import zlib_ng
 
 from domain.decisions import ACCOUNT_ACTIONS, Action
+from domain.errors import UserError
 from domain.records import RecordError, decode_plain_lines, decode_post
 from platforms.base import ActionResult, FetchResult, Skipped
 
@@ -27,7 +28,7 @@ MAX_LINE_BYTES = 1_000_000
 """A longer line is skipped without being held in memory whole: no real post needs a megabyte."""
 
 
-class SourceError(RuntimeError):
+class SourceError(UserError, RuntimeError):
     """The source cannot be read at all (missing file, unreadable folder); the message says which."""
 
 

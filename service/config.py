@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from detectors import DetectionSettings
 from domain.decisions import ACCOUNT_ACTIONS, UNDO_OF
+from domain.errors import UserError
 from platforms.http import HttpSettings
 from platforms.settings import BlueskyConfig, DiscourseConfig, HttpJsonConfig, MastodonConfig
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A configuration problem; the message names the key and says what is wrong."""
 
 

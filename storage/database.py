@@ -19,8 +19,10 @@ from typing import Any
 import orjson
 import sqlite_utils
 
+from domain.errors import UserError
 
-class StorageError(RuntimeError):
+
+class StorageError(UserError, RuntimeError):
     """The database cannot be opened or written; the message says which file and why."""
 
 
