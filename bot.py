@@ -72,7 +72,8 @@ def _serve_webhooks(config: Config, store: Store, poller: Poller, slack: SlackRu
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Poll the configured source, announce clusters, post digests and keep the database bounded, until stopped."""
-    # the long-running stack (scheduler, storage, platforms) loads for `run` only: ~80 MB a `scan` does not hold
+    # the long-running stack (scheduler, storage, platforms) loads for `run` only: tens of MB a `scan` does not
+    # hold (~80 MB where sqlite-utils finds pandas, which it then imports)
     from apscheduler.triggers.interval import IntervalTrigger
 
     from cli.console import ConsoleNotifier

@@ -226,7 +226,7 @@ class WindowIndex:
         """Creation time (epoch seconds) of each active account that reports one: the population against which a
         group's creation is judged (`cohort`)."""
         self._created_changes = 0
-        """Accounts come into or gone from `_created` since the detector's population was last sorted."""
+        """Accounts that came into or left `_created` since the detector's population was last sorted."""
         self.newest: datetime | None = None
 
     def __len__(self) -> int:

@@ -39,6 +39,9 @@ from domain.models import Author, Post
 
 FUZZY, FACTS, CONTENT = 1, 2, 4
 """Bits of a node's flags: a text matched fuzzily; its text's facts are known (`specific`); it has content words."""
+FEW = 16
+"""A poll's nodes are looked up one by one when the index holds this many times more; else every node is read
+as an array at once, cheaper per node."""
 
 
 _ID, _TEXT, _EXTRAS = attrgetter("id"), attrgetter("text"), attrgetter("media", "urls")
@@ -92,7 +95,7 @@ class ContentIndex:
         self.node_posts: list[list[Post]] = []
         self.node_dead: dict[int, int] = {}
         """Expired posts still in a node's list, by node: never most of it (`remove` drops them then)."""
-        self._fuzzy = bytearray()
+        self._flags = bytearray()
         """Bit FUZZY for a text node long enough to match near-copies (its text is re-read from a post when
         needed); once `specific` has read its text, FACTS and, if the text has content words, CONTENT."""
         self._templates = array("I")
@@ -154,7 +157,7 @@ class ContentIndex:
         key_node.update(zip(missing, created, strict=True))
         self.node_key.extend(missing)
         self.node_posts.extend([] for _ in created)
-        self._fuzzy.extend(bytes(len(missing)))
+        self._flags.extend(bytes(len(missing)))
         self._templates.frombytes(bytes(4 * len(missing)))
         self._grow_chars(len(missing))
         self.parent.extend(created)
@@ -168,7 +171,7 @@ class ContentIndex:
         node = self.key_node[key] = len(self.node_key)
         self.node_key.append(key)
         self.node_posts.append([])
-        self._fuzzy.append(0)
+        self._flags.append(0)
         self._templates.append(0)
         self._grow_chars(1)
         self.parent.append(node)
@@ -200,7 +203,7 @@ class ContentIndex:
 
     def is_fuzzy(self, node: int) -> bool:
         """Whether a node is a text long enough to be matched with its near-copies."""
-        return node >= 0 and self._fuzzy[node] & FUZZY != 0
+        return node >= 0 and self._flags[node] & FUZZY != 0
 
     def text_of(self, node: int) -> str | None:
         """The normalised text of a text node, re-read from one of its posts (kept nowhere, to save memory);
@@ -224,10 +227,10 @@ class ContentIndex:
         lengths = np.fromiter(map(len, np.array(texts, dtype=object)[created_at]), dtype=np.int64,
                               count=len(created_at))
         fuzzy = lengths >= MIN_FUZZY_CHARS
-        self._fuzzy[first:] = fuzzy.astype(np.uint8).tobytes()
+        self._flags[first:] = fuzzy.astype(np.uint8).tobytes()
         # a text back after all its posts expired lost its band keys in a merge: it is banded again
         old = touched[touched < first].tolist()
-        revived = np.array([node for node in old if self._fuzzy[node] and not self.node_posts[node]], dtype=np.int64)
+        revived = np.array([node for node in old if self.is_fuzzy(node) and not self.node_posts[node]], dtype=np.int64)
         return (nodes, np.concatenate([revived, np.arange(first, len(self.node_key))[fuzzy]]),
                 np.concatenate([last[np.searchsorted(touched, revived)], created_at[fuzzy]]))
 
@@ -323,7 +326,7 @@ class ContentIndex:
         live: list[np.ndarray] = []
 
         def alive(candidates: np.ndarray) -> np.ndarray:
-            if 16 * len(candidates) < len(self.node_posts):  # a poll's few: cheaper than counting every node
+            if FEW * len(candidates) < len(self.node_posts):
                 return self.live_counts(candidates) > 0
             if not live:
                 live.append(self.live_counts() > 0)
@@ -341,7 +344,7 @@ class ContentIndex:
 
     def _roots(self, nodes: np.ndarray) -> np.ndarray:
         """The root of each of `nodes`, as `find` gives it, by array passes up the parent pointers."""
-        if 16 * len(nodes) < len(self.parent):  # a poll's few: cheaper than converting every pointer
+        if FEW * len(nodes) < len(self.parent):
             parent, roots = self.parent.__getitem__, nodes.tolist()
             while (up := list(map(parent, roots))) != roots:
                 roots = up
@@ -440,7 +443,7 @@ class ContentIndex:
         mapping = [*renumber.tolist(), -1]  # the last entry maps "no node" (-1) to itself
         self.node_key = list(compress(self.node_key, live))
         self.node_posts = list(compress(self.node_posts, live))
-        self._fuzzy = bytearray(np.frombuffer(self._fuzzy, dtype=np.uint8)[live].tobytes())
+        self._flags = bytearray(np.frombuffer(self._flags, dtype=np.uint8)[live].tobytes())
         self._templates = array("I", np.frombuffer(self._templates, dtype=np.uint32)[live].tobytes())
         self._chars = tuple(array("I", np.frombuffer(column, dtype=np.uint32)[live].tobytes())  # type: ignore[assignment]
                             for column in self._chars)
@@ -498,7 +501,7 @@ class ContentIndex:
         media = self._media
         if any(node in media for node in nodes):
             return True
-        flags, templates, held = self._fuzzy, self._templates, self.node_posts
+        flags, templates, held = self._flags, self._templates, self.node_posts
         facts = []
         for node in nodes:
             if node < 0 or not flags[node] & FUZZY or not held[node]:
