@@ -126,7 +126,7 @@ class ContentIndex:
         while parent[node] != node:
             parent[node] = parent[parent[node]]
             node = parent[node]
-        return node
+        return parent[node]  # the table's own int object, not the caller's equal copy: tables share one a node
 
     def nodes_of(self, root: int) -> list[int]:
         """The nodes of the component rooted at `root`."""
@@ -270,7 +270,7 @@ class ContentIndex:
         posts, known = list(posts), self.posts
         fresh = list({post.id: post for post in posts if post.id not in known}.values()) if known else posts
         if prepared is None:  # a scan's read (which prepares texts) has shared them already
-            fresh = share_repeats(fresh, self._authors)
+            fresh = share_repeats(fresh, self._authors, {})  # a poll's posts of one second share its time
         ids = list(map(_ID, fresh))
         before = len(known)
         known.update(zip(ids, fresh, strict=True))
@@ -440,20 +440,21 @@ class ContentIndex:
         self.node_dead.clear()
         live = np.fromiter(map(bool, self.node_posts), dtype=bool, count=len(self.node_posts))
         renumber = np.where(live, np.cumsum(live) - 1, -1)
-        mapping = [*renumber.tolist(), -1]  # the last entry maps "no node" (-1) to itself
+        kept = list(range(int(live.sum())))  # one int object a node, shared by the tables below, as `add` makes them
+        mapping = [*np.array([*kept, -1], dtype=object)[renumber].tolist(), -1]  # the last maps "no node" to itself
         self.node_key = list(compress(self.node_key, live))
         self.node_posts = list(compress(self.node_posts, live))
         self._flags = bytearray(np.frombuffer(self._flags, dtype=np.uint8)[live].tobytes())
         self._templates = array("I", np.frombuffer(self._templates, dtype=np.uint32)[live].tobytes())
         self._chars = tuple(array("I", np.frombuffer(column, dtype=np.uint32)[live].tobytes())  # type: ignore[assignment]
                             for column in self._chars)
-        self.key_node = dict(zip(self.node_key, range(len(self.node_key)), strict=True))
+        self.key_node = dict(zip(self.node_key, kept, strict=True))
         self.post_nodes = {post_id: mapping[nodes] if type(nodes) is int else tuple(map(mapping.__getitem__, nodes))
                            for post_id, nodes in self.post_nodes.items()}
         self._media = {mapping[node] for node in self._media if live[node]}
         phash_nodes = self._phashes.kept(mapping)
         self._phashes = PHashTable()
-        self.parent = list(range(len(self.node_key)))
+        self.parent = kept
         self.members = {}
         self._words = minhash.WordHashes()  # words of expired posts too; a word is hashed again in ~1 µs
         self._authors = {}  # accounts of expired posts too
@@ -464,7 +465,7 @@ class ContentIndex:
         ends = np.unique(pairs)
         self._join_near_copies(pairs, ends, np.full(len(ends), None, dtype=object), np.zeros(len(ends), dtype=bool))
         self._link_phashes(phash_nodes)
-        self.dirty = {node for node, up in enumerate(self.parent) if node == up}
+        self.dirty = {up for node, up in enumerate(self.parent) if node == up}
 
     def potential_posts(self, root: int) -> int:
         """Live posts of a component counted per node (a post with text and image counts twice)."""
