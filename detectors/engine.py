@@ -7,7 +7,6 @@ time chains (groups) and re-judged, co-posting and kinship merges across groups,
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from detectors.bulk import gc_paused
 from detectors.chains import time_chains
 from detectors.cohort import Population
 from detectors.coposting import MIN_SHARED, CoPosting
+from detectors.expiry import ExpiryQueue
 from detectors.index import ContentIndex
 from detectors.judge import choose, judge
 from detectors.kinship import MIN_TRAIT, Traits, kin_links
@@ -29,6 +29,8 @@ from detectors.texts import PreparedTexts
 from domain.models import Author, Cluster, Post
 
 _AUTHOR_ID = attrgetter("author.id")
+_ID = attrgetter("id")
+_CREATED = attrgetter("created_at")
 _BY_TIME = attrgetter("created_at", "id")
 
 COMPACT_DEAD_SHARE = 0.25
@@ -218,7 +220,7 @@ class WindowIndex:
     def __init__(self, settings: DetectionSettings | None = None) -> None:
         self.settings = settings or DetectionSettings()
         self._detector = _Detector(self.settings)
-        self._expiry: list[tuple[datetime, str]] = []
+        self._expiry = ExpiryQueue()
         self._expired_since_check = 0
         self._authors: Counter[str] = Counter()
         """Posts in the window by account: the accounts active, against which overlaps are judged."""
@@ -245,16 +247,14 @@ class WindowIndex:
             self._created_changes += len(created) - before
             self._detector.population = len(authors)
             self._detector.index.add(fresh)
-            for post in fresh:
-                heapq.heappush(self._expiry, (post.created_at, post.id))
-                if self.newest is None or post.created_at > self.newest:
-                    self.newest = post.created_at
+            self._expiry.add(list(map(_ID, fresh)), list(map(_CREATED, fresh)))
+            if fresh:
+                newest = max(map(_CREATED, fresh))
+                self.newest = newest if self.newest is None else max(self.newest, newest)
             if self.newest is None:
                 return
             horizon = self.newest - timedelta(hours=self.settings.window_hours)
-            expired = []
-            while self._expiry and self._expiry[0][0] < horizon:
-                expired.append(heapq.heappop(self._expiry)[1])
+            expired = self._expiry.expire(horizon)
             index = self._detector.index
             for post_id in expired:
                 author = index.posts[post_id].author.id if post_id in index.posts else None
