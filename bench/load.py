@@ -52,13 +52,20 @@ from tests.slack_fakes import FakeSlack
 
 _TEXT_KINDS = {"real": "real-language text from `bench/realtext.py`",
                "synthetic": "`cli.synthetic`'s randomised campaigns and look-alikes on real text, with filler"}
+_ACCOUNT_KINDS = {"returning": "organic accounts returning day after day (3 % of later days' posts by new ones)",
+                  "daily": "new organic accounts every day"}
 WRITES = frozenset({"chat.postMessage", "chat.update"})
 
 
-def _day(posts: int, campaigns: int, seed: int, day: int, text: str, users: list[dict]) -> list[dict]:
-    """One day of `text` posts: real-language (bench/realtext.py), or the generator's first day and filler."""
+def _day(posts: int, campaigns: int, seed: int, day: int, text: str, users: list[dict],
+         returning: list[dict] | None) -> list[dict]:
+    """One day of `text` posts: real-language (bench/realtext.py), or the generator's first day and filler.
+
+    Real-language organic accounts come back on later days when `returning` holds them (see `realtext.records`).
+    """
     if text == "real":
-        return realtext.records(posts, seed + day, START + timedelta(days=day), f"d{day}-", users, campaigns)
+        return realtext.records(posts, seed + day, START + timedelta(days=day), f"d{day}-", users, campaigns,
+                                returning)
     first_day = _shifted(START.strftime("%Y-%m-%dT%H:%M:%SZ"), timedelta(days=1))
     per_day = round(campaigns * HOURS / 24) * POSTS_PER_CAMPAIGN
     generated = [r for r in generate(per_day, seed + day).posts if r["created_at"] < first_day]
@@ -84,10 +91,12 @@ def _shifted(stamp: str, shift: timedelta) -> str:
     return (datetime.fromisoformat(stamp) + shift).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_feed(path: Path, posts: int, campaigns: int, days: int, seed: int, text: str) -> int:
+def write_feed(path: Path, posts: int, campaigns: int, days: int, seed: int, text: str, accounts: str) -> int:
     """Write the feed, oldest first, and return how many posts it holds."""
     users = realtext.load_users() if text == "real" else []
-    records = [record for day in range(days) for record in _day(posts, campaigns, seed, day, text, users)]
+    returning: list[dict] | None = [] if accounts == "returning" else None
+    records = [record for day in range(days)
+               for record in _day(posts, campaigns, seed, day, text, users, returning)]
     records.sort(key=lambda record: record["created_at"])
     with path.open("wb") as out:
         for record in records:
@@ -235,11 +244,11 @@ def report(args: argparse.Namespace, total: int, polls: list[Poll], gaps: list[f
         "# Load benchmark",
         "",
         f"    python bench/load.py --posts {args.posts} --campaigns {args.campaigns} --days {args.days} "
-        f"--poll-seconds {args.poll_seconds:g} --seed {args.seed} --text {args.text}"
+        f"--poll-seconds {args.poll_seconds:g} --seed {args.seed} --text {args.text} --accounts {args.accounts}"
         + (f" --hours {args.hours:g}" if args.hours != float("inf") else ""),
         "",
         f"Feed: {total:,} posts over {args.days} simulated day(s) ({args.posts:,} a day, "
-        f"{args.campaigns} campaigns a day, {_TEXT_KINDS[args.text]}), replayed in "
+        f"{args.campaigns} campaigns a day, {_TEXT_KINDS[args.text]}, {_ACCOUNT_KINDS[args.accounts]}), replayed in "
         f"{len(polls):,} polls ({len(polls) * args.poll_seconds / 3600:g} simulated hours) of about "
         f"{polls[0].fetched:,} posts, one per {args.poll_seconds:g} s of simulated "
         f"time, through the real jsonl source, storage, detectors, send queue and Slack notifier (fake Slack on "
@@ -295,12 +304,14 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--text", choices=["real", "synthetic"], default="real",
                         help="real-language posts (bench/realtext.py) or cli.synthetic's randomised campaigns")
+    parser.add_argument("--accounts", choices=["returning", "daily"], default="returning",
+                        help="real text: organic accounts post again on later days, or every day's accounts are new")
     parser.add_argument("--out", type=Path, help="write the Markdown report here")
     args = parser.parse_args()
     return_freed_blocks()  # as `bot.py` does
     with tempfile.TemporaryDirectory(prefix="chorus-load-") as scratch:
         feed = Path(scratch) / "feed.jsonl"
-        total = write_feed(feed, args.posts, args.campaigns, args.days, args.seed, args.text)
+        total = write_feed(feed, args.posts, args.campaigns, args.days, args.seed, args.text, args.accounts)
         print(f"feed: {total:,} posts", file=sys.stderr, flush=True)
         started = time.perf_counter()
         polls = replay(feed, total, args.days, args.poll_seconds, Path(scratch), args.hours)

@@ -40,6 +40,10 @@ CAMPAIGN_KINDS = ("identical", "edited", "link", "image")
 MIN_CAMPAIGN_CHARS = 40
 """A campaign message is a tweet at least this long (a specific message, not 'good morning')."""
 IMAGE_SHARE = 0.1
+NEW_ACCOUNT_SHARE = 0.3
+"""Share of a first day's organic posts that come from an account not seen before (about 3 posts an account)."""
+RETURNING_NEW = 0.03
+"""Share of a later day's organic posts that come from a new account; the rest are the earlier days' accounts."""
 _EDITS = ("#vote", "#truth", "🔥", "👇", "!!!", "💯")
 _PREFIXES = ("Agree!", "RT @news:", "So true:", "This!")
 
@@ -128,10 +132,13 @@ def _campaign(source: RealText, kind: str, start: datetime, prefix: str) -> Iter
 
 
 def records(posts: int, seed: int, start: datetime = START, prefix: str = "",
-            users: list[dict[str, Any]] | None = None, campaigns: int | None = None) -> list[dict[str, Any]]:
+            users: list[dict[str, Any]] | None = None, campaigns: int | None = None,
+            returning: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """About `posts` post records over the day from `start`, oldest first; ids and accounts carry `prefix`.
 
     `campaigns` (default: one of each kind per POSTS_PER_ROUND posts) is rounded up to a whole round of kinds.
+    `returning` holds the organic accounts of the days before, who post again (a few new ones join, RETURNING_NEW
+    of the posts); the list is extended with the day's new accounts. Without it every account is new.
     """
     source = RealText(seed, users if users is not None else load_users())
     rng = source.rng
@@ -141,9 +148,10 @@ def records(posts: int, seed: int, start: datetime = START, prefix: str = "",
         for kind in CAMPAIGN_KINDS:
             made.extend(_campaign(source, kind, start + timedelta(seconds=rng.uniform(0, DAY_SECONDS * 0.9)),
                                   prefix))
-    organic: list[dict[str, Any]] = []
+    organic = returning if returning is not None else []
+    joining = RETURNING_NEW if organic else NEW_ACCOUNT_SHARE
     while len(made) < posts:
-        if not organic or rng.random() < 0.3:
+        if not organic or rng.random() < joining:
             organic.append(source.account(prefix, new=False, posted=start))
         when = start + timedelta(seconds=rng.uniform(0, DAY_SECONDS))
         media = [_image(rng)] if rng.random() < IMAGE_SHARE else []
