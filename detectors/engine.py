@@ -11,7 +11,7 @@ import heapq
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from operator import attrgetter
+from operator import add, attrgetter
 
 import msgspec
 
@@ -24,6 +24,7 @@ from detectors.index import ContentIndex
 from detectors.judge import choose, judge
 from detectors.kinship import MIN_TRAIT, Traits, kin_links
 from detectors.nodes import NodeRef
+from detectors.parallel import split_map
 from detectors.settings import DetectionSettings
 from detectors.texts import PreparedTexts
 from domain.models import Author, Cluster, Post
@@ -88,22 +89,20 @@ class _Detector:
 
     def _refresh(self) -> None:
         """Re-read the components that changed into their groups; keep links and caches in step."""
-        index, settings = self.index, self.settings
+        index = self.index
         members, node_posts = index.members, index.node_posts
         # a lone node with too few posts that was no group before has nothing to re-read
         changed = [root for root in index.dirty
                    if root in members or root in self._chains or len(node_posts[root]) >= MIN_SHARED]
         stale: set[int] = set()
-        for root in changed:
+        chains_of = list(map(self._chains_of, changed))
+        grouped = [root for root, chains in zip(changed, chains_of, strict=True) if chains]
+        specifics = dict(zip(grouped, split_map(self._specific, grouped, add), strict=True))
+        for root, chains in zip(changed, chains_of, strict=True):
             for group in self._chains.pop(root, ()):
                 self._drop(group)
                 stale.add(group)
-            posts = []
-            if index.parent[root] == root and index.potential_posts(root) >= MIN_SHARED:
-                posts = index.component_posts(root)
-            chains = [chain for chain in time_chains(posts, settings.window_seconds)
-                      if len({post.author.id for post in chain}) >= MIN_SHARED]
-            specific = bool(chains) and index.specific(root)
+            specific = specifics.get(root, False)
             groups = []
             for number, chain in enumerate(chains):
                 group = root if number == 0 else self._new_chain()
@@ -120,6 +119,19 @@ class _Detector:
         index.dirty.clear()
         if stale:
             self._merged = {groups: c for groups, c in self._merged.items() if stale.isdisjoint(groups)}
+
+    def _chains_of(self, root: int) -> list[list[Post]]:
+        """The time chains of a component's live posts that hold MIN_SHARED accounts (none for a root no more)."""
+        index = self.index
+        if index.parent[root] != root or index.potential_posts(root) < MIN_SHARED:
+            return []
+        return [chain for chain in time_chains(index.component_posts(root), self.settings.window_seconds)
+                if len({post.author.id for post in chain}) >= MIN_SHARED]
+
+    def _specific(self, roots: Sequence[int]) -> list[bool]:
+        """`ContentIndex.specific` of each root, which re-reads texts: a scan's ~70,000 are shared out over both
+        cores (`split_map`; what a forked child learns of its texts is not kept, a scan asks once)."""
+        return list(map(self.index.specific, roots))
 
     def _new_chain(self) -> int:
         self._next_chain -= 1
@@ -151,15 +163,21 @@ class _Detector:
                 self._merged[groups] = self._judge([post for g in groups for post in self._groups[g]], len(groups))
             if self._merged[groups] is not None:
                 candidates.append(self._merged[groups])
-        min_accounts, min_score = self.settings.min_accounts, self.settings.min_score
-        for group in self._unjudged:
-            posts = self._groups[group]
-            enough = len({post.author.id for post in posts}) >= min_accounts
-            judged = self._judge(posts, messages=1) if enough else None
-            if judged is not None and judged.score >= min_score:
+        min_accounts = self.settings.min_accounts
+        groups = [group for group in self._unjudged
+                  if len({post.author.id for post in self._groups[group]}) >= min_accounts]
+        for group, judged in zip(groups, split_map(self._passing_alone, groups, add), strict=True):
+            if judged is not None:
                 self._passing[group] = judged
         self._unjudged.clear()
         return candidates + list(self._passing.values())
+
+    def _passing_alone(self, groups: Sequence[int]) -> list[Cluster | None]:
+        """Each group judged on its own, None where it stays below min_score: pure, so a scan's ~35,000 groups
+        are judged on both cores (`split_map`)."""
+        min_score = self.settings.min_score
+        return [judged if (judged := self._judge(self._groups[group], messages=1)) is not None
+                and judged.score >= min_score else None for group in groups]
 
     def clusters(self) -> list[Cluster]:
         """Clusters at or above min_score, highest first, each account in at most one (see `judge.choose`).
