@@ -27,7 +27,7 @@ import numpy as np
 from msgspec.structs import replace
 
 from detectors import minhash
-from detectors.bands import BandTable
+from detectors.bands import BandTable, sorted_distinct
 from detectors.nodes import MIN_FUZZY_CHARS, has_content, post_node_keys, specific_texts
 from detectors.normalize import normalize_text, squash
 from detectors.parallel import split_map
@@ -334,7 +334,7 @@ class ContentIndex:
 
         compute, rows = band_keys
         pairs = self._bands.add(compute(), nodes, alive, rows)
-        ends = np.unique(pairs)
+        ends = sorted_distinct(pairs.flatten())
         at = np.minimum(np.searchsorted(nodes, ends), len(nodes) - 1)
         known = nodes[at] == ends
         end_texts = np.array(texts, dtype=object)[at]
