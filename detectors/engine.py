@@ -47,9 +47,9 @@ class _Detector:
     number for each later one (only a batch longer than the window has later chains).
     """
 
-    def __init__(self, settings: DetectionSettings) -> None:
+    def __init__(self, settings: DetectionSettings, one_batch: bool = False) -> None:
         self.settings = settings
-        self.index = ContentIndex()
+        self.index = ContentIndex(one_batch)
         self.population = 0
         """Accounts active in the window: how likely chance overlap between two groups' posters is."""
         self.creation = Population(())
@@ -214,7 +214,7 @@ def detect(
     Each account stands in at most one cluster: the highest-scoring one it belongs to. `prepared`
     may hold the posts' texts normalised and MinHashed ahead of time (see `detectors.texts`).
     """
-    detector = _Detector(settings or DetectionSettings())
+    detector = _Detector(settings or DetectionSettings(), one_batch=True)
     with gc_paused():
         authors = {post.author.id: post.author for post in posts}
         detector.population = len(authors)
