@@ -49,6 +49,7 @@ class _Detector:
 
     def __init__(self, settings: DetectionSettings, one_batch: bool = False) -> None:
         self.settings = settings
+        self._one_batch = one_batch
         self.index = ContentIndex(one_batch)
         self.population = 0
         """Accounts active in the window: how likely chance overlap between two groups' posters is."""
@@ -97,7 +98,7 @@ class _Detector:
         stale: set[int] = set()
         chains_of = list(map(self._chains_of, changed))
         grouped = [root for root, chains in zip(changed, chains_of, strict=True) if chains]
-        specifics = dict(zip(grouped, split_map(self._specific, grouped, add), strict=True))
+        specifics = dict(zip(grouped, self._specific(grouped), strict=True))
         for root, chains in zip(changed, chains_of, strict=True):
             for group in self._chains.pop(root, ()):
                 self._drop(group)
@@ -130,8 +131,11 @@ class _Detector:
 
     def _specific(self, roots: Sequence[int]) -> list[bool]:
         """`ContentIndex.specific` of each root, which re-reads texts: a scan's ~70,000 are shared out over both
-        cores (`split_map`; what a forked child learns of its texts is not kept, a scan asks once)."""
-        return list(map(self.index.specific, roots))
+        cores (`split_map`), a window's are not (what a forked child learns of its texts would be lost to polls)."""
+        specific = self.index.specific
+        if not self._one_batch:
+            return list(map(specific, roots))
+        return split_map(lambda part: list(map(specific, part)), roots, add)
 
     def _new_chain(self) -> int:
         self._next_chain -= 1

@@ -10,7 +10,7 @@ import pytest
 
 from cli.evaluate import Label, score_clusters
 from cli.synthetic import generate
-from detectors import DetectionSettings, WindowIndex, detect
+from detectors import DetectionSettings, WindowIndex, bands, detect, parallel
 from detectors.index import ContentIndex
 from domain.models import Author, Media, Post
 from domain.records import parse_post
@@ -88,6 +88,18 @@ def test_old_accounts_co_posting_several_messages_are_flagged() -> None:
     [cluster] = detect(posts)
     assert len(cluster.accounts) == 8
     assert any("co-posted 4" in reason for reason in cluster.reasons)
+
+
+def test_a_batch_split_over_forked_children_gives_the_same_clusters(monkeypatch) -> None:
+    posts = [parse_post(r) for r in generate(3000, seed=5).posts]
+    alone = detect(posts)
+    monkeypatch.setattr(parallel, "MIN_SPLIT_ITEMS", 2)  # groups judged, texts' facts read and bands done in halves
+    monkeypatch.setattr(bands, "MIN_SPLIT_TEXTS", 2)
+    forks = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    assert detect(posts) == alone
+    assert len(forks) >= 3
 
 
 def test_generated_data_meets_the_bar() -> None:
