@@ -12,6 +12,7 @@ accounts, posts, reasons, sample text) and the counts. Exit status 1 if any file
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,8 @@ def scan_report(path: Path) -> dict[str, Any]:
 
 
 def _reference_path(path: Path) -> Path:
-    return REFERENCE / (str(path.resolve().relative_to(ROOT)).replace("/", "__") + ".json")
+    """Where the report of `path` is kept; links are not followed, so a worktree may link bench/data."""
+    return REFERENCE / (str(Path(os.path.abspath(path)).relative_to(ROOT)).replace("/", "__") + ".json")
 
 
 def differences(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:

@@ -9,15 +9,20 @@ so a poll never waits for a re-sort of the whole window.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from operator import add
 
 import numpy as np
+
+from detectors.parallel import split_map
 
 _POSITION_BITS = 24
 _POSITION = np.uint64((1 << _POSITION_BITS) - 1)
 _KEY = ~_POSITION
 MAX_BATCH = 1 << _POSITION_BITS
 """Texts per `add` call (positions must fit the packed low bits); node ids must stay below 2**31."""
+MIN_SPLIT_TEXTS = 200_000
+"""`batch_pairs` of fewer texts stays in this process: a fork costs 10-100 ms, banding 200k texts ~0.4 s."""
 
 
 class BandTable:
@@ -81,10 +86,7 @@ class BandTable:
         alive: Callable[[np.ndarray], np.ndarray],
     ) -> np.ndarray:
         """One band: pair each new key with its first holder, in the batch or in an older segment."""
-        packed = np.sort((keys & _KEY) | np.arange(len(keys), dtype=np.uint64))
-        flat_keys, flat_nodes = packed & _KEY, nodes[(packed & _POSITION).astype(np.intp)]
-        del packed
-        first, holder = _first_holders(flat_keys, flat_nodes)
+        flat_keys, flat_nodes, first, holder = _sorted_batch(keys, nodes)
         pairs = [np.column_stack([flat_nodes[~first], holder[~first]])]
         lead_keys, lead_nodes = flat_keys[first], flat_nodes[first]
         for seg_keys, seg_nodes in segments:
@@ -96,6 +98,40 @@ class BandTable:
         while len(segments) > 1 and 2 * len(segments[-1][0]) >= len(segments[-2][0]):
             _merge_last(segments, alive)
         return np.concatenate(pairs)
+
+
+def batch_pairs(columns: list[np.ndarray | None], nodes: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """The candidate pairs `BandTable().add` gives for one batch of at most MAX_BATCH texts, without keeping the
+    table: for an index that takes one batch (a scan). Half of the bands are done by a forked child (`split_map`).
+
+    Columns are let go of as they are done, as `BandTable.add` does.
+    """
+    rows = np.arange(len(nodes)) if rows is None else rows
+    nodes = nodes.astype(np.int32)
+
+    def pairs_of(bands: Sequence[int]) -> list[np.ndarray]:
+        found = []
+        for band in bands:
+            column, columns[band] = columns[band], None
+            assert column is not None
+            flat_keys, flat_nodes, first, holder = _sorted_batch(column[rows], nodes)
+            del column, flat_keys
+            found.append(_packed(np.column_stack([flat_nodes[~first], holder[~first]])))
+        return found
+
+    bands = range(len(columns))
+    found = split_map(pairs_of, bands, add, min_items=2) if len(nodes) >= MIN_SPLIT_TEXTS else pairs_of(bands)
+    columns[:] = [None] * len(columns)
+    return _unpacked(found)
+
+
+def _sorted_batch(keys: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One band's keys of a batch, sorted (equal keys in batch order), and their nodes; whether each entry is the
+    first of its key, and the node of that first entry."""
+    packed = np.sort((keys & _KEY) | np.arange(len(keys), dtype=np.uint64))
+    flat_keys, flat_nodes = packed & _KEY, nodes[(packed & _POSITION).astype(np.intp)]
+    del packed
+    return flat_keys, flat_nodes, *_first_holders(flat_keys, flat_nodes)
 
 
 def _first_holders(keys: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,18 +148,18 @@ def _packed(pairs: np.ndarray) -> np.ndarray:
     of them found in more than one band, and only the distinct ones are worth keeping.
     """
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    return _sorted_distinct((pairs[:, 0].astype(np.uint64) << np.uint64(32)) | pairs[:, 1].astype(np.uint64))
+    return sorted_distinct((pairs[:, 0].astype(np.uint64) << np.uint64(32)) | pairs[:, 1].astype(np.uint64))
 
 
 def _unpacked(found: list[np.ndarray]) -> np.ndarray:
     """The distinct pairs (n, 2) of int64 nodes among the packed pairs of every band, in ascending order."""
-    distinct = _sorted_distinct(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
+    distinct = sorted_distinct(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
     return np.column_stack([distinct >> np.uint64(32), distinct & np.uint64(0xFFFFFFFF)]).astype(np.int64)
 
 
-def _sorted_distinct(values: np.ndarray) -> np.ndarray:
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
     """`np.unique` of a fresh array, sorted in place: numpy's hash-based unique holds a table several times
-    the size of millions of candidate pairs, the peak of a million-post scan."""
+    the size of millions of candidate pairs, the peak of a million-post scan, and takes ~7x longer."""
     values.sort()
     keep = np.empty(len(values), dtype=bool)
     keep[:1] = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from operator import attrgetter
+from operator import add, attrgetter
 
 import msgspec
 
@@ -24,6 +24,7 @@ from detectors.index import ContentIndex
 from detectors.judge import choose, judge
 from detectors.kinship import MIN_TRAIT, Traits, kin_links
 from detectors.nodes import NodeRef
+from detectors.parallel import split_map
 from detectors.settings import DetectionSettings
 from detectors.texts import PreparedTexts
 from domain.models import Author, Cluster, Post
@@ -48,9 +49,10 @@ class _Detector:
     number for each later one (only a batch longer than the window has later chains).
     """
 
-    def __init__(self, settings: DetectionSettings) -> None:
+    def __init__(self, settings: DetectionSettings, one_batch: bool = False) -> None:
         self.settings = settings
-        self.index = ContentIndex()
+        self._one_batch = one_batch
+        self.index = ContentIndex(one_batch)
         self.population = 0
         """Accounts active in the window: how likely chance overlap between two groups' posters is."""
         self.creation = Population(())
@@ -90,22 +92,20 @@ class _Detector:
 
     def _refresh(self) -> None:
         """Re-read the components that changed into their groups; keep links and caches in step."""
-        index, settings = self.index, self.settings
+        index = self.index
         members, node_posts = index.members, index.node_posts
         # a lone node with too few posts that was no group before has nothing to re-read
         changed = [root for root in index.dirty
                    if root in members or root in self._chains or len(node_posts[root]) >= MIN_SHARED]
         stale: set[int] = set()
-        for root in changed:
+        chains_of = list(map(self._chains_of, changed))
+        grouped = [root for root, chains in zip(changed, chains_of, strict=True) if chains]
+        specifics = dict(zip(grouped, self._specific(grouped), strict=True))
+        for root, chains in zip(changed, chains_of, strict=True):
             for group in self._chains.pop(root, ()):
                 self._drop(group)
                 stale.add(group)
-            posts = []
-            if index.parent[root] == root and index.potential_posts(root) >= MIN_SHARED:
-                posts = index.component_posts(root)
-            chains = [chain for chain in time_chains(posts, settings.window_seconds)
-                      if len({post.author.id for post in chain}) >= MIN_SHARED]
-            specific = bool(chains) and index.specific(root)
+            specific = specifics.get(root, False)
             groups = []
             for number, chain in enumerate(chains):
                 group = root if number == 0 else self._new_chain()
@@ -122,6 +122,22 @@ class _Detector:
         index.dirty.clear()
         if stale:
             self._merged = {groups: c for groups, c in self._merged.items() if stale.isdisjoint(groups)}
+
+    def _chains_of(self, root: int) -> list[list[Post]]:
+        """The time chains of a component's live posts that hold MIN_SHARED accounts (none for a root no more)."""
+        index = self.index
+        if index.parent[root] != root or index.potential_posts(root) < MIN_SHARED:
+            return []
+        return [chain for chain in time_chains(index.component_posts(root), self.settings.window_seconds)
+                if len({post.author.id for post in chain}) >= MIN_SHARED]
+
+    def _specific(self, roots: Sequence[int]) -> list[bool]:
+        """`ContentIndex.specific` of each root, which re-reads texts: a scan's ~70,000 are shared out over both
+        cores (`split_map`), a window's are not (what a forked child learns of its texts would be lost to polls)."""
+        specific = self.index.specific
+        if not self._one_batch:
+            return list(map(specific, roots))
+        return split_map(lambda part: list(map(specific, part)), roots, add)
 
     def _new_chain(self) -> int:
         self._next_chain -= 1
@@ -153,15 +169,21 @@ class _Detector:
                 self._merged[groups] = self._judge([post for g in groups for post in self._groups[g]], len(groups))
             if self._merged[groups] is not None:
                 candidates.append(self._merged[groups])
-        min_accounts, min_score = self.settings.min_accounts, self.settings.min_score
-        for group in self._unjudged:
-            posts = self._groups[group]
-            enough = len({post.author.id for post in posts}) >= min_accounts
-            judged = self._judge(posts, messages=1) if enough else None
-            if judged is not None and judged.score >= min_score:
+        min_accounts = self.settings.min_accounts
+        groups = [group for group in self._unjudged
+                  if len({post.author.id for post in self._groups[group]}) >= min_accounts]
+        for group, judged in zip(groups, split_map(self._passing_alone, groups, add), strict=True):
+            if judged is not None:
                 self._passing[group] = judged
         self._unjudged.clear()
         return candidates + list(self._passing.values())
+
+    def _passing_alone(self, groups: Sequence[int]) -> list[Cluster | None]:
+        """Each group judged on its own, None where it stays below min_score: pure, so a scan's ~35,000 groups
+        are judged on both cores (`split_map`)."""
+        min_score = self.settings.min_score
+        return [judged if (judged := self._judge(self._groups[group], messages=1)) is not None
+                and judged.score >= min_score else None for group in groups]
 
     def clusters(self) -> list[Cluster]:
         """Clusters at or above min_score, highest first, each account in at most one (see `judge.choose`).
@@ -198,7 +220,7 @@ def detect(
     Each account stands in at most one cluster: the highest-scoring one it belongs to. `prepared`
     may hold the posts' texts normalised and MinHashed ahead of time (see `detectors.texts`).
     """
-    detector = _Detector(settings or DetectionSettings())
+    detector = _Detector(settings or DetectionSettings(), one_batch=True)
     with gc_paused():
         authors = {post.author.id: post.author for post in posts}
         detector.population = len(authors)

@@ -27,7 +27,7 @@ import numpy as np
 from msgspec.structs import replace
 
 from detectors import minhash
-from detectors.bands import BandTable
+from detectors.bands import MAX_BATCH, BandTable, batch_pairs, sorted_distinct
 from detectors.nodes import MIN_FUZZY_CHARS, has_content, post_node_keys, specific_texts
 from detectors.normalize import normalize_text, squash
 from detectors.parallel import split_map
@@ -87,7 +87,10 @@ class ContentIndex:
     (removal is amortised O(1)); readers keep only the live ones. `compact` drops dead nodes.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, one_batch: bool = False) -> None:
+        self._one_batch = one_batch
+        """An index of one batch (a scan) keeps no band table (~190 MB at 1M texts): it takes no later posts and
+        is never compacted."""
         self.posts: dict[str, Post] = {}
         self.post_nodes: dict[str, int | tuple[int, ...]] = {}
         """A post's node (-1 for none), or its nodes when it has several (see `nodes_of_post`)."""
@@ -268,6 +271,8 @@ class ContentIndex:
         normalised form and band keys, computed ahead of time (see `detectors.texts`).
         """
         posts, known = list(posts), self.posts
+        if self._one_batch and known:
+            raise ValueError("an index of one batch takes no later posts")
         fresh = list({post.id: post for post in posts if post.id not in known}.values()) if known else posts
         if prepared is None:  # a scan's read (which prepares texts) has shared them already
             fresh = share_repeats(fresh, self._authors, {})  # a poll's posts of one second share its time
@@ -333,8 +338,11 @@ class ContentIndex:
             return live[0][candidates]
 
         compute, rows = band_keys
-        pairs = self._bands.add(compute(), nodes, alive, rows)
-        ends = np.unique(pairs)
+        if self._one_batch and len(nodes) <= MAX_BATCH:
+            pairs = batch_pairs(compute(), nodes, rows)
+        else:
+            pairs = self._bands.add(compute(), nodes, alive, rows)
+        ends = sorted_distinct(pairs.flatten())
         at = np.minimum(np.searchsorted(nodes, ends), len(nodes) - 1)
         known = nodes[at] == ends
         end_texts = np.array(texts, dtype=object)[at]

@@ -27,10 +27,12 @@ MIN_SPLIT_ITEMS = 20_000
 
 def split_map(
     compute: Callable[[Sequence[Item]], Result], items: Sequence[Item],
-    combine: Callable[[Result, Result], Result],
+    combine: Callable[[Result, Result], Result], min_items: int | None = None,
 ) -> Result:
-    """`compute(items)`, with the second half of `items` computed by a forked child at the same time."""
-    if len(items) < MIN_SPLIT_ITEMS or not hasattr(os, "fork") or threading.active_count() > 1:
+    """`compute(items)`, with the second half of `items` computed by a forked child at the same time
+    (from `min_items` items, default MIN_SPLIT_ITEMS: fewer, heavier ones may be worth a fork too)."""
+    small = len(items) < (MIN_SPLIT_ITEMS if min_items is None else min_items)
+    if small or not hasattr(os, "fork") or threading.active_count() > 1:
         return compute(items)  # small, or other threads could hold locks a forked child would wait on
     half = len(items) // 2
     reader, writer = os.pipe()

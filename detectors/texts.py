@@ -111,10 +111,18 @@ class PreparedTexts:
                 for column, band_keys in zip(columns, part_keys.T, strict=True):
                     column[len(normalized):len(normalized) + len(fresh)] = band_keys
                 normalized.extend(part_texts)
+            self._let_go_of_pool()
             rows = np.concatenate(self._rows) if self._rows else np.zeros(0, dtype=np.int64)
             self._done = rows, normalized, columns
             self._rows, self._numbering = [], TextRows()
         return self._done
+
+    def _let_go_of_pool(self) -> None:
+        """Shut the pool down once every part is back: its threads gone, the index work after it may fork
+        (`parallel.split_map`) onto the cores its workers held."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def normalized(self, texts: list[str]) -> tuple[np.ndarray, list[str]] | None:
         """For `texts` exactly as added (else None): each one's row, and the normalised distinct texts by row

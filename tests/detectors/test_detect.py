@@ -6,9 +6,12 @@ import sys
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from cli.evaluate import Label, score_clusters
 from cli.synthetic import generate
-from detectors import DetectionSettings, WindowIndex, detect
+from detectors import DetectionSettings, WindowIndex, bands, detect, parallel
+from detectors.index import ContentIndex
 from domain.models import Author, Media, Post
 from domain.records import parse_post
 from tests.bot_process import ROOT
@@ -35,6 +38,17 @@ def test_new_accounts_posting_disguised_copies_form_one_cluster_with_reasons() -
     assert sorted(cluster.accounts) == sorted(f"a{i}" for i in range(10))
     assert cluster.score >= DetectionSettings().min_score
     assert any("median age 3 days" in reason for reason in cluster.reasons)
+
+
+def test_an_index_of_one_batch_pairs_as_a_kept_one_and_takes_no_later_posts() -> None:
+    variants = [MESSAGE, MESSAGE.upper(), "Agree! " + MESSAGE, MESSAGE.replace("o", "о"), MESSAGE + " #truth"]
+    posts = [post(i, variants[i % 5], i, new=True) for i in range(10)]
+    kept, once = ContentIndex(), ContentIndex(one_batch=True)
+    kept.add(posts)
+    once.add(posts)
+    assert once.parent == kept.parent and once.members == kept.members
+    with pytest.raises(ValueError, match="one batch"):
+        once.add([post(11, MESSAGE, 11, new=True)])
 
 
 def test_same_image_with_different_texts_is_one_cluster() -> None:
@@ -74,6 +88,18 @@ def test_old_accounts_co_posting_several_messages_are_flagged() -> None:
     [cluster] = detect(posts)
     assert len(cluster.accounts) == 8
     assert any("co-posted 4" in reason for reason in cluster.reasons)
+
+
+def test_a_batch_split_over_forked_children_gives_the_same_clusters(monkeypatch) -> None:
+    posts = [parse_post(r) for r in generate(3000, seed=5).posts]
+    alone = detect(posts)
+    monkeypatch.setattr(parallel, "MIN_SPLIT_ITEMS", 2)  # groups judged, texts' facts read and bands done in halves
+    monkeypatch.setattr(bands, "MIN_SPLIT_TEXTS", 2)
+    forks = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    assert detect(posts) == alone
+    assert len(forks) >= 3
 
 
 def test_generated_data_meets_the_bar() -> None:

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
-from detectors import parallel
-from detectors.bands import BandTable
+from detectors import bands, parallel
+from detectors.bands import BandTable, batch_pairs
 from detectors.minhash import WordHashes, band_keys, signatures, text_band_keys
 from detectors.similarity import LONG_CHARS, could_be_copies, near_copies, required_ratio
 
@@ -41,6 +41,21 @@ def test_lsh_pairs_near_copies_and_not_strangers() -> None:
     table = BandTable()
     pairs = table.add(list(keys.T), np.arange(3), lambda nodes: np.ones(len(nodes), dtype=bool))
     assert {tuple(p) for p in pairs.tolist()} == {(1, 0)}
+
+
+def test_one_batch_pairs_split_over_two_processes_equal_those_of_a_band_table(monkeypatch) -> None:
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 50, size=(400, 16), dtype=np.uint64) << np.uint64(40)  # many shared keys a band
+    nodes, rows = np.arange(5, 305), rng.permutation(400)[:300]
+    table = BandTable().add(list(keys.T), nodes, lambda held: np.ones(len(held), dtype=bool), rows)
+    monkeypatch.setattr(bands, "MIN_SPLIT_TEXTS", 100)
+    forks = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    columns: list[np.ndarray | None] = list(keys.T)
+    assert np.array_equal(batch_pairs(columns, nodes, rows), table)
+    assert forks == [1]
+    assert columns == [None] * 16
 
 
 def test_band_keys_split_over_two_processes_equal_those_of_one(monkeypatch) -> None:
