@@ -470,7 +470,7 @@ class ContentIndex:
             if type(nodes) is tuple:
                 self._join_post_nodes(nodes)
         pairs = self._bands.compact(renumber)
-        ends = np.unique(pairs)
+        ends = sorted_distinct(pairs.flatten())
         self._join_near_copies(pairs, ends, np.full(len(ends), None, dtype=object), np.zeros(len(ends), dtype=bool))
         self._link_phashes(phash_nodes)
         self.dirty = {up for node, up in enumerate(self.parent) if node == up}
