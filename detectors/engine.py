@@ -51,7 +51,6 @@ class _Detector:
 
     def __init__(self, settings: DetectionSettings, one_batch: bool = False) -> None:
         self.settings = settings
-        self._one_batch = one_batch
         self.index = ContentIndex(one_batch)
         self.population = 0
         """Accounts active in the window: how likely chance overlap between two groups' posters is."""
@@ -135,7 +134,7 @@ class _Detector:
         """`ContentIndex.specific` of each root, which re-reads texts: a scan's ~70,000 are shared out over both
         cores (`split_map`), a window's are not (what a forked child learns of its texts would be lost to polls)."""
         specific = self.index.specific
-        if not self._one_batch:
+        if not self.index.one_batch:
             return list(map(specific, roots))
         return split_map(lambda part: list(map(specific, part)), roots, add)
 

@@ -88,7 +88,7 @@ class ContentIndex:
     """
 
     def __init__(self, one_batch: bool = False) -> None:
-        self._one_batch = one_batch
+        self.one_batch = one_batch
         """An index of one batch (a scan) keeps no band table (~190 MB at 1M texts): it takes no later posts and
         is never compacted."""
         self.posts: dict[str, Post] = {}
@@ -271,7 +271,7 @@ class ContentIndex:
         normalised form and band keys, computed ahead of time (see `detectors.texts`).
         """
         posts, known = list(posts), self.posts
-        if self._one_batch and known:
+        if self.one_batch and known:
             raise ValueError("an index of one batch takes no later posts")
         fresh = list({post.id: post for post in posts if post.id not in known}.values()) if known else posts
         if prepared is None:  # a scan's read (which prepares texts) has shared them already
@@ -338,7 +338,7 @@ class ContentIndex:
             return live[0][candidates]
 
         compute, rows = band_keys
-        if self._one_batch and len(nodes) <= MAX_BATCH:
+        if self.one_batch and len(nodes) <= MAX_BATCH:
             pairs = batch_pairs(compute(), nodes, rows)
         else:
             pairs = self._bands.add(compute(), nodes, alive, rows)
@@ -442,6 +442,8 @@ class ContentIndex:
         (a post's own text and images, verified near-copies, close pHashes). Every component
         is dirty afterwards.
         """
+        if self.one_batch:
+            raise ValueError("an index of one batch keeps no band table to compact")
         posts = self.posts
         for node in self.node_dead:
             self.node_posts[node] = [post for post in self.node_posts[node] if posts.get(post.id) is post]

@@ -40,7 +40,7 @@ def test_new_accounts_posting_disguised_copies_form_one_cluster_with_reasons() -
     assert any("median age 3 days" in reason for reason in cluster.reasons)
 
 
-def test_an_index_of_one_batch_pairs_as_a_kept_one_and_takes_no_later_posts() -> None:
+def test_an_index_of_one_batch_pairs_as_a_kept_one_and_takes_no_later_posts_nor_a_compaction() -> None:
     variants = [MESSAGE, MESSAGE.upper(), "Agree! " + MESSAGE, MESSAGE.replace("o", "о"), MESSAGE + " #truth"]
     posts = [post(i, variants[i % 5], i, new=True) for i in range(10)]
     kept, once = ContentIndex(), ContentIndex(one_batch=True)
@@ -49,6 +49,8 @@ def test_an_index_of_one_batch_pairs_as_a_kept_one_and_takes_no_later_posts() ->
     assert once.parent == kept.parent and once.members == kept.members
     with pytest.raises(ValueError, match="one batch"):
         once.add([post(11, MESSAGE, 11, new=True)])
+    with pytest.raises(ValueError, match="one batch"):
+        once.compact()
 
 
 def test_same_image_with_different_texts_is_one_cluster() -> None:
