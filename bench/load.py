@@ -9,7 +9,9 @@ cards go through the real send queue and Slack notifier to the fake Slack of the
 from a child process so that its records are not counted as the bot's memory.
 Measured: each poll's latency against the interval, RSS after each poll, and the Slack writes each
 poll needs (at Slack's one message per second per channel they take that many seconds); the send
-queue's own pacing is measured separately at its real one-second interval.
+queue's own pacing is measured separately at its real one-second interval. As `run` checkpoints the
+database's write-ahead log beside the poller between polls (the `checkpoint` job), a thread here
+checkpoints after every poll while the next one runs.
 
     python bench/load.py --posts 1000000 --campaigns 200 --days 2 --out bench/LOAD.md
 """
@@ -24,6 +26,7 @@ import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -116,6 +119,11 @@ class Poll:
     steps: dict[str, float]
 
 
+STEPS = ("fetch", "store", "detect", "record", "announce", "other")
+"""A poll's steps as the report splits its time; "other" is what no wrapped step holds: mostly the commit of the
+batch's transaction, then known-campaign matching, account fill-in and the cursor."""
+
+
 class StepTimer:
     """Wraps a method of the poller's collaborators so each poll's time can be split by step."""
 
@@ -164,6 +172,29 @@ class CountingClient(WebClient):
         return super().api_call(api_method, **kwargs)
 
 
+class Checkpointer:
+    """The bot's `checkpoint` job (`service.wiring`), run after each poll on a thread of its own, as the scheduler
+    runs it between polls: simulated polls follow each other at once, so it runs while the next poll does."""
+
+    def __init__(self, store: Store) -> None:
+        self._store, self._due, self._done = store, threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._work, name="checkpoint", daemon=True)
+        self._thread.start()
+
+    def poll_done(self) -> None:
+        self._due.set()
+
+    def close(self) -> None:
+        self._done.set()
+        self._due.set()
+        self._thread.join()
+
+    def _work(self) -> None:
+        while self._due.wait() and not self._done.is_set():
+            self._due.clear()
+            self._store.checkpoint()
+
+
 def replay(feed: Path, total: int, days: int, poll_seconds: float, workdir: Path, hours: float) -> list[Poll]:
     """Poll the feed as `run` would, `poll_seconds` of simulated time per poll, for `hours`; measure every poll.
 
@@ -183,7 +214,9 @@ def replay(feed: Path, total: int, days: int, poll_seconds: float, workdir: Path
     store.clock = lambda: clock["now"]
     notifier = SlackNotifier(sender, "CMOD", 30, store.clock)
     poller = Poller(store, JsonlSource(feed), WindowIndex(), notifier, batch)
+    checkpointer = Checkpointer(store)
     timer = StepTimer()
+    timer.wrap(poller.source, "fetch", "fetch")
     timer.wrap(store, "ingest", "store")
     timer.wrap(poller.index, "add", "detect")
     timer.wrap(poller.index, "clusters", "detect")
@@ -198,14 +231,17 @@ def replay(feed: Path, total: int, days: int, poll_seconds: float, workdir: Path
         started = time.perf_counter()
         stats = poller.poll_once()
         seconds = time.perf_counter() - started
+        checkpointer.poll_done()
         writes = client.writes - writes_before
-        measured.append(Poll(seconds, _rss_mb(), writes, stats.fetched if stats else 0, len(poller.index),
-                             timer.take()))
+        steps = timer.take()
+        steps["other"] = max(0.0, seconds - sum(steps.values()))
+        measured.append(Poll(seconds, _rss_mb(), writes, stats.fetched if stats else 0, len(poller.index), steps))
         if number % 30 == 0:
             print(f"poll {number}/{polls_total}: {seconds:.2f}s, window {len(poller.index):,}, "
                   f"RSS {measured[-1].rss_mb:,.0f} MB, Slack writes {writes}", file=sys.stderr, flush=True)
         if stats is not None and stats.exhausted:
             break
+    checkpointer.close()
     sender.close()
     stop.set()
     server.join()
@@ -273,8 +309,7 @@ def report(args: argparse.Namespace, total: int, polls: list[Poll], gaps: list[f
         "",
         "Where the time goes (median / p95 / max seconds per poll): " + ", ".join(
             f"{step} {statistics.median(v):.2f} / {_pct(v, 0.95):.2f} / {max(v):.2f}"
-            for step in ("store", "detect", "record", "announce")
-            if (v := [p.steps.get(step, 0.0) for p in polls])),
+            for step in STEPS if (v := [p.steps.get(step, 0.0) for p in polls])),
         "",
         "Latency as the window fills (window posts: poll seconds): " + ", ".join(
             f"{polls[i].window:,}: {polls[i].seconds:.2f}" for i in range(0, len(polls), max(1, len(polls) // 8))),
@@ -290,6 +325,10 @@ def report(args: argparse.Namespace, total: int, polls: list[Poll], gaps: list[f
                   f"latency median {statistics.median(steady):.2f} s, p95 {_pct(steady, 0.95):.2f} s, max "
                   f"{max(steady):.2f} s; RSS {min(p.rss_mb for p in full):,.0f} to "
                   f"{max(p.rss_mb for p in full):,.0f} MB."]
+        slow = [p for p in full if p.seconds >= _pct(steady, 0.95)]
+        medians = (f"{step} {statistics.median(p.steps.get(step, 0.0) for p in slow):.2f}" for step in STEPS)
+        lines += ["", f"The steady state's slowest 5 % ({len(slow)} polls from {_pct(steady, 0.95):.2f} s), median "
+                  "seconds per step: " + ", ".join(medians)]
     return "\n".join(lines) + "\n"
 
 

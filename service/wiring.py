@@ -30,6 +30,8 @@ log = logging.getLogger("chorus")
 
 DIGEST_RETRY_MINUTES = 5
 """How often a digest that failed is tried again, within its grace."""
+CHECKPOINT_SECONDS = 15
+"""How often the write-ahead log is copied into the database beside the poller (see `Database.checkpoint`)."""
 
 
 def card_options(config: Config, enforcer: Enforcer) -> CardOptions:
@@ -74,7 +76,8 @@ def examine_clusters(config: Config, store: Store, source: Source) -> None:
 
 
 def housekeeping_jobs(config: Config, store: Store, notifier: Notifier) -> list[ScheduledJob]:
-    """The digest jobs (cron, in the configured time zone, retried while one failed) and the daily retention job."""
+    """The digest jobs (cron, in the configured time zone, retried while one failed), the daily retention job and
+    the write-ahead log's checkpoints."""
     grace = int(config.digest.grace_minutes * 60)
     plans = digest_plans(config.digest)
     jobs = [
@@ -87,4 +90,5 @@ def housekeeping_jobs(config: Config, store: Store, notifier: Notifier) -> list[
                                  lambda: catch_up(store, notifier, plans, store.clock(), timedelta(seconds=grace))))
     jobs.append(ScheduledJob("retention", CronTrigger(hour=config.retention.hour, timezone=UTC),
                              partial(apply_retention, store, config.retention.days)))
+    jobs.append(ScheduledJob("checkpoint", IntervalTrigger(seconds=CHECKPOINT_SECONDS), store.checkpoint))
     return jobs

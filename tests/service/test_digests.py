@@ -180,6 +180,7 @@ def test_retention_keeps_the_database_bounded_under_a_steady_feed(store: Store, 
         if day == 3:
             _flag(store, clock, clock.now, "kept", 5)  # evidence: must outlive the window
         apply_retention(store, days=30)
+        store.checkpoint()  # as the bot's checkpoint job does beside the poll
         sizes[day] = store.path.stat().st_size + Path(f"{store.path}-wal").stat().st_size
     assert store.count("posts") <= 31 * per_day + 5
     assert store.db.execute("SELECT count(*) FROM posts WHERE id LIKE 'kept%'").fetchone()[0] == 5

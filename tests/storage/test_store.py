@@ -64,6 +64,21 @@ def test_ingesting_the_same_batch_twice_changes_nothing(store: Store) -> None:
     assert store.db["cursors"].get("jsonl")["posts_total"] == 5
 
 
+def test_commits_leave_the_log_to_the_checkpoint_job_which_copies_it_into_the_file(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "chorus.db")
+    database = tmp_path / "chorus.db"
+    size_before = database.stat().st_size
+    long_text = "words of a long post " * 40
+    for batch in range(4):  # ~6 MB of pages: past SQLite's default auto-checkpoint (1,000 pages)
+        assert store.ingest("jsonl", posts(1500, prefix=f"b{batch}-", text=long_text), f"c{batch}") == 1500
+    assert database.stat().st_size == size_before  # every commit only appended to the log
+    assert (tmp_path / "chorus.db-wal").stat().st_size > 4_000_000
+    assert store.checkpoint() == 0  # nothing left to copy: no reader holds an older snapshot
+    assert database.stat().st_size > size_before + 4_000_000
+    reopened = Store.open(tmp_path / "chorus.db")
+    assert reopened.count("posts") == 6000
+
+
 def test_a_batch_overlapping_stored_posts_counts_only_its_new_ones_once(store: Store) -> None:
     batch = posts(6)
     store.ingest("jsonl", batch[:3], "c1")
