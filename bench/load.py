@@ -325,9 +325,10 @@ def report(args: argparse.Namespace, total: int, polls: list[Poll], gaps: list[f
                   f"latency median {statistics.median(steady):.2f} s, p95 {_pct(steady, 0.95):.2f} s, max "
                   f"{max(steady):.2f} s; RSS {min(p.rss_mb for p in full):,.0f} to "
                   f"{max(p.rss_mb for p in full):,.0f} MB."]
-        slow = [p for p in full if p.seconds >= _pct(steady, 0.95)]
+        p95 = _pct(steady, 0.95)
+        slow = [p for p in full if p.seconds >= p95]
         medians = (f"{step} {statistics.median(p.steps.get(step, 0.0) for p in slow):.2f}" for step in STEPS)
-        lines += ["", f"The steady state's slowest 5 % ({len(slow)} polls from {_pct(steady, 0.95):.2f} s), median "
+        lines += ["", f"The steady state's slowest 5 % ({len(slow)} polls from {p95:.2f} s), median "
                   "seconds per step: " + ", ".join(medians)]
     return "\n".join(lines) + "\n"
 
