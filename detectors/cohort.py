@@ -4,11 +4,12 @@ A creation batch (`accounts.creation_batch`) is judged against the accounts' own
 months ago. Campaigns also run on accounts made over a few weeks or months ("many only began a few
 months before"), which no batch shows. Whether that is unusual depends on who else is posting: on a
 forum where everyone joined in one wave, a month's span is ordinary; where most accounts are years
-old, seven accounts all made in the same six weeks are not. So each account's creation time is
-read as its rank among the creation times of the accounts active in the window (a quantile from 0
-to 1), and the tightest span holding most of a group's accounts is tested against chance: how
-likely is it that that many accounts picked at random from the active ones fall that close
-together anywhere (the scan statistic, Naus's approximation)?
+old, seven accounts all made in the same six weeks are not. So the tightest span holding most of
+a group's accounts is measured by the share of the accounts active in the window created within
+it, and tested against chance: how likely is it that that many accounts picked at random from the
+active ones fall that close together anywhere (the scan statistic, Naus's approximation)? Accounts
+created at the same moment count together, so where a platform gives only the day of creation, a
+day on which many joined is as wide as the many who joined on it.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import numpy as np
 
 COHORT_SHARE = 0.8
 """The span tested holds this share of the group's accounts (at least MIN_COHORT), so a few strays do not hide it."""
-MIN_COHORT = 4
-"""Fewer accounts tell nothing: any three accounts may have joined in the same month."""
+MIN_COHORT = 3
+"""Two accounts created close together tell nothing; three can, when the span is a sliver of the active
+accounts' creation times (the odds below weigh how many accounts share how small a span)."""
 LOG_ODDS = (3.0, 7.0)
 """Evidence from chance odds of 1 in 10^3 (none) to 1 in 10^7 (full). A window judges thousands of groups, so
 odds of one in a thousand come up every poll; the span's share (SHARE) must also be small."""
@@ -44,12 +46,12 @@ class Population:
     def __len__(self) -> int:
         return len(self._created)
 
-    def quantiles(self, created: Sequence[float]) -> np.ndarray:
-        """Each time's mid-rank among the population, as a share from 0 to 1 (ties share their middle rank)."""
-        times = np.asarray(created, dtype=np.float64)
-        below = np.searchsorted(self._created, times, side="left")
-        through = np.searchsorted(self._created, times, side="right")
-        return (below + through) / (2.0 * max(1, len(self._created)))
+    def share_within(self, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """The share of the population created from each `first` through each `last` time, both ends included:
+        accounts created at the same moment (a platform that gives only the day) count together, never as none."""
+        below = np.searchsorted(self._created, first, side="left")
+        through = np.searchsorted(self._created, last, side="right")
+        return (through - below) / max(1, len(self._created))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +94,9 @@ def cohort(created: Sequence[float], population: Population) -> Cohort | None:
     if len(created) < MIN_COHORT or len(population) < 2 * len(created):
         return None
     order = sorted(created)
-    ranks = population.quantiles(order)
+    times = np.asarray(order, dtype=np.float64)
     width = max(MIN_COHORT, math.ceil(COHORT_SHARE * len(order))) - 1
-    spans = ranks[width:] - ranks[:len(ranks) - width]
+    spans = population.share_within(times[:len(times) - width], times[width:])
     start = int(np.argmin(spans))
     share = max(float(spans[start]), 1.0 / len(population))
     odds = scan_odds(len(order), width + 1, share)

@@ -34,12 +34,12 @@ REPEATERS_SCALE = 4.0
 REPEAT_SHARE = (0.3, 0.8)
 """Below the first share of repeaters a group behaves like organic sharing, from the second fully like a campaign."""
 TIMING_SCALE = 5.0
+"""Timing evidence grows with the accounts in the tight span: 1 - exp(-n / this)."""
 TEMPLATE_DISCOUNT = 0.5
 """Repetition of an app's template (texts differing only in numbers) counts half: the app repeats, not a campaign."""
 STEADY_HOURS = (12.0, 36.0)
 """Repeat posting over a core span up to the first counts fully; by the second it counts half: accounts
 repeating a template all day long (app posts, weather bots, fans) are less likely one campaign's."""
-"""Timing evidence grows with the accounts in the tight span: 1 - exp(-n / this)."""
 
 
 @dataclass(frozen=True, slots=True)

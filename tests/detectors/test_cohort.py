@@ -39,9 +39,22 @@ def test_scan_odds_grow_with_tighter_spans_and_more_accounts() -> None:
     assert scan_odds(10, 8, 1.0) == 0.0
 
 
-def test_quantiles_rank_ties_at_their_middle() -> None:
+def test_a_span_holds_the_accounts_created_within_it_ties_included() -> None:
     population = Population([10.0, 20.0, 20.0, 30.0])
-    assert list(population.quantiles([5.0, 20.0, 35.0])) == [0.0, 0.5, 1.0]
+    shares = population.share_within(np.array([5.0, 20.0, 10.0]), np.array([6.0, 20.0, 30.0]))
+    assert list(shares) == [0.0, 0.5, 1.0]
+
+
+def test_accounts_created_on_a_day_many_joined_are_no_cohort_where_only_the_day_is_known() -> None:
+    rng = random.Random(4)
+    days = [NOW - round((NOW - moment) / DAY) * DAY for moment in years_old_population(rng, 20_000)]  # the day only
+    wave_day = NOW - 400 * DAY  # a platform's big day: one active account in 25 joined on it
+    population = Population(days + [wave_day] * 800)
+    found = cohort([wave_day] * 4, population)
+    assert found is not None and found.share > 0.03 and found.evidence < 0.5
+    # four accounts of an ordinary day, where a handful joined, are a sliver of the active accounts
+    quiet_day = NOW - 1500 * DAY
+    assert cohort([quiet_day] * 4, Population(days + [quiet_day] * 4)).evidence == 1.0
 
 
 def test_too_few_accounts_tell_nothing() -> None:
@@ -64,7 +77,7 @@ def test_the_same_accounts_are_no_cohort_where_everyone_joined_in_that_wave() ->
     assert found is not None and found.evidence == 0.0
 
 
-@pytest.mark.parametrize("size", [4, 7, 20, 100, 400])
+@pytest.mark.parametrize("size", [3, 4, 7, 20, 100, 400])
 def test_accounts_picked_at_random_from_those_active_are_no_cohort(size: int) -> None:
     rng = random.Random(size)
     created = years_old_population(rng, 20_000)
