@@ -33,13 +33,14 @@ def _mixed_script_word(text: str) -> bool:
     """A word holding both ASCII letters and look-alikes of them from another script ('vote' with a Cyrillic o).
 
     Latin letters with marks or of other alphabets (the Turkish dotless i, the Danish ae) are the writer's own
-    language, not a disguise.
+    language, not a disguise; nor are numerals and symbols that resemble letters ('AppleⅡ' with a Roman
+    numeral two, as Japanese text often writes it): a disguise swaps letters for letters.
     """
     for word in _WORD.findall(text):
         if word.isascii():
             continue
         has_ascii = any("a" <= ch.lower() <= "z" for ch in word)
-        if has_ascii and any(not ch.isascii() and ord(ch) in CONFUSABLES
+        if has_ascii and any(not ch.isascii() and ord(ch) in CONFUSABLES and unicodedata.category(ch).startswith("L")
                              and not unicodedata.name(ch, "LATIN").startswith(("LATIN", "FULLWIDTH")) for ch in word):
             return True
     return False

@@ -115,6 +115,7 @@ def test_disguised_text_is_noticed_and_writers_own_scripts_are_not() -> None:
     assert disguised("𝐯𝐨𝐭𝐞 for Grey")
     assert disguised("v o t e for Grey")
     for own in ["bayramda köprülerin bedava olması", "jeg er i matte og læreren snakker", "Москва сегодня",
-                "ＰＣのmixiログイン画面", "family 👨\u200d👩\u200d👧 day", "plain words"]:
+                "ＰＣのmixiログイン画面", "family 👨\u200d👩\u200d👧 day", "plain words",
+                "昔は高くて買えなかったな。AppleⅡの実物みたことあります", "Rocky Ⅳ and FinalFantasyⅦ"]:
         assert not disguised(own), own
     assert disguise_evidence(8, 10) > 0.8 and disguise_evidence(1, 10) == 0.0 and disguise_evidence(1, 100) == 0.0
