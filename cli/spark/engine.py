@@ -34,6 +34,7 @@ from cli.spark.read import input_bytes, read_posts
 from cli.spark.rows import POST_NAMES, row_post
 from cli.spark.session import spark_session
 from detectors.cohort import Population
+from detectors.coposting import linked_sets
 from detectors.judge import choose, judge
 from detectors.kinship import kin_links
 from detectors.nodes import NodeRef
@@ -137,25 +138,9 @@ def _candidates(groups: DataFrame, links: list[tuple[str, str]],
     """(group, candidate, messages): every group of min_accounts alone, and every set of linked groups as one."""
     mapping = [(row.group, f"g:{row.group}", 1) for row in
                groups.filter(groups["size"] >= settings.min_accounts).select("group").collect()]
-    parent: dict[str, str] = {}
-
-    def find(group: str) -> str:
-        while parent.setdefault(group, group) != group:
-            parent[group] = parent[parent[group]]
-            group = parent[group]
-        return group
-
-    for a, b in links:
-        root_a, root_b = find(a), find(b)
-        if root_a != root_b:
-            parent[max(root_a, root_b)] = min(root_a, root_b)
-    sets: dict[str, list[str]] = {}
-    for group in list(parent):
-        sets.setdefault(find(group), []).append(group)
-    for members in sets.values():
-        if len(members) > 1:
-            name = f"m:{min(members)}"
-            mapping.extend((group, name, len(members)) for group in members)
+    for members in linked_sets(links):
+        name = f"m:{members[0]}"
+        mapping.extend((group, name, len(members)) for group in members)
     return mapping
 
 

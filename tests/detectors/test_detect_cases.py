@@ -156,3 +156,26 @@ def test_organic_look_alikes_get_no_card(kind: str) -> None:
         else:
             scene.post(author, first + delay, scene.own_text(), meme)
     assert holding(scene.clusters(), {a.id for a in sharers}) == []
+
+
+def test_a_campaign_posting_one_of_the_announcements_fans_re_shared_does_not_take_the_fans_into_its_card() -> None:
+    scene = Scene(seed=13, organic_accounts=4000)  # as many accounts active as make chance overlaps rare
+    announcements = [text for text in (scene.own_text() for _ in range(200)) if len(text) >= 60][:4]
+    fans = scene.rng.sample(scene.organic, 120)
+    for author in fans:  # each re-shares one to three of the band's announcements over a day
+        start = scene.rng.uniform(0, 720)
+        shared = 1 + (scene.rng.random() < 0.4) + (scene.rng.random() < 0.15)
+        for text in scene.rng.sample(announcements, shared):
+            scene.post(author, start + scene.rng.uniform(0, 600), f"RT @band: {text}")
+    flyer = (Media(url="https://img.example/flyer.jpg", sha256="7d" * 32),)
+    pool = MESSAGES[:8] + announcements[:1]  # the campaign's pool happens to hold one of the announcements
+    members = set()
+    for _ in range(80):  # accounts days old, all posting in ten minutes, most posts with the same picture
+        author = scene.account("c", age_days=scene.rng.uniform(2, 5), followers=scene.rng.randint(0, 20))
+        members.add(author.id)
+        for text in scene.rng.sample(pool, scene.rng.randint(1, 2)):
+            scene.post(author, 900 + scene.rng.uniform(0, 10), text, flyer if scene.rng.random() < 0.7 else ())
+    cards = holding(scene.clusters(), members)
+    flagged = {account for card in cards for account in card.accounts}
+    assert len(members & flagged) >= 0.95 * len(members)
+    assert not {author.id for author in fans} & flagged

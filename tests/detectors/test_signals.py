@@ -7,7 +7,7 @@ from itertools import pairwise
 
 from detectors.accounts import creation_batch, newness
 from detectors.behaviour import behaviour, core_members, core_span, repeaters, tightness
-from detectors.coposting import CoPosting, chance_of_overlap
+from detectors.coposting import CoPosting, chance_of_overlap, linked_sets
 from detectors.evasion import disguise_evidence, disguised
 from detectors.kinship import Traits, kin_links
 from domain.models import Author, Post
@@ -92,6 +92,16 @@ def test_messages_of_a_pool_link_when_their_posters_overlap_beyond_chance() -> N
     assert linking.merged() == []
     linking.update(2, frozenset(campaign[8:20]), span=(3 * 86400, 3 * 86400 + 3600))  # the same posters, days later
     assert linking.merged() == []
+
+
+def test_two_communities_joined_by_one_link_are_two_sets_and_a_campaign_held_by_its_picture_is_one() -> None:
+    fans = [(1, 2), (1, 3), (2, 3), (3, 4), (1, 4)]  # a band's announcements, re-shared by the same fans
+    campaign = [(10, 11), (10, 12), (10, 13), (11, 12)]  # a campaign's texts and its picture (10)
+    assert linked_sets([*fans, *campaign, (4, 10)]) == [[1, 2, 3, 4], [10, 11, 12, 13]]
+    star = [(10, text) for text in range(11, 18)]  # texts linked only through the picture they carry
+    chain = list(pairwise(range(20, 27)))  # sparse links of one pool: each message to the next
+    assert linked_sets([*star, *chain]) == [list(range(10, 18)), list(range(20, 27))]
+    assert linked_sets([*fans, *star, (4, 10)]) == [[1, 2, 3, 4, *range(10, 18)]]  # one side is a star: held
 
 
 def test_groups_created_in_one_batch_posting_the_same_hours_are_kin() -> None:
