@@ -267,6 +267,7 @@ class Digest:
     largest: list[tuple[str, int, str]]  # (cluster id, accounts, sample text), largest first
     accounts_suspended: int = 0
     accounts_verification: int = 0
+    accounts_limited: int = 0
     decision_minutes_p50: float | None = None
     decision_minutes_p90: float | None = None
     previous_clusters: int = 0

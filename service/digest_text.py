@@ -54,7 +54,8 @@ def render_digest(digest: Digest) -> str:
                      + " · by " + ", ".join(f"@{m} {n}" for m, n in digest.decisions_by_moderator.items()))
     else:
         lines.append("  Decisions: none")
-    lines.append(f"  Carried out: {_plural(digest.accounts_suspended, 'account')} suspended, "
+    limited = f"{digest.accounts_limited} limited, " if digest.accounts_limited else ""  # not every platform limits
+    lines.append(f"  Carried out: {_plural(digest.accounts_suspended, 'account')} suspended, {limited}"
                  f"{digest.accounts_verification} sent to verification, "
                  f"{_plural(digest.failed_actions, 'platform action')} failed")
     if digest.decision_minutes_p50 is not None and digest.decision_minutes_p90 is not None:

@@ -110,6 +110,7 @@ class Reports(Database):
             largest=largest,
             accounts_suspended=actions.get(f"{Action.SUSPEND}:{AttemptStatus.OK}", 0),
             accounts_verification=actions.get(f"{Action.REQUIRE_VERIFICATION}:{AttemptStatus.OK}", 0),
+            accounts_limited=actions.get(f"{Action.LIMIT}:{AttemptStatus.OK}", 0),
             decision_minutes_p50=median(minutes) if minutes else None,
             decision_minutes_p90=_percentile(minutes, 0.9),
             previous_clusters=previous_clusters, previous_accounts=previous_accounts,

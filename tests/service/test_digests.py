@@ -186,3 +186,16 @@ def test_retention_keeps_the_database_bounded_under_a_steady_feed(store: Store, 
     assert store.db.execute("SELECT count(*) FROM posts WHERE id LIKE 'kept%'").fetchone()[0] == 5
     assert store.cluster_view(store.clusters_by_status("open")[0]).post_count == 5
     assert sizes[59] <= sizes[35] * 1.15  # flat once the window is full
+
+
+def test_accounts_limited_are_counted_among_what_was_carried_out(store: Store, clock: Clock) -> None:
+    cluster = _flag(store, clock, T0 + timedelta(hours=1), "a", 4)
+    clock.now = T0 + timedelta(hours=2)
+    limit = store.record_decision(cluster, "limit", [f"au{i}" for i in range(4)], "U1")
+    for i in range(4):
+        store.claim_action(f"l{i}", limit, f"au{i}", "limit")
+        store.finish_action(f"l{i}", ok=i != 3, detail="" if i != 3 else "HTTP 503")
+    store.set_cluster_status(cluster, "limited")
+    digest = store.digest(T0, T0 + timedelta(days=1))
+    assert (digest.accounts_limited, digest.accounts_suspended, digest.failed_actions) == (3, 0, 1)
+    assert "0 accounts suspended, 3 limited, 0 sent to verification, 1 platform action failed" in render_digest(digest)
