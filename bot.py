@@ -77,6 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from apscheduler.triggers.interval import IntervalTrigger
 
     from cli.console import ConsoleNotifier
+    from domain.decisions import Action
     from service.config import load_config
     from service.digests import catch_up, digest_plans
     from service.faults import FaultReporter
@@ -87,7 +88,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     store = Store.open(config.storage.path, lock_timeout=config.storage.lock_timeout_seconds)
     slack = _slack_runtime(config, store)
-    notifier: Notifier = slack.notifier if slack else ConsoleNotifier()
+    notifier: Notifier = slack.notifier if slack else ConsoleNotifier(
+        actions=[Action(name) for name in config.enforcement.actions])
     faults = FaultReporter(notifier.notice)
     jobs = housekeeping_jobs(config, store, notifier) + (slack.jobs(config.source.poll_seconds) if slack else [])
     poller = build_poller(config, store, notifier)

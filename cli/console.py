@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Sequence
 from typing import TextIO
 
 from detectors.scoring import human_span
-from domain.views import AccountView, ClusterChange, ClusterView, Digest, LateBatch, mention
+from domain.decisions import ACCOUNT_ACTIONS, Action
+from domain.views import WHOLE_CLUSTER_LABELS, AccountView, ClusterChange, ClusterView, Digest, LateBatch, mention
 from service.digest_text import render_digest, utc_time
 
 WIDTH = 78
-BUTTONS = "[ Suspend all ]  [ Require verification ]  [ Dismiss ]  [ Review accounts ]"
 SHOWN_ACCOUNTS = 6
 
 
@@ -25,8 +26,9 @@ def _wrap(text: str, indent: str = "│   ") -> list[str]:
     return textwrap.wrap(text, WIDTH - len(indent), initial_indent=indent, subsequent_indent=indent) or [indent]
 
 
-def render_card(view: ClusterView) -> str:
-    """A cluster card as text: severity, score, accounts, sample, reasons, and the buttons offered."""
+def render_card(view: ClusterView, actions: Sequence[Action] = ACCOUNT_ACTIONS) -> str:
+    """A cluster card as text: severity, score, accounts, sample, reasons, and the buttons offered (`actions` on
+    every account, then Dismiss and Review)."""
     title = f"╭─ {view.severity.upper()} · score {view.score:.2f} · cluster {view.id} "
     lines = [title + "─" * max(0, WIDTH - len(title))]
     span = human_span((view.last_seen - view.first_seen).total_seconds())
@@ -50,7 +52,8 @@ def render_card(view: ClusterView) -> str:
             lines.append(f"│ ✔ {decision.action} {len(decision.accounts)} accounts — @{decision.moderator}, "
                          f"{decision.created_at:%H:%M} ({decision.status})")
     else:
-        lines.append("│ " + BUTTONS)
+        labels = [WHOLE_CLUSTER_LABELS[action] for action in actions] + ["Dismiss", "Review accounts"]
+        lines.append("│ " + "  ".join(f"[ {label} ]" for label in labels))
     lines.append("╰" + "─" * (WIDTH - 1))
     return "\n".join(lines)
 
@@ -65,16 +68,17 @@ def render_growth(view: ClusterView, change: ClusterChange) -> str:
 
 
 class ConsoleNotifier:
-    """Prints cards and digests to a stream (stdout by default)."""
+    """Prints cards and digests to a stream (stdout by default); cards show buttons for `actions` (as configured)."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, actions: Sequence[Action] = ACCOUNT_ACTIONS) -> None:
         self.stream = stream or sys.stdout
+        self.actions = tuple(actions)
 
     def publish(self, view: ClusterView, change: ClusterChange) -> tuple[str | None, str | None]:
         """Print a new card, or the growth note and the updated card."""
         if change.kind == "grown":
             print(render_growth(view, change), file=self.stream)
-        print(render_card(view), file=self.stream, flush=True)
+        print(render_card(view, self.actions), file=self.stream, flush=True)
         return None, None
 
     def publish_batch(self, view: ClusterView, batch: LateBatch) -> tuple[str | None, str | None]:

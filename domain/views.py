@@ -106,6 +106,11 @@ class DecisionView:
         return carried_out and now <= (self.finished_at or self.created_at) + timedelta(minutes=undo_minutes)
 
 
+WHOLE_CLUSTER_LABELS = {Action.SUSPEND: "Suspend all", Action.LIMIT: "Limit all",
+                        Action.REQUIRE_VERIFICATION: "Require verification"}
+"""A card's button for each account action on every account of the cluster (Slack and the console show the same)."""
+
+
 @dataclass(frozen=True, slots=True)
 class CardOptions:
     """What cards offer and say beside a cluster's own state, from configuration and the platform: the account

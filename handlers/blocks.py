@@ -37,6 +37,7 @@ from slack_sdk.models.views import View
 from detectors.scoring import human_span
 from domain.decisions import ACCOUNT_ACTIONS, ACTIVE_STATUSES, Action, DecisionStatus
 from domain.views import (
+    WHOLE_CLUSTER_LABELS,
     AccountView,
     BatchKind,
     CardOptions,
@@ -234,10 +235,9 @@ def decision_buttons(view: ClusterView, options: CardOptions = DEFAULT_OPTIONS) 
     buttons to everyone."""
     n = plural(len(view.accounts), "account")
     value = ids.button_value(view.id)
-    labels = {Action.SUSPEND: "Suspend all", Action.LIMIT: "Limit all",
-              Action.REQUIRE_VERIFICATION: "Require verification"}
     return ActionsBlock(block_id="decide", elements=[
-        *(_action_button(action, WHOLE_CLUSTER_BUTTON[action], value, labels[action], n) for action in options.actions),
+        *(_action_button(action, WHOLE_CLUSTER_BUTTON[action], value, WHOLE_CLUSTER_LABELS[action], n)
+          for action in options.actions),
         ButtonElement(text="Dismiss", action_id=ids.DISMISS, value=value),
         ButtonElement(text="Review accounts", action_id=ids.REVIEW, value=value),
         claim_button(view.id, view.claim),

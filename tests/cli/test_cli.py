@@ -22,7 +22,7 @@ def test_demo_shows_cards_and_a_digest_without_slack(run_cli) -> None:
     assert result.returncode == 0, result.stderr
     cards = result.stdout.count("╭─")
     assert cards >= 3
-    assert "[ Suspend all ]  [ Require verification ]  [ Dismiss ]  [ Review accounts ]" in result.stdout
+    assert "[ Suspend all ]  [ Limit all ]  [ Require verification ]  [ Dismiss ]  [ Review accounts ]" in result.stdout
     assert "Candidate X is the ONLY one" in result.stdout
     assert "Good morning everyone" not in result.stdout  # organic copies by unrelated old accounts stay quiet
     assert "Chorus digest" in result.stdout and "Waiting for a decision: 3 clusters" in result.stdout
