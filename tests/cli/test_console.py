@@ -24,6 +24,7 @@ def test_a_card_offers_the_configured_actions_on_every_account_then_dismiss_and_
     ConsoleNotifier(every).publish(_view(), ClusterChange("c1", "new", [], 0))
     ConsoleNotifier(chosen, actions=[Action.SUSPEND, Action.REQUIRE_VERIFICATION]).publish(
         _view(), ClusterChange("c1", "new", [], 0))
-    assert "[ Suspend all ]  [ Limit all ]  [ Require verification ]  [ Dismiss ]  [ Review accounts ]" in every.getvalue()
+    every_button = "[ Suspend all ]  [ Limit all ]  [ Require verification ]  [ Dismiss ]  [ Review accounts ]"
+    assert every_button in every.getvalue()
     assert "[ Suspend all ]  [ Require verification ]  [ Dismiss ]  [ Review accounts ]" in chosen.getvalue()
     assert "Limit" not in chosen.getvalue()
