@@ -38,6 +38,8 @@ COMPACT_DEAD_SHARE = 0.25
 """The window index is compacted once this share of its content nodes has no live post left."""
 RESORT_SHARE = 0.01
 """The window's creation times are sorted again once this share of its accounts came or went (`cohort`)."""
+JUDGE_SPLIT_GROUPS = 2000
+"""A scan judges its groups on both cores from this many (~0.2 ms each, so the fork pays for itself)."""
 CHECK_MIN_EXPIRED = 1000
 """Dead nodes are counted after this many expirations, or a sixteenth of the window if more."""
 
@@ -171,15 +173,16 @@ class _Detector:
         min_accounts = self.settings.min_accounts
         groups = [group for group in self._unjudged
                   if len({post.author.id for post in self._groups[group]}) >= min_accounts]
-        for group, judged in zip(groups, split_map(self._passing_alone, groups, add), strict=True):
+        split = JUDGE_SPLIT_GROUPS if self.index.one_batch else None  # a window's judging is never worth a fork
+        for group, judged in zip(groups, split_map(self._passing_alone, groups, add, split), strict=True):
             if judged is not None:
                 self._passing[group] = judged
         self._unjudged.clear()
         return candidates + list(self._passing.values())
 
     def _passing_alone(self, groups: Sequence[int]) -> list[Cluster | None]:
-        """Each group judged on its own, None where it stays below min_score: pure, so a scan's ~35,000 groups
-        are judged on both cores (`split_map`)."""
+        """Each group judged on its own, None where it stays below min_score: pure, so a scan's groups are judged
+        on both cores (`split_map`, from JUDGE_SPLIT_GROUPS)."""
         min_score = self.settings.min_score
         return [judged if (judged := self._judge(self._groups[group], messages=1)) is not None
                 and judged.score >= min_score else None for group in groups]
