@@ -6,8 +6,6 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from domain.decisions import ACTIVE_STATUSES, PRIMARY_ACTIONS
-
 
 def _v1_core_tables(db: sqlite_utils.Database) -> None:
     db["posts"].create(
@@ -82,16 +80,27 @@ def _v3_digests(db: sqlite_utils.Database) -> None:
     db["digests"].create({"kind": str, "period_end": str, "posted_at": str}, pk=("kind", "period_end"))
 
 
-def _live_decision() -> str:
-    """The SQL condition of a live decision (one that holds its cluster), for the one-live-decision indexes."""
-    actions = ", ".join(f"'{a}'" for a in PRIMARY_ACTIONS)
-    statuses = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
-    return f"action IN ({actions}) AND status IN ({statuses})"
+CARD_ACTIONS_V4 = ("suspend", "require_verification", "dismiss")
+"""The decisions taken from a card when migrations 4 and 9 were written; each migration keeps its own literals,
+so it does the same to a database however the code's enums grow later."""
+CARD_ACTIONS_V10 = (*CARD_ACTIONS_V4, "limit", "domain_suspend", "domain_limit")
+"""...and from migration 10 (Mastodon's limit and the domain actions): `domain.decisions.PRIMARY_ACTIONS`."""
+LIVE_STATUSES = ("awaiting_approval", "approved", "executing", "done", "failed", "undoing")
+"""Statuses in which a decision holds its cluster (`domain.decisions.ACTIVE_STATUSES`)."""
+
+
+def live_decision(actions: tuple[str, ...]) -> str:
+    """The SQL condition of a live decision (one of `actions`, holding its cluster) for the one-live-decision
+    indexes."""
+    listed = ", ".join(f"'{action}'" for action in actions)
+    statuses = ", ".join(f"'{status}'" for status in LIVE_STATUSES)
+    return f"action IN ({listed}) AND status IN ({statuses})"
 
 
 def _v4_one_active_decision(db: sqlite_utils.Database) -> None:
     """At most one live decision per cluster, enforced by SQLite itself so concurrent clicks cannot both win."""
-    db.execute(f"CREATE UNIQUE INDEX decisions_one_active ON decisions(cluster_id) WHERE {_live_decision()}")
+    live = live_decision(CARD_ACTIONS_V4)
+    db.execute(f"CREATE UNIQUE INDEX decisions_one_active ON decisions(cluster_id) WHERE {live}")
 
 
 def _v5_crash_recovery(db: sqlite_utils.Database) -> None:
@@ -167,7 +176,7 @@ def _v9_latecomers(db: sqlite_utils.Database) -> None:
                                "created_at": str}, pk="id", foreign_keys=[("cluster_id", "clusters", "id")])
     db["late_batches"].create_index(["cluster_id", "accounts"], unique=True)
     db["decisions"].add_column("late_batch", int)
-    live = _live_decision()
+    live = live_decision(CARD_ACTIONS_V4)
     db.executescript(
         f"""
         DROP INDEX decisions_one_active;
@@ -191,7 +200,7 @@ def _v10_mastodon_admin(db: sqlite_utils.Database) -> None:
     db["decisions"].add_column("dry_run", int)
     db["late_batches"].add_column("kind", str, not_null_default="late")
     db["late_batches"].add_column("detail", str)
-    live = _live_decision()
+    live = live_decision(CARD_ACTIONS_V10)
     db.executescript(
         f"""
         DROP INDEX decisions_one_active;

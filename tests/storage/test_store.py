@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.decisions import Action, AttemptStatus
+from domain.decisions import ACTIVE_STATUSES, PRIMARY_ACTIONS, Action, AttemptStatus
 from domain.models import Cluster
 from domain.records import parse_post
 from storage import StorageError, Store
@@ -41,6 +41,16 @@ def test_new_database_is_migrated_and_reopening_changes_nothing(tmp_path: Path) 
     first.close()
     again = Store.open(tmp_path / "chorus.db")
     assert again.count("posts") == 3 and again.cursor("jsonl") == "c1"
+
+
+def test_the_database_holds_one_live_decision_per_cluster_for_every_action_the_code_has(tmp_path: Path) -> None:
+    """Migrations keep their own literals; an action or status added to the code needs a migration of its own."""
+    store = Store.open(tmp_path / "chorus.db")
+    [index_sql] = [sql for (sql,) in store.db.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'decisions_one_active'")]
+    assert all(f"'{action}'" in index_sql for action in PRIMARY_ACTIONS)
+    assert all(f"'{status}'" in index_sql for status in ACTIVE_STATUSES)
+    store.close()
 
 
 def test_unusable_database_paths_are_named(tmp_path: Path) -> None:
