@@ -126,7 +126,9 @@ class ContentIndex:
         self._words = minhash.WordHashes()
         self._media: set[int] = set()
         self._authors: dict[str, Author] = {}
-        """The first `Author` seen for each account id since the last compaction, shared by its posts."""
+        """The `Author` each account's posts share: the first seen, or at a compaction the one its earliest live
+        post holds. Starting afresh at each compaction gave each account a second `Author` (and its strings) in
+        the window until its older posts expired: ~5 objects an active account."""
         self._phashes = PHashTable()
         self._batch_texts: tuple[list[str], np.ndarray] | None = None
         """A one-batch index's normalised texts and, by node, where its first post's is: `text_of` reads them
@@ -487,7 +489,8 @@ class ContentIndex:
         self.parent = kept
         self.members = {}
         self._words = minhash.WordHashes()  # words of expired posts too; a word is hashed again in ~1 µs
-        self._authors = {}  # accounts of expired posts too
+        live = list(reversed(posts.values()))  # live accounts only; the earliest live post's author last, so it stands
+        self._authors = dict(zip(map(_AUTHOR_ID, live), map(_AUTHOR, live), strict=True))
         for nodes in self.post_nodes.values():
             if type(nodes) is tuple:
                 self._join_post_nodes(nodes)

@@ -44,3 +44,13 @@ def test_posts_leave_the_window_by_their_own_time_whatever_order_they_came_in() 
     assert sorted(window._detector.index.posts) == ["h30"]  # 30 h is the newest: 1 h and 5 h are past 24 h
     window.add([Post(id="h3", created_at=START + timedelta(hours=3), text="late", author=Author(id="b"))])
     assert sorted(window._detector.index.posts) == ["h30"]  # older than the window when it arrives
+
+
+def test_after_a_compaction_new_posts_share_the_author_of_the_accounts_live_posts() -> None:
+    window = WindowIndex()
+    window.add([_post(1), _post(2)])
+    window._detector.compact()  # as the window does once a quarter of its nodes have no live post
+    window.add([_post(3)])
+    held = window._detector.index.posts
+    assert held["p3"].author is held["p1"].author  # not a second copy of the account's record for the window
+    assert window._detector.index._authors.keys() == {"a1"}
