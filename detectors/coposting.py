@@ -32,6 +32,8 @@ MIN_POPULATION = 1000
 minutes of a run) shows fewer accounts than could have posted, and would make every overlap look like chance."""
 MAX_GROUP_ACCOUNTS = 2000
 """Bigger groups are broad public sharing; they are judged on their own, never linked."""
+MIN_CYCLE = 3
+"""Groups a side must hold to hold a cycle of links, below which `linked_sets` never cuts it off."""
 MAX_GROUPS_PER_ACCOUNT = 50
 """An account in more groups than this is a prolific poster and says nothing about pairing."""
 
@@ -153,14 +155,14 @@ def _cut(component: list[Group], neighbours: dict[Group, set[Group]]) -> list[li
     texts hang on its picture) may be one campaign's sparse links and stays joined. The most even
     such link is cut first, then each side is cut again.
     """
-    if len(component) < 6:
+    if len(component) < 2 * MIN_CYCLE:
         return [component]
     members = set(component)
     bridges = sorted(_bridges(component[0], neighbours, members),
                      key=lambda bridge: -min(bridge[2], len(component) - bridge[2]))
     for parent, child, below in bridges:
-        if min(below, len(component) - below) < 3:
-            break
+        if min(below, len(component) - below) < MIN_CYCLE:
+            break  # the rest are less even still
         side, frontier = {child}, [child]
         while frontier:
             node = frontier.pop()

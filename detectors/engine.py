@@ -173,7 +173,7 @@ class _Detector:
         min_accounts = self.settings.min_accounts
         groups = [group for group in self._unjudged
                   if len({post.author.id for post in self._groups[group]}) >= min_accounts]
-        split = JUDGE_SPLIT_GROUPS if self.index.one_batch else None  # a window's judging is never worth a fork
+        split = JUDGE_SPLIT_GROUPS if self.index.one_batch else None  # the bot's window never forks (its threads)
         for group, judged in zip(groups, split_map(self._passing_alone, groups, add, split), strict=True):
             if judged is not None:
                 self._passing[group] = judged

@@ -226,8 +226,8 @@ class ContentIndex:
         return node >= 0 and self._flags[node] & FUZZY != 0
 
     def text_of(self, node: int) -> str | None:
-        """The normalised text of a text node, re-read from one of its posts (kept nowhere, to save memory);
-        None once every post of the node has expired and been cleared away."""
+        """The normalised text of a text node, re-read from its first post (a window keeps none, to save memory;
+        a one-batch index reads the scan's prepared ones); None once every post of the node has expired."""
         if self._batch_texts is not None:
             texts, first = self._batch_texts
             return texts[first[node]]

@@ -89,7 +89,7 @@ LIVE_STATUSES = ("awaiting_approval", "approved", "executing", "done", "failed",
 """Statuses in which a decision holds its cluster (`domain.decisions.ACTIVE_STATUSES`)."""
 
 
-def live_decision(actions: tuple[str, ...]) -> str:
+def _live_decision(actions: tuple[str, ...]) -> str:
     """The SQL condition of a live decision (one of `actions`, holding its cluster) for the one-live-decision
     indexes."""
     listed = ", ".join(f"'{action}'" for action in actions)
@@ -99,7 +99,7 @@ def live_decision(actions: tuple[str, ...]) -> str:
 
 def _v4_one_active_decision(db: sqlite_utils.Database) -> None:
     """At most one live decision per cluster, enforced by SQLite itself so concurrent clicks cannot both win."""
-    live = live_decision(CARD_ACTIONS_V4)
+    live = _live_decision(CARD_ACTIONS_V4)
     db.execute(f"CREATE UNIQUE INDEX decisions_one_active ON decisions(cluster_id) WHERE {live}")
 
 
@@ -176,7 +176,7 @@ def _v9_latecomers(db: sqlite_utils.Database) -> None:
                                "created_at": str}, pk="id", foreign_keys=[("cluster_id", "clusters", "id")])
     db["late_batches"].create_index(["cluster_id", "accounts"], unique=True)
     db["decisions"].add_column("late_batch", int)
-    live = live_decision(CARD_ACTIONS_V4)
+    live = _live_decision(CARD_ACTIONS_V4)
     db.executescript(
         f"""
         DROP INDEX decisions_one_active;
@@ -200,7 +200,7 @@ def _v10_mastodon_admin(db: sqlite_utils.Database) -> None:
     db["decisions"].add_column("dry_run", int)
     db["late_batches"].add_column("kind", str, not_null_default="late")
     db["late_batches"].add_column("detail", str)
-    live = live_decision(CARD_ACTIONS_V10)
+    live = _live_decision(CARD_ACTIONS_V10)
     db.executescript(
         f"""
         DROP INDEX decisions_one_active;
