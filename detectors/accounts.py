@@ -124,6 +124,12 @@ def group_batch(posts: Sequence[Post]) -> CreationBatch | None:
     return creation_batch(created, median(ages) if ages else 0.0)
 
 
+def group_cohort(posts: Sequence[Post], population: Population) -> Cohort | None:
+    """The creation cohort of the authors of `posts` against `population` (`cohort`), for kinship likewise."""
+    _, created = _ages_and_creation(_first_posts(posts))
+    return cohort([moment.timestamp() for moment in created], population)
+
+
 def account_signals(posts: Sequence[Post], new_account_days: float, low_followers: int,
                     population: Population | None = None) -> AccountSignals:
     """Summarise the authors of `posts`: age at posting time, creation bunching (against `population`, the

@@ -14,7 +14,6 @@ from operator import add, attrgetter
 
 import msgspec
 
-from detectors.accounts import group_batch
 from detectors.bulk import gc_paused
 from detectors.chains import time_chains
 from detectors.cohort import Population
@@ -22,7 +21,7 @@ from detectors.coposting import MIN_SHARED, CoPosting
 from detectors.expiry import ExpiryQueue
 from detectors.index import ContentIndex
 from detectors.judge import choose, judge
-from detectors.kinship import MIN_TRAIT, Traits, kin_links
+from detectors.kinship import Traits, kin_links, traits
 from detectors.nodes import NodeRef
 from detectors.parallel import split_map
 from detectors.settings import DetectionSettings
@@ -64,7 +63,7 @@ class _Detector:
         """The groups of each component root, its first chain first."""
         self._next_chain = -1
         self._traits: dict[int, Traits] = {}
-        """Groups whose accounts were created in one tight batch, for kinship links."""
+        """Groups whose accounts show a common source, for kinship links."""
         self._unjudged: dict[int, None] = {}
         """Groups read since the last judging, in the order they were read."""
         self._passing: dict[int, Cluster] = {}
@@ -145,13 +144,12 @@ class _Detector:
         return self._next_chain
 
     def _note_traits(self, group: int, posts: list[Post], accounts: frozenset[str]) -> None:
-        """Remember a group's creation batch when it is tight enough to link it to its kin (see `kinship`)."""
+        """Remember a group's kinship traits when its accounts show a common source (see `kinship`)."""
         if len(accounts) < self.settings.min_accounts:
             return
-        batch = group_batch(posts)
-        if batch is not None and batch.evidence >= MIN_TRAIT:
-            self._traits[group] = Traits(posts[0].created_at.timestamp(), posts[-1].created_at.timestamp(), accounts,
-                                         (batch.created_from.timestamp(), batch.created_until.timestamp()))
+        found = traits(posts, self.creation)
+        if found is not None:
+            self._traits[group] = found
 
     def _nodes_of(self, post: Post) -> list[NodeRef]:
         """The content nodes of an indexed post, as `judge` reads them."""

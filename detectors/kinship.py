@@ -1,66 +1,106 @@
-"""Kinship: message groups whose accounts were created in one batch, posting in the same hours, are one campaign.
+"""Kinship: message groups whose accounts came from one source, posting in the same hours, are one campaign.
 
 A campaign that gives each account one message of a pool leaves no account behind two messages,
 so co-posting cannot join its messages. What joins them is where the accounts came from: the
-accounts behind each message were created in the same tight batch. Organic groups almost never
-show a creation batch at all, and two campaigns' batches coinciding to the hour means one
-operator. Only groups whose own accounts form a tight batch take part, and only groups with no
-poster in common: where posters are shared, co-posting alone judges, so a copied text's organic
+accounts behind each message were created in one tight batch (`accounts.creation_batch`), or in
+one span few of the active accounts were created in (`cohort`, e.g. "many only began a few
+months before"). Two groups are kin when their creation spans and their posting hours both
+coincide: each pair overlaps by at least half of the two together. Coinciding, not merely
+touching: a batch made in one hour that falls inside another group's three weeks is not the same
+batch, and campaigns of accounts a few months old run side by side. Only groups with no poster in
+common take part: where posters are shared, co-posting alone judges, so a copied text's organic
 author is not pulled in through the campaign accounts that copied it.
 
-Young accounts of one age posting in the same burst were tried as a second kinship and dropped:
-on generated data it cut cards per campaign from 1.24 to 1.22 but doubled the cards that merged
-two unrelated campaigns (14 to 27 in five seeds).
-Disguised copies were tried as a second trait and dropped: evasive campaigns running over the
-same hours are common, and linking them merged unrelated campaigns into one card. So were
-creation cohorts (`cohort`) overlapping by half in creation and posting hours: 1.38 -> 1.28 cards
-per campaign, but more cards holding two campaigns (14 -> 16) and more look-alike accounts flagged.
+Tried and dropped, on generated data:
+- Young accounts of one age posting in the same burst: cards per campaign 1.24 -> 1.22, but
+  twice the cards that merged two unrelated campaigns (14 to 27 in five seeds).
+- Disguised copies as a trait: evasive campaigns running over the same hours are common, and
+  linking them merged unrelated campaigns into one card.
+- Spans merely near each other (within half the wider one's width) rather than coinciding: with
+  cohorts, 1.38 -> 1.27 cards per campaign but cards holding two campaigns 14 -> 24, up to four
+  campaigns in one card of 1,266 accounts, and more look-alike accounts flagged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-MIN_TRAIT = 0.2
-"""A group takes part when its creation-batch evidence (`accounts.CreationBatch.evidence`) is at least this."""
-TOLERANCE = 0.5
-"""Two creation batches belong together when the gap between them is at most this share of the wider one."""
+from detectors.accounts import group_batch, group_cohort
+from detectors.cohort import Population
+from domain.models import Post
+
+MIN_BATCH = 0.2
+"""A group takes part when its creation-batch evidence (`accounts.CreationBatch.evidence`) is at least this..."""
+MIN_COHORT = 0.5
+"""...or else its creation-cohort evidence (`cohort.Cohort.evidence`) at least this: a cohort is weighed against
+the active accounts, so only one far from chance says "one source"."""
+POSTING_CORE = 0.8
+"""A group's posting hours are those of the middle 80 % of its posts: an organic post a campaign copied, made
+hours before, does not stretch them."""
+COINCIDE = 0.5
+"""Two spans coincide when they overlap by at least this share of the span they cover together."""
 HOUR = 3600.0
+"""Spans are widened to at least an hour: accounts created at one moment, or posts sent in one minute."""
 Span = tuple[float, float]
+Group = TypeVar("Group", bound=Hashable)
 
 
 @dataclass(frozen=True, slots=True)
 class Traits:
-    """When a group posted and when its accounts were created in one tight batch (epoch seconds), and who they are."""
+    """When a group posted and when its accounts were created (epoch seconds, each at least an hour wide), and
+    who they are."""
 
-    posted_from: float
-    posted_until: float
+    posted: Span
     accounts: frozenset[str]
     created: Span
 
 
-def _near(a: Span, b: Span) -> bool:
-    """Whether two intervals overlap or lie within TOLERANCE of the wider one's width (at least an hour)."""
-    tolerance = max(HOUR, TOLERANCE * max(a[1] - a[0], b[1] - b[0]))
-    return max(a[0], b[0]) <= min(a[1], b[1]) + tolerance
+def _widened(start: float, end: float) -> Span:
+    """The span, widened about its middle to an hour if narrower."""
+    if end - start >= HOUR:
+        return start, end
+    middle = (start + end) / 2
+    return middle - HOUR / 2, middle + HOUR / 2
 
 
-def kin_links(traits: dict[int, Traits]) -> Iterator[tuple[int, int]]:
-    """Pairs of groups whose creation batches coincide and whose posting spans are near.
+def traits(posts: Sequence[Post], population: Population) -> Traits | None:
+    """A group's kinship traits, None when its accounts show no common source (neither a batch nor a cohort).
 
-    Sorted by posting start, each is compared only with those starting before its end plus the
-    widest reach any pair can have.
+    `population` holds the active accounts' creation times.
     """
-    ordered = sorted(traits.items(), key=lambda item: item[1].posted_from)
-    widest = max((t.posted_until - t.posted_from for t in traits.values()), default=0.0)
-    reach = max(HOUR, TOLERANCE * widest)
+    batch = group_batch(posts)
+    if batch is not None and batch.evidence >= MIN_BATCH:
+        created = _widened(batch.created_from.timestamp(), batch.created_until.timestamp())
+    else:
+        found = group_cohort(posts, population)
+        if found is None or found.evidence < MIN_COHORT:
+            return None
+        created = _widened(found.created_from, found.created_until)
+    times = sorted(post.created_at.timestamp() for post in posts)
+    outside = (1 - POSTING_CORE) / 2 * (len(times) - 1)
+    posted = _widened(times[int(outside)], times[round(len(times) - 1 - outside)])
+    return Traits(posted, frozenset(post.author.id for post in posts), created)
+
+
+def _coincide(a: Span, b: Span) -> bool:
+    """Whether the spans overlap by at least COINCIDE of the span they cover together."""
+    return min(a[1], b[1]) - max(a[0], b[0]) >= COINCIDE * (max(a[1], b[1]) - min(a[0], b[0]))
+
+
+def kin_links(traits_of: dict[Group, Traits]) -> Iterator[tuple[Group, Group]]:
+    """Pairs of groups with no poster in common whose creation spans and posting hours coincide.
+
+    Sorted by posting start, each is compared only with those that start before it ends: spans that do not
+    overlap cannot coincide.
+    """
+    ordered = sorted(traits_of.items(), key=lambda item: item[1].posted)
     for at, (group, trait) in enumerate(ordered):
         for other, later in ordered[at + 1:]:
-            if later.posted_from > trait.posted_until + reach:
+            if later.posted[0] > trait.posted[1]:
                 break
             if not trait.accounts.isdisjoint(later.accounts):
                 continue  # groups with posters in common are judged by co-posting alone
-            if (_near(trait.created, later.created)
-                    and _near((trait.posted_from, trait.posted_until), (later.posted_from, later.posted_until))):
+            if _coincide(trait.created, later.created) and _coincide(trait.posted, later.posted):
                 yield group, other

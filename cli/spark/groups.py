@@ -1,7 +1,7 @@
 """Groups on the executors: time chains of components, co-posting and kinship links, and judging candidates.
 
 Each step calls the detectors' own functions on the executors (`time_chains`' rule, `linked`,
-`specific_message`, `account_signals`, `judge`); only the small results (links, creation batches,
+`specific_message`, `account_signals`, `judge`); only the small results (links, kinship traits,
 candidate clusters) come back to the driver.
 """
 
@@ -12,11 +12,10 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from cli.spark.rows import micros, moment, row_post
-from detectors.accounts import group_batch
 from detectors.cohort import Population
 from detectors.coposting import MAX_GROUP_ACCOUNTS, MAX_GROUPS_PER_ACCOUNT, MIN_SHARED, linked
 from detectors.judge import judge
-from detectors.kinship import MIN_TRAIT, Traits
+from detectors.kinship import Traits, traits
 from detectors.nodes import NodeRef, specific_message
 from detectors.settings import DetectionSettings
 from domain.models import Cluster
@@ -99,28 +98,27 @@ def coposting_links(groups: DataFrame, population: int, window_seconds: float) -
         "a string, b string")
 
 
-def creation_traits(member_posts: DataFrame, settings: DetectionSettings) -> dict[str, Traits]:
-    """Kinship traits (`detectors.kinship`) of the groups of min_accounts whose accounts form a tight batch.
+def creation_traits(member_posts: DataFrame, settings: DetectionSettings,
+                    creation: Broadcast[Population]) -> dict[str, Traits]:
+    """Kinship traits (`detectors.kinship.traits`) of the groups of min_accounts whose accounts show a common
+    source; `creation` is the accounts' creation times, sent to each worker once.
 
-    Each partition holds whole groups in order and is walked once: no per-group call, so millions of small
-    groups cost what their posts cost.
+    Each partition holds whole groups and is walked once: no per-group call, so millions of small groups
+    cost what their posts cost.
     """
-    def traits(rows: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
+    def traits_rows(rows: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
+        population = creation.value
         for group, members in _by_key(rows, "group"):
             posts = [row_post(row) for row in members]
-            accounts = sorted({post.author.id for post in posts})
-            if len(accounts) < settings.min_accounts:
+            if len({post.author.id for post in posts}) < settings.min_accounts:
                 continue
-            batch = group_batch(posts)
-            if batch is None or batch.evidence < MIN_TRAIT:
-                continue
-            times = [post.created_at.timestamp() for post in posts]
-            yield (group, min(times), max(times), batch.created_from.timestamp(), batch.created_until.timestamp(),
-                   accounts)
+            found = traits(posts, population)
+            if found is not None:
+                yield (group, *found.posted, *found.created, sorted(found.accounts))
 
-    rows = _sorted_by(member_posts, "group").rdd.mapPartitions(traits).collect()
-    return {group: Traits(first, last, frozenset(accounts), (created_from, created_until))
-            for group, first, last, created_from, created_until, accounts in rows}
+    rows = _sorted_by(member_posts, "group").rdd.mapPartitions(traits_rows).collect()
+    return {group: Traits((posted_from, posted_until), frozenset(accounts), (created_from, created_until))
+            for group, posted_from, posted_until, created_from, created_until, accounts in rows}
 
 
 def judged(candidate_posts: DataFrame, settings: DetectionSettings, creation: Broadcast[Population]) -> DataFrame:

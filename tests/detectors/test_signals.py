@@ -104,18 +104,23 @@ def test_two_communities_joined_by_one_link_are_two_sets_and_a_campaign_held_by_
     assert linked_sets([*fans, *star, (4, 10)]) == [[1, 2, 3, 4, *range(10, 18)]]  # one side is a star: held
 
 
-def test_groups_created_in_one_batch_posting_the_same_hours_are_kin() -> None:
+def test_groups_whose_creation_and_posting_spans_coincide_are_kin() -> None:
     batch = (T0.timestamp() - 90 * 86400, T0.timestamp() - 90 * 86400 + HOUR)
     other_batch = (batch[0] - 20 * 86400, batch[1] - 20 * 86400)
+    weeks = (batch[0] - 10 * 86400, batch[0] + 11 * 86400)  # three weeks holding `batch`
     now = T0.timestamp()
     def group(first: int) -> frozenset[str]:
         return frozenset(f"a{first + i}" for i in range(5))
 
-    traits = {1: Traits(now, now + HOUR, group(0), batch), 2: Traits(now + 600, now + 2 * HOUR, group(10), batch),
-              3: Traits(now, now + HOUR, group(20), other_batch),
-              4: Traits(now + 30 * HOUR, now + 31 * HOUR, group(30), batch),
-              5: Traits(now, now + HOUR, group(2), batch)}  # shares posters with 1: co-posting judges
+    traits = {1: Traits((now, now + HOUR), group(0), batch), 2: Traits((now + 600, now + HOUR + 600), group(10), batch),
+              3: Traits((now, now + HOUR), group(20), other_batch),
+              4: Traits((now + 30 * HOUR, now + 31 * HOUR), group(30), batch),
+              5: Traits((now, now + HOUR), group(2), batch),  # shares posters with 1: co-posting judges
+              6: Traits((now, now + HOUR), group(40), weeks),  # a batch of one hour is not three weeks'
+              7: Traits((now - 3 * HOUR, now + HOUR), group(50), batch)}  # posting mostly before the others
     assert sorted(tuple(sorted(pair)) for pair in kin_links(traits)) == [(1, 2), (2, 5)]
+    assert list(kin_links({8: Traits((now, now + 4 * HOUR), group(0), weeks),
+                           9: Traits((now + HOUR, now + 5 * HOUR), group(10), (weeks[0] + 86400, weeks[1]))}))
 
 
 def test_disguised_text_is_noticed_and_writers_own_scripts_are_not() -> None:
