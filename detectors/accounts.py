@@ -117,17 +117,10 @@ def _ages_and_creation(first: dict[str, tuple[Author, datetime]]) -> tuple[list[
     return [max(0.0, (posted - created).total_seconds() / DAY) for created, posted in known], [c for c, _ in known]
 
 
-def group_batch(posts: Sequence[Post]) -> CreationBatch | None:
-    """The creation batch of the authors of `posts` (`creation_batch`), without the rest of `account_signals`:
-    kinship asks it of every group a poll touches."""
-    ages, created = _ages_and_creation(_first_posts(posts))
-    return creation_batch(created, median(ages) if ages else 0.0)
-
-
-def group_cohort(posts: Sequence[Post], population: Population) -> Cohort | None:
-    """The creation cohort of the authors of `posts` against `population` (`cohort`), for kinship likewise."""
-    _, created = _ages_and_creation(_first_posts(posts))
-    return cohort([moment.timestamp() for moment in created], population)
+def creation_times(posts: Sequence[Post]) -> tuple[list[float], list[datetime]]:
+    """Each author's age in days at their first post, and their creation time (authors that report one), without
+    the rest of `account_signals`: kinship asks it of every group a poll touches."""
+    return _ages_and_creation(_first_posts(posts))
 
 
 def account_signals(posts: Sequence[Post], new_account_days: float, low_followers: int,

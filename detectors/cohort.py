@@ -99,8 +99,9 @@ def cohort(created: Sequence[float], population: Population) -> Cohort | None:
     spans = population.share_within(times[:len(times) - width], times[width:])
     start = int(np.argmin(spans))
     share = max(float(spans[start]), 1.0 / len(population))
-    odds = scan_odds(len(order), width + 1, share)
-    significance = min(1.0, max(0.0, (odds - LOG_ODDS[0]) / (LOG_ODDS[1] - LOG_ODDS[0])))
     density = min(1.0, max(0.0, math.log(SHARE[0] / share) / math.log(SHARE[0] / SHARE[1])))
-    evidence = significance * density
+    evidence = 0.0
+    if density > 0:  # the odds cost a sum over the group's size; most organic groups span too much to need them
+        odds = scan_odds(len(order), width + 1, share)
+        evidence = density * min(1.0, max(0.0, (odds - LOG_ODDS[0]) / (LOG_ODDS[1] - LOG_ODDS[0])))
     return Cohort(width + 1, share, order[start], order[start + width], evidence)

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
+from statistics import median
 from typing import TypeVar
 
-from detectors.accounts import group_batch, group_cohort
-from detectors.cohort import Population
+from detectors.accounts import creation_batch, creation_times
+from detectors.cohort import Population, cohort
 from domain.models import Post
 
 MIN_BATCH = 0.2
@@ -70,11 +71,12 @@ def traits(posts: Sequence[Post], population: Population) -> Traits | None:
 
     `population` holds the active accounts' creation times.
     """
-    batch = group_batch(posts)
+    ages, moments = creation_times(posts)
+    batch = creation_batch(moments, median(ages) if ages else 0.0)
     if batch is not None and batch.evidence >= MIN_BATCH:
         created = _widened(batch.created_from.timestamp(), batch.created_until.timestamp())
     else:
-        found = group_cohort(posts, population)
+        found = cohort([moment.timestamp() for moment in moments], population)
         if found is None or found.evidence < MIN_COHORT:
             return None
         created = _widened(found.created_from, found.created_until)
