@@ -46,7 +46,7 @@ class Population:
     def __len__(self) -> int:
         return len(self._created)
 
-    def share_within(self, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    def share_within(self, first: np.ndarray | float, last: np.ndarray | float) -> np.ndarray:
         """The share of the population created from each `first` through each `last` time, both ends included:
         accounts created at the same moment (a platform that gives only the day) count together, never as none."""
         below = np.searchsorted(self._created, first, side="left")

@@ -163,7 +163,7 @@ class _Detector:
         """Each set of linked groups as one cluster, plus every group of min_accounts on its own that reaches
         min_score (judged once, when it changed)."""
         candidates = []
-        for groups in map(tuple, self._coposting.merged(kin_links(self._traits))):
+        for groups in map(tuple, self._coposting.merged(kin_links(self._traits, self.creation))):
             if groups not in self._merged:
                 self._merged[groups] = self._judge([post for g in groups for post in self._groups[g]], len(groups))
             if self._merged[groups] is not None:

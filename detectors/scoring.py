@@ -117,8 +117,11 @@ def score_group(
                        f" ({acting.posts_per_account:.1f} posts per account)")
     if packaged >= 2:
         reasons.append(f"{packaged} of the {n} accounts posted the same picture with the same words")
-    if messages > 1:
+    if messages > 1 and repeated:
         reasons.append(f"the same accounts co-posted {messages} different messages")
+    elif messages > 1:  # joined by kinship: each account posted one of them
+        reasons.append(f"{messages} different messages, each account posting one, from accounts created in the "
+                       "same span and posting in the same hours")
     if templated:
         reasons.append("the texts are one template with the numbers changed, as apps post them")
     if signals["disguise"] >= 0.2:

@@ -116,7 +116,7 @@ def _detect(spark: SparkSession, posts: DataFrame, settings: DetectionSettings, 
         links = [(row.a, row.b) for row in coposting_links(groups, population, settings.window_seconds).collect()]
     shared = spark.sparkContext.broadcast(creation)
     with _stage("kinship"):
-        links.extend(kin_links(creation_traits(member_posts, settings, shared)))
+        links.extend(kin_links(creation_traits(member_posts, settings, shared), creation))
         mapping = _candidates(groups, links, settings)
     if not mapping:
         return []

@@ -7,6 +7,7 @@ from itertools import pairwise
 
 from detectors.accounts import creation_batch, newness
 from detectors.behaviour import behaviour, core_members, core_span, repeaters, tightness
+from detectors.cohort import Population
 from detectors.coposting import CoPosting, chance_of_overlap, linked_sets
 from detectors.evasion import disguise_evidence, disguised
 from detectors.kinship import Traits, kin_links
@@ -118,9 +119,14 @@ def test_groups_whose_creation_and_posting_spans_coincide_are_kin() -> None:
               5: Traits((now, now + HOUR), group(2), batch),  # shares posters with 1: co-posting judges
               6: Traits((now, now + HOUR), group(40), weeks),  # a batch of one hour is not three weeks'
               7: Traits((now - 3 * HOUR, now + HOUR), group(50), batch)}  # posting mostly before the others
-    assert sorted(tuple(sorted(pair)) for pair in kin_links(traits)) == [(1, 2), (2, 5)]
-    assert list(kin_links({8: Traits((now, now + 4 * HOUR), group(0), weeks),
-                           9: Traits((now + HOUR, now + 5 * HOUR), group(10), (weeks[0] + 86400, weeks[1]))}))
+    made = [now - day * 86400 for day in range(1, 3650)]  # one account made a day for ten years
+    years = Population(made)
+    assert sorted(tuple(sorted(pair)) for pair in kin_links(traits, years)) == [(1, 2), (2, 5)]
+    three_weeks = {8: Traits((now, now + 4 * HOUR), group(0), weeks),
+                   9: Traits((now + HOUR, now + 5 * HOUR), group(10), (weeks[0] + 86400, weeks[1]))}
+    assert list(kin_links(three_weeks, years))
+    pouring_in = Population([*made, *(weeks[0] + i * 1800 for i in range(1000))])  # new accounts
+    assert not list(kin_links(three_weeks, pouring_in))  # everywhere: sharing their weeks says little
 
 
 def test_disguised_text_is_noticed_and_writers_own_scripts_are_not() -> None:
