@@ -63,7 +63,7 @@ class _Detector:
         """The groups of each component root, its first chain first."""
         self._next_chain = -1
         self._traits: dict[int, Traits] = {}
-        """Groups whose accounts show a common source, for kinship links."""
+        """Groups whose accounts were created in one tight batch, for kinship links."""
         self._unjudged: dict[int, None] = {}
         """Groups read since the last judging, in the order they were read."""
         self._passing: dict[int, Cluster] = {}
@@ -144,10 +144,10 @@ class _Detector:
         return self._next_chain
 
     def _note_traits(self, group: int, posts: list[Post], accounts: frozenset[str]) -> None:
-        """Remember a group's kinship traits when its accounts show a common source (see `kinship`)."""
+        """Remember a group's kinship traits when its accounts were created in one batch (see `kinship`)."""
         if len(accounts) < self.settings.min_accounts:
             return
-        found = traits(posts, self.creation)
+        found = traits(posts)
         if found is not None:
             self._traits[group] = found
 

@@ -1,29 +1,30 @@
-"""Kinship: message groups whose accounts came from one source, posting in the same hours, are one campaign.
+"""Kinship: message groups whose accounts were created in one batch, posting in the same hours, are one campaign.
 
 A campaign that gives each account one message of a pool leaves no account behind two messages,
 so co-posting cannot join its messages. What joins them is where the accounts came from: the
-accounts behind each message were created in one tight batch (`accounts.creation_batch`), or in
-one span few of the active accounts were created in (`cohort`, e.g. "many only began a few
-months before"). Two groups are kin when their creation spans and their posting hours both
-coincide: each pair overlaps by at least half of the two together. Coinciding, not merely
-touching: a batch made in one hour that falls inside another group's three weeks is not the same
-batch, and campaigns of accounts a few months old run side by side. And only where few of the active
-accounts were made in those spans: where new accounts are everywhere, sharing their season says little.
-Only groups with no poster in
-common take part: where posters are shared, co-posting alone judges, so a copied text's organic
-author is not pulled in through the campaign accounts that copied it.
+accounts behind each message were created in one tight batch (`accounts.creation_batch`). Two
+groups are kin when their creation batches and their posting hours both coincide: each pair
+overlaps by at least half of the two together. Coinciding, not merely touching: a batch made in
+one hour that falls inside another group's three weeks is another batch (it joined campaigns a
+few months old that ran side by side). And only where few of the active accounts were made in
+those spans. Only groups with no poster in common take part: where posters are shared,
+co-posting alone judges, so a copied text's organic author is not pulled in through the campaign
+accounts that copied it.
 
 Tried and dropped, on generated data:
 - Young accounts of one age posting in the same burst: cards per campaign 1.24 -> 1.22, but
   twice the cards that merged two unrelated campaigns (14 to 27 in five seeds).
 - Disguised copies as a trait: evasive campaigns running over the same hours are common, and
   linking them merged unrelated campaigns into one card.
-- Spans merely near each other (within half the wider one's width) rather than coinciding: with
-  cohorts, 1.38 -> 1.27 cards per campaign but cards holding two campaigns 14 -> 24, up to four
-  campaigns in one card of 1,266 accounts, and more look-alike accounts flagged.
-- Against chains, a group joining a kin only where its hours coincide with the kin's as a whole: it
-  kept one campaign's small groups apart too (1.41 cards per campaign, more than without cohorts),
-  and a day of campaigns of new accounts still made cards of 221 accounts. RARE_SPAN does both.
+- Creation cohorts (`cohort`, evidence 0.5 or more) as a second source. On the randomised
+  generator it helped (tuning seeds 1.42 -> 1.36 cards per caught campaign, fresh seeds 146-150
+  1.38 -> 1.33), but it chains: where campaigns of new accounts start every few minutes all day,
+  each coincides with the next, and the load benchmark's day (200 campaigns of accounts 1-20 days
+  old among 1M posts) went from 209 cards to 39, up to 509 accounts from a score of campaigns in
+  one card. Requiring the spans to hold few active accounts (RARE_SPAN) stopped it only where new
+  accounts were over 1 in 25 of those active; a group joining a kin only where it coincides with
+  half its members, or with the kin's hours as a whole, kept one campaign's groups apart too
+  (1.40-1.41 cards).
 """
 
 from __future__ import annotations
@@ -36,14 +37,11 @@ from typing import TypeVar
 import numpy as np
 
 from detectors.accounts import creation_batch, creation_times
-from detectors.cohort import SHARE, Population, cohort
+from detectors.cohort import SHARE, Population
 from domain.models import Post
 
 MIN_BATCH = 0.2
-"""A group takes part when its creation-batch evidence (`accounts.CreationBatch.evidence`) is at least this..."""
-MIN_COHORT = 0.5
-"""...or else its creation-cohort evidence (`cohort.Cohort.evidence`) at least this: a cohort is weighed against
-the active accounts, so only one far from chance says "one source"."""
+"""A group takes part when its creation-batch evidence (`accounts.CreationBatch.evidence`) is at least this."""
 POSTING_CORE = 0.8
 """A group's posting hours are those of the middle 80 % of its posts: an organic post a campaign copied, made
 hours before, does not stretch them."""
@@ -51,10 +49,8 @@ COINCIDE = 0.5
 """Two spans coincide when they overlap by at least this share of the span they cover together."""
 RARE_SPAN = SHARE[1]
 """Coinciding spans say "one source" only where few accounts were made: at most this share of the active
-accounts was created within the two groups' creation spans together (`cohort.SHARE`'s full density). On a
-platform where new accounts pour in, two groups of them posting in the same hour are common: a benchmark day
-of a campaign of new accounts every few minutes otherwise became one card of 19,528 accounts. Pairs of
-groups linked across two campaigns held 0.05-0.07 of the active accounts, pairs within one mostly under 0.03."""
+accounts was created within the two groups' creation spans together (`cohort.SHARE`'s full density): where new accounts
+pour in, two groups of them posting in the same hour are common."""
 HOUR = 3600.0
 """Spans are widened to at least an hour: accounts created at one moment, or posts sent in one minute."""
 Span = tuple[float, float]
@@ -79,23 +75,16 @@ def _widened(start: float, end: float) -> Span:
     return middle - HOUR / 2, middle + HOUR / 2
 
 
-def traits(posts: Sequence[Post], population: Population) -> Traits | None:
-    """A group's kinship traits, None when its accounts show no common source (neither a batch nor a cohort).
-
-    `population` holds the active accounts' creation times.
-    """
+def traits(posts: Sequence[Post]) -> Traits | None:
+    """A group's kinship traits, None when its accounts were not created in one tight batch."""
     ages, moments = creation_times(posts)
     batch = creation_batch(moments, median(ages) if ages else 0.0)
-    if batch is not None and batch.evidence >= MIN_BATCH:
-        created = _widened(batch.created_from.timestamp(), batch.created_until.timestamp())
-    else:
-        found = cohort([moment.timestamp() for moment in moments], population)
-        if found is None or found.evidence < MIN_COHORT:
-            return None
-        created = _widened(found.created_from, found.created_until)
+    if batch is None or batch.evidence < MIN_BATCH:
+        return None
     times = sorted(post.created_at.timestamp() for post in posts)
     outside = (1 - POSTING_CORE) / 2 * (len(times) - 1)
     posted = _widened(times[int(outside)], times[round(len(times) - 1 - outside)])
+    created = _widened(batch.created_from.timestamp(), batch.created_until.timestamp())
     return Traits(posted, frozenset(post.author.id for post in posts), created)
 
 

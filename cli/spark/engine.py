@@ -114,9 +114,8 @@ def _detect(spark: SparkSession, posts: DataFrame, settings: DetectionSettings, 
         .fillna({"specific": False}).persist())
     with _stage("time chains and co-posting"):
         links = [(row.a, row.b) for row in coposting_links(groups, population, settings.window_seconds).collect()]
-    shared = spark.sparkContext.broadcast(creation)
     with _stage("kinship"):
-        links.extend(kin_links(creation_traits(member_posts, settings, shared), creation))
+        links.extend(kin_links(creation_traits(member_posts, settings), creation))
         mapping = _candidates(groups, links, settings)
     if not mapping:
         return []
@@ -125,6 +124,7 @@ def _detect(spark: SparkSession, posts: DataFrame, settings: DetectionSettings, 
                        .join(nodes.select("post_id", "node_keys", "node_text"), "post_id")
                        .select(*POST_NAMES, "node_keys", "node_text", "candidate", "messages"))
     with _stage("judging candidates"):
+        shared = spark.sparkContext.broadcast(creation)
         found = [row_cluster(row) for row in judged(candidate_posts, settings, shared)
                  .filter(F.col("score") >= settings.min_score).collect()]
     with _stage("one cluster per account"):

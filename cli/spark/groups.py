@@ -98,21 +98,19 @@ def coposting_links(groups: DataFrame, population: int, window_seconds: float) -
         "a string, b string")
 
 
-def creation_traits(member_posts: DataFrame, settings: DetectionSettings,
-                    creation: Broadcast[Population]) -> dict[str, Traits]:
-    """Kinship traits (`detectors.kinship.traits`) of the groups of min_accounts whose accounts show a common
-    source; `creation` is the accounts' creation times, sent to each worker once.
+def creation_traits(member_posts: DataFrame, settings: DetectionSettings) -> dict[str, Traits]:
+    """Kinship traits (`detectors.kinship.traits`) of the groups of min_accounts whose accounts were created in
+    one tight batch.
 
     Each partition holds whole groups and is walked once: no per-group call, so millions of small groups
     cost what their posts cost.
     """
     def traits_rows(rows: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
-        population = creation.value
         for group, members in _by_key(rows, "group"):
             posts = [row_post(row) for row in members]
             if len({post.author.id for post in posts}) < settings.min_accounts:
                 continue
-            found = traits(posts, population)
+            found = traits(posts)
             if found is not None:
                 yield (group, *found.posted, *found.created, sorted(found.accounts))
 
