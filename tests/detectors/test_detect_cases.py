@@ -117,6 +117,21 @@ def test_light_edits_of_five_messages_by_accounts_weeks_old_are_one_card() -> No
     assert len(members.intersection(cards[0].accounts)) >= 0.95 * len(members)
 
 
+def test_accounts_made_in_one_batch_each_posting_one_of_eight_messages_are_one_card() -> None:
+    # no account posts two messages, so no co-posting: what joins them is that their accounts were all made
+    # in the same hour, three months before (kinship)
+    scene = Scene(seed=12, organic_accounts=4000)  # the batch is a sliver of the active accounts' creation
+    members = set()
+    for _ in range(48):
+        author = scene.account("c", age_days=90 + scene.rng.uniform(0, 1 / 24), followers=scene.rng.randint(0, 60))
+        members.add(author.id)
+        scene.post(author, 60 + scene.rng.uniform(0, 180), scene.rng.choice(MESSAGES[:8]))
+    [card] = holding(scene.clusters(), members)
+    assert set(card.accounts) == members
+    assert any("each account posting one" in reason for reason in card.reasons)
+    assert not any("co-posted" in reason for reason in card.reasons)  # no account posted two of them
+
+
 def test_campaigns_of_new_accounts_starting_every_few_minutes_are_a_card_each() -> None:
     # each campaign's accounts are days old (6 % of the accounts active, rare enough for a creation cohort) and
     # post in the same hour as the next campaign's: linked by their cohorts, pairs of them coincided, and chained
