@@ -34,8 +34,6 @@ from dataclasses import dataclass
 from statistics import median
 from typing import TypeVar
 
-import numpy as np
-
 from detectors.accounts import creation_batch, creation_times
 from detectors.cohort import SHARE, Population
 from domain.models import Post
@@ -49,8 +47,8 @@ COINCIDE = 0.5
 """Two spans coincide when they overlap by at least this share of the span they cover together."""
 RARE_SPAN = SHARE[1]
 """Coinciding spans say "one source" only where few accounts were made: at most this share of the active
-accounts was created within the two groups' creation spans together (`cohort.SHARE`'s full density): where new accounts
-pour in, two groups of them posting in the same hour are common."""
+accounts was created within the two groups' creation spans together (`cohort.SHARE`'s full density). Where
+new accounts pour in, two groups of them posting in the same hour are common."""
 HOUR = 3600.0
 """Spans are widened to at least an hour: accounts created at one moment, or posts sent in one minute."""
 Span = tuple[float, float]
@@ -97,15 +95,10 @@ def kin_links(traits_of: dict[Group, Traits], population: Population) -> Iterato
     """Pairs of groups with no poster in common whose creation spans and posting hours coincide, where the
     creation spans together hold at most RARE_SPAN of the active accounts (`population`).
 
-    A window holds ~800 groups with traits and a poll asks this every time, so the pairs tried are cut twice:
-    a group whose own creation span holds over RARE_SPAN cannot take part, and, sorted by posting start, each
-    is compared only with those starting in the first (1 - COINCIDE) of its posting hours (one starting later
-    shares less than COINCIDE of the span the two cover together).
+    Sorted by posting start, each is compared only with those starting in the first (1 - COINCIDE) of its
+    posting hours: one starting later shares less than COINCIDE of the span the two cover together.
     """
-    items = list(traits_of.items())
-    spans = np.array([trait.created for _, trait in items]).reshape(-1, 2)
-    rare = population.share_within(spans[:, 0], spans[:, 1]) <= RARE_SPAN
-    ordered = sorted((item for item, keep in zip(items, rare, strict=True) if keep), key=lambda item: item[1].posted)
+    ordered = sorted(traits_of.items(), key=lambda item: item[1].posted)
     for at, (group, trait) in enumerate(ordered):
         (start, end), created = trait.posted, trait.created
         last_start = start + (1 - COINCIDE) * (end - start)
