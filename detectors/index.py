@@ -37,8 +37,9 @@ from detectors.templates import template_key
 from detectors.texts import PreparedTexts, TextRows
 from domain.models import Author, Post
 
-FUZZY, FACTS, CONTENT = 1, 2, 4
-"""Bits of a node's flags: a text matched fuzzily; its text's facts are known (`specific`); it has content words."""
+FUZZY, FACTS, CONTENT, LIVE = 1, 2, 4, 8
+"""Bits of a node's flags: a text matched fuzzily; its text's facts are known (`specific`); it has content words;
+it has a live post (kept with the flags so that liveness is read as an array, not list by list)."""
 FEW = 16
 """A poll's nodes are looked up one by one when the index holds this many times more; else every node is read
 as an array at once, cheaper per node."""
@@ -111,7 +112,8 @@ class ContentIndex:
         """Expired posts still in a node's list, by node: never most of it (`remove` drops them then)."""
         self._flags = bytearray()
         """Bit FUZZY for a text node long enough to match near-copies (its text is re-read from a post when
-        needed); once `specific` has read its text, FACTS and, if the text has content words, CONTENT."""
+        needed); once `specific` has read its text, FACTS and, if the text has content words, CONTENT; LIVE while
+        its list holds a live post (a node whose posts all left holds none, see `remove`)."""
         self._templates = array("I")
         """Each fuzzy node's `templates.template_key`, valid once its FACTS bit is set."""
         self._chars = (array("I"), array("I"))
@@ -138,7 +140,7 @@ class ContentIndex:
     @property
     def dead_nodes(self) -> int:
         """Nodes whose posts all left the window: memory `compact` gives back."""
-        return int((self.live_counts() == 0).sum())
+        return len(self._flags) - int(self.alive().sum())
 
     def find(self, node: int) -> int:
         """The root of `node`'s component (with path halving)."""
@@ -332,6 +334,7 @@ class ContentIndex:
             touched.update(held)
         deque(map(list.append, map(self.node_posts.__getitem__, chain.from_iterable(filed)),
                   chain.from_iterable(map(repeat, fresh, map(len, filed)))), maxlen=0)
+        np.frombuffer(self._flags, dtype=np.uint8)[np.fromiter(chain.from_iterable(filed), dtype=np.int64)] |= LIVE
         del filed
         touched.discard(-1)
         parent, find = self.parent, self.find
@@ -350,20 +353,11 @@ class ContentIndex:
         """
         if not len(nodes):
             return
-        live: list[np.ndarray] = []
-
-        def alive(candidates: np.ndarray) -> np.ndarray:
-            if FEW * len(candidates) < len(self.node_posts):
-                return self.live_counts(candidates) > 0
-            if not live:
-                live.append(self.live_counts() > 0)
-            return live[0][candidates]
-
         compute, rows = band_keys
         if self.one_batch and len(nodes) <= MAX_BATCH:
             pairs = batch_pairs(compute(), nodes, rows)
         else:
-            pairs = self._bands.add(compute(), nodes, alive, rows)
+            pairs = self._bands.add(compute(), nodes, self.alive, rows)
         ends = sorted_distinct(pairs.flatten())
         at = np.minimum(np.searchsorted(nodes, ends), len(nodes) - 1)
         known = nodes[at] == ends
@@ -396,8 +390,7 @@ class ContentIndex:
             return
         left, right = np.searchsorted(ends, pairs[:, 0]), np.searchsorted(ends, pairs[:, 1])
         alive = known.copy()
-        alive[~known] = np.fromiter(map(bool, map(self.node_posts.__getitem__, ends[~known].tolist())), dtype=bool,
-                                    count=int((~known).sum()))
+        alive[~known] = self.alive(ends[~known])
         roots = self._roots(ends)
         shortest, longest = (np.frombuffer(column, dtype=np.uint32)[ends].astype(np.int64) for column in self._chars)
         shortest[known] = longest[known] = np.fromiter(map(len, end_texts[known]), dtype=np.int64,
@@ -438,6 +431,8 @@ class ContentIndex:
                 held = node_posts[node]
                 if 2 * dead > len(held):
                     node_posts[node] = [post for post in held if posts.get(post.id) is post]
+                    if not node_posts[node]:
+                        self._flags[node] &= ~LIVE
                 else:
                     node_dead[node] = dead
                 self.dirty.add(self.find(node))
@@ -505,17 +500,10 @@ class ContentIndex:
         dead = self.node_dead
         return sum(len(self.node_posts[node]) - dead.get(node, 0) for node in self.nodes_of(root))
 
-    def live_counts(self, nodes: np.ndarray | None = None) -> np.ndarray:
-        """Live posts of each of `nodes` (default: every node, as an array indexed by node)."""
-        if nodes is not None:
-            held, dead = self.node_posts, self.node_dead
-            return np.fromiter((len(held[node]) - dead.get(node, 0) for node in nodes.tolist()), dtype=np.int64,
-                               count=len(nodes))
-        counts = np.fromiter(map(len, self.node_posts), dtype=np.int64, count=len(self.node_posts))
-        if self.node_dead:
-            dead = np.fromiter(self.node_dead.items(), dtype=np.dtype((np.int64, 2)), count=len(self.node_dead))
-            counts[dead[:, 0]] -= dead[:, 1]
-        return counts
+    def alive(self, nodes: np.ndarray | None = None) -> np.ndarray:
+        """Whether each of `nodes` (default: every node, as an array indexed by node) has a live post."""
+        flags = np.frombuffer(self._flags, dtype=np.uint8)
+        return (flags if nodes is None else flags[nodes]) & LIVE != 0
 
     def component_posts(self, root: int) -> list[Post]:
         """The live posts of a component, each once."""

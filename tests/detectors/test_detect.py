@@ -209,9 +209,13 @@ def test_a_window_that_expires_and_compacts_finds_what_detect_finds_on_the_posts
     posts = sorted((parse_post(r) for r in generate(5000, seed=6).posts), key=lambda p: (p.created_at, p.id))
     settings = DetectionSettings(window_hours=6)
     index = WindowIndex(settings)
+    content = index._detector.index
     for start in range(0, len(posts), 400):
         index.add(posts[start:start + 400])
         index.clusters()
+        # liveness is read from the node flags: they must say which nodes hold a live post at every step
+        assert content.alive().tolist() == [any(content.posts.get(held.id) is held for held in node)
+                                            for node in content.node_posts]
     horizon = index.newest - timedelta(hours=6)
     live = [post for post in posts if post.created_at >= horizon]
     assert len(index) == len(live)
