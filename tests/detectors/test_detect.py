@@ -129,6 +129,21 @@ def test_window_index_is_idempotent_expires_and_keeps_the_key_as_a_cluster_grows
     assert len(index) == 1 and index.clusters() == []
 
 
+def test_content_back_after_all_its_posts_left_is_indexed_afresh_and_found_again() -> None:
+    index = WindowIndex(DetectionSettings(window_hours=2))
+    index.add([post(i, MESSAGE, i, new=True) for i in range(4)])
+    index.add([post(50, "an unrelated later post about gardening and tomatoes", 300, new=False)])
+    content = index._detector.index
+    assert len(index) == 1 and not any(MESSAGE.split()[0].lower() in key for key in content.key_node)  # key let go
+    # the same words again, and near-copies of them that must be matched to the new node by its band keys
+    back = [post(10 + i, [MESSAGE, MESSAGE.upper() + "!!", "Agree! " + MESSAGE][i % 3], 310 + i, new=True)
+            for i in range(6)]
+    index.add(back)
+    [cluster] = index.clusters()
+    assert sorted(cluster.accounts) == sorted(f"a{10 + i}" for i in range(6))
+    assert content.alive().sum() == len({node for p in back for node in content.nodes_of_post(p.id)}) + 1
+
+
 SPECIFIC = [
     "The clinic closure vote was rigged by the council, ask them why tonight",
     "Grey has taken money from the developers who want the river land for condos",
