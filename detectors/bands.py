@@ -1,10 +1,11 @@
 """A log-structured table of LSH band keys held in sorted numpy segments.
 
-A million texts x 16 bands would cost >1 GB as Python dict entries; sorted uint64 arrays cost
-16 bytes an entry, and `searchsorted` finds each new key's earliest holder in microseconds. A new
-batch is sorted as packed integers (high key bits | position in the batch), several times faster
-than an argsort; segments of similar size are merged (like an LSM tree), dropping dead entries,
-so a poll never waits for a re-sort of the whole window.
+A million texts x 16 bands would cost >1 GB as Python dict entries. Here an entry is one uint64,
+the key's high 40 bits above the holder's node number, and `searchsorted` finds each new key's
+earliest holder (its smallest node) in microseconds. A new batch is sorted as packed integers
+(high key bits | position in the batch), several times faster than an argsort; segments of similar
+size are merged (like an LSM tree), dropping dead entries, so a poll never waits for a re-sort of
+the whole window.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ _POSITION_BITS = 24
 _POSITION = np.uint64((1 << _POSITION_BITS) - 1)
 _KEY = ~_POSITION
 MAX_BATCH = 1 << _POSITION_BITS
-"""Texts per `add` call (positions must fit the packed low bits); node ids must stay below 2**31."""
+"""Texts per `add` call (positions must fit the packed low bits)."""
+MAX_NODES = 1 << _POSITION_BITS
+"""Nodes a table can number: a table entry packs its node into the low bits (a million-post window has ~1.5M)."""
 MIN_SPLIT_TEXTS = 200_000
 """`batch_pairs` of fewer texts stays in this process: a fork costs 10-100 ms, banding 200k texts ~0.4 s."""
 
@@ -28,14 +31,16 @@ MIN_SPLIT_TEXTS = 200_000
 class BandTable:
     """Band keys of every indexed text; `add` pairs new texts with the first holder of a shared key.
 
-    Each band is its own table, so one band's keys and temporaries are in memory at a time.
+    Each band is its own table, so one band's keys and temporaries are in memory at a time. Nodes must
+    be added in ascending order, each once: the first holder of a key is then its smallest node.
     """
 
     def __init__(self) -> None:
-        self._bands: list[list[tuple[np.ndarray, np.ndarray]]] = []
+        self._bands: list[list[np.ndarray]] = []
+        """Each band's sorted segments of packed entries (key bits | node), oldest first."""
 
     def __len__(self) -> int:
-        return sum(len(keys) for segments in self._bands for keys, _ in segments)
+        return sum(len(entries) for segments in self._bands for entries in segments)
 
     def add(
         self, columns: list[np.ndarray | None], nodes: np.ndarray, alive: Callable[[np.ndarray], np.ndarray],
@@ -48,6 +53,9 @@ class BandTable:
         their memory back as the table takes them. Only the 40 high bits of a key are kept: a
         chance collision costs one verification.
         """
+        if len(nodes) and int(nodes.max()) >= MAX_NODES:
+            raise ValueError(f"a band table numbers at most {MAX_NODES:,} nodes; this index has more: "
+                             "use a shorter detection window")
         rows = np.arange(len(nodes)) if rows is None else rows
         if not self._bands:
             self._bands = [[] for _ in columns]
@@ -70,32 +78,30 @@ class BandTable:
         every (holder, first holder of its key) pair, the candidates of indexing the kept texts anew."""
         found = []
         for segments in self._bands:
-            nodes = renumber[np.concatenate([seg_nodes for _, seg_nodes in segments])]
+            entries = np.concatenate(segments)
+            nodes = renumber[(entries & _POSITION).astype(np.intp)]
             keep = nodes >= 0
-            keys = np.concatenate([seg_keys for seg_keys, _ in segments])[keep]
-            order = np.argsort(keys, kind="stable")  # sorted runs, oldest first: older holders stay first
-            keys, nodes = keys[order], nodes[keep][order].astype(np.int32)
+            entries = np.sort((entries[keep] & _KEY) | nodes[keep].astype(np.uint64))  # renumbering keeps node order
+            keys, nodes = entries & _KEY, (entries & _POSITION).astype(np.int32)
             first, holder = _first_holders(keys, nodes)
             found.append(_packed(np.column_stack([nodes[~first], holder[~first]])))
-            segments[:] = [(keys, nodes)]
+            segments[:] = [entries]
         return _unpacked(found)
 
     @staticmethod
-    def _add_band(
-        segments: list[tuple[np.ndarray, np.ndarray]], keys: np.ndarray, nodes: np.ndarray,
-        alive: Callable[[np.ndarray], np.ndarray],
-    ) -> np.ndarray:
+    def _add_band(segments: list[np.ndarray], keys: np.ndarray, nodes: np.ndarray,
+                  alive: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """One band: pair each new key with its first holder, in the batch or in an older segment."""
         flat_keys, flat_nodes, first, holder = _sorted_batch(keys, nodes)
         pairs = [np.column_stack([flat_nodes[~first], holder[~first]])]
         lead_keys, lead_nodes = flat_keys[first], flat_nodes[first]
-        for seg_keys, seg_nodes in segments:
-            at = np.searchsorted(seg_keys, lead_keys)
-            hit = at < len(seg_keys)
-            hit[hit] = seg_keys[at[hit]] == lead_keys[hit]
-            pairs.append(np.column_stack([lead_nodes[hit], seg_nodes[at[hit]]]))
-        segments.append((flat_keys, flat_nodes))
-        while len(segments) > 1 and 2 * len(segments[-1][0]) >= len(segments[-2][0]):
+        for entries in segments:
+            at = np.searchsorted(entries, lead_keys)  # the first entry of a key: its smallest node
+            hit = at < len(entries)
+            hit[hit] = entries[at[hit]] & _KEY == lead_keys[hit]
+            pairs.append(np.column_stack([lead_nodes[hit], (entries[at[hit]] & _POSITION).astype(np.int64)]))
+        segments.append(flat_keys | flat_nodes.astype(np.uint64))  # batch order is node order: still sorted
+        while len(segments) > 1 and 2 * len(segments[-1]) >= len(segments[-2]):
             _merge_last(segments, alive)
         return np.concatenate(pairs)
 
@@ -167,15 +173,11 @@ def sorted_distinct(values: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
-def _merge_last(segments: list[tuple[np.ndarray, np.ndarray]], alive: Callable[[np.ndarray], np.ndarray]) -> None:
-    """Merge the newest segment into the one before it; older holders stay first among equal keys.
+def _merge_last(segments: list[np.ndarray], alive: Callable[[np.ndarray], np.ndarray]) -> None:
+    """Merge the newest segment into the one before it, dropping the entries of dead nodes.
 
     A stable sort of the two sorted runs end to end merges them in one pass (timsort finds the runs): about
-    half the time of placing the new keys by binary search, which a poll pays for at its largest merges.
+    half the time of placing the new entries by binary search, which a poll pays for at its largest merges.
     """
-    (old_keys, old_nodes), (new_keys, new_nodes) = segments[-2], segments.pop()
-    keys = np.concatenate([old_keys, new_keys])
-    order = np.argsort(keys, kind="stable")
-    nodes = np.concatenate([old_nodes, new_nodes])[order]
-    keep = alive(nodes)
-    segments[-1] = (keys[order[keep]], nodes[keep])
+    merged = np.sort(np.concatenate([segments[-2], segments.pop()]), kind="stable")
+    segments[-1] = merged[alive((merged & _POSITION).astype(np.intp))]

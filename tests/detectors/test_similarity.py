@@ -3,6 +3,7 @@
 import os
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
@@ -41,6 +42,12 @@ def test_lsh_pairs_near_copies_and_not_strangers() -> None:
     table = BandTable()
     pairs = table.add(list(keys.T), np.arange(3), lambda nodes: np.ones(len(nodes), dtype=bool))
     assert {tuple(p) for p in pairs.tolist()} == {(1, 0)}
+
+
+def test_a_band_table_refuses_nodes_its_entries_cannot_number() -> None:
+    keys = band_keys(signatures([LONG], WordHashes()))
+    with pytest.raises(ValueError, match="at most 16,777,216 nodes"):
+        BandTable().add(list(keys.T), np.array([bands.MAX_NODES]), lambda nodes: np.ones(len(nodes), dtype=bool))
 
 
 def test_one_batch_pairs_split_over_two_processes_equal_those_of_a_band_table(monkeypatch) -> None:
