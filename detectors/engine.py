@@ -236,8 +236,8 @@ class WindowIndex:
     """The posts of the rolling detection window; posts are added as polled and expire by age.
 
     Time is the newest post's time, not the wall clock, so replays and backfills behave alike.
-    Adding a batch indexes only the new posts and re-judges only the groups they touch. Once a
-    quarter of the content nodes have no live post, the index is compacted in place: memory stays
+    Adding a batch indexes only the new posts and re-judges only the groups they touch. Once
+    COMPACT_DEAD_SHARE of the content nodes have no live post, the index is compacted in place: memory stays
     proportional to the window, and joins made only through expired posts are undone.
     """
 
