@@ -54,8 +54,8 @@ class BandTable:
         chance collision costs one verification.
         """
         if len(nodes) and int(nodes.max()) >= MAX_NODES:
-            raise ValueError(f"a band table numbers at most {MAX_NODES:,} nodes; this index has more: "
-                             "use a shorter detection window")
+            raise ValueError(f"a band table numbers at most {MAX_NODES:,} content nodes and this index has more: "
+                             "shorten detection.window_hours, or scan a file this large with --engine spark")
         rows = np.arange(len(nodes)) if rows is None else rows
         if not self._bands:
             self._bands = [[] for _ in columns]
