@@ -46,7 +46,7 @@ def test_lsh_pairs_near_copies_and_not_strangers() -> None:
 
 def test_a_band_table_refuses_nodes_its_entries_cannot_number() -> None:
     keys = band_keys(signatures([LONG], WordHashes()))
-    with pytest.raises(ValueError, match="at most 16,777,216 content nodes.*window_hours"):
+    with pytest.raises(ValueError, match=r"at most 16,777,216 content nodes.*window_hours"):
         BandTable().add(list(keys.T), np.array([bands.MAX_NODES]), lambda nodes: np.ones(len(nodes), dtype=bool))
 
 
