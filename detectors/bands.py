@@ -81,7 +81,8 @@ class BandTable:
             entries = np.concatenate(segments)
             nodes = renumber[(entries & _POSITION).astype(np.intp)]
             keep = nodes >= 0
-            entries = np.sort((entries[keep] & _KEY) | nodes[keep].astype(np.uint64))  # renumbering keeps node order
+            # renumbering keeps node order, so each segment stays a sorted run: a stable sort merges the runs
+            entries = np.sort((entries[keep] & _KEY) | nodes[keep].astype(np.uint64), kind="stable")
             keys, nodes = entries & _KEY, (entries & _POSITION).astype(np.int32)
             first, holder = _first_holders(keys, nodes)
             found.append(_packed(np.column_stack([nodes[~first], holder[~first]])))
