@@ -2,10 +2,10 @@
 
 A million texts x 16 bands would cost >1 GB as Python dict entries. Here an entry is one uint64,
 the key's high 40 bits above the holder's node number, and `searchsorted` finds each new key's
-earliest holder (its smallest node) in microseconds. A new batch is sorted as packed integers
-(high key bits | position in the batch), several times faster than an argsort; segments of similar
-size are merged (like an LSM tree), dropping dead entries, so a poll never waits for a re-sort of
-the whole window.
+earliest holder (its smallest node) in microseconds, stepping past holders whose posts all left.
+A new batch is sorted as packed integers (high key bits | position in the batch), several times
+faster than an argsort; segments of similar size are merged (like an LSM tree), dropping dead
+entries, so a poll never waits for a re-sort of the whole window.
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ MAX_BATCH = 1 << _POSITION_BITS
 """Texts per `add` call (positions must fit the packed low bits)."""
 MAX_NODES = 1 << _POSITION_BITS
 """Nodes a table can number: a table entry packs its node into the low bits (a million-post window has ~1.5M)."""
+_STEPS = 4
+"""Entries a key's run is stepped through one at a time, as arrays, before the rest of the run is read whole."""
 MIN_SPLIT_TEXTS = 200_000
 """`batch_pairs` of fewer texts stays in this process: a fork costs 10-100 ms, banding 200k texts ~0.4 s."""
 
 
 class BandTable:
-    """Band keys of every indexed text; `add` pairs new texts with the first holder of a shared key.
+    """Band keys of every indexed text; `add` pairs new texts with the first live holder of a shared key.
 
     Each band is its own table, so one band's keys and temporaries are in memory at a time. Nodes must
     be added in ascending order, each once: the first holder of a key is then its smallest node.
@@ -92,15 +94,14 @@ class BandTable:
     @staticmethod
     def _add_band(segments: list[np.ndarray], keys: np.ndarray, nodes: np.ndarray,
                   alive: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """One band: pair each new key with its first holder, in the batch or in an older segment."""
+        """One band: pair each new key with its first live holder, in the batch or in each older segment."""
         flat_keys, flat_nodes, first, holder = _sorted_batch(keys, nodes)
         pairs = [np.column_stack([flat_nodes[~first], holder[~first]])]
         lead_keys, lead_nodes = flat_keys[first], flat_nodes[first]
         for entries in segments:
-            at = np.searchsorted(entries, lead_keys)  # the first entry of a key: its smallest node
-            hit = at < len(entries)
-            hit[hit] = entries[at[hit]] & _KEY == lead_keys[hit]
-            pairs.append(np.column_stack([lead_nodes[hit], (entries[at[hit]] & _POSITION).astype(np.int64)]))
+            holders = _first_live_holders(entries, lead_keys, alive)
+            hit = holders >= 0
+            pairs.append(np.column_stack([lead_nodes[hit], holders[hit]]))
         segments.append(flat_keys | flat_nodes.astype(np.uint64))  # batch order is node order: still sorted
         while len(segments) > 1 and 2 * len(segments[-1]) >= len(segments[-2]):
             _merge_last(segments, alive)
@@ -139,6 +140,35 @@ def _sorted_batch(keys: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.n
     flat_keys, flat_nodes = packed & _KEY, nodes[(packed & _POSITION).astype(np.intp)]
     del packed
     return flat_keys, flat_nodes, *_first_holders(flat_keys, flat_nodes)
+
+
+def _first_live_holders(entries: np.ndarray, keys: np.ndarray, alive: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """For each of `keys`, the node of its first entry in the sorted `entries` whose node is alive (-1: none).
+
+    Entries of dead nodes stay in a segment until it is merged or compacted, and being the oldest, they lead
+    their keys' runs: pairing with the first entry alone missed the live holders behind a dead one, which a
+    fresh index of the live posts finds. Runs are stepped through a few entries at once, then read whole.
+    """
+    holders = np.full(len(keys), -1, dtype=np.int64)
+    at = np.searchsorted(entries, keys)  # the first entry of a key: its smallest node
+    pending = np.flatnonzero(at < len(entries))
+    for _ in range(_STEPS):
+        pending = pending[entries[at[pending]] & _KEY == keys[pending]]
+        nodes = (entries[at[pending]] & _POSITION).astype(np.intp)
+        live = alive(nodes)
+        holders[pending[live]] = nodes[live]
+        pending = pending[~live]
+        at[pending] += 1
+        pending = pending[at[pending] < len(entries)]
+        if not len(pending):
+            return holders
+    ends = np.searchsorted(entries, keys[pending] | _POSITION, side="right")
+    for where, begin, end in zip(pending.tolist(), at[pending].tolist(), ends.tolist(), strict=True):
+        nodes = (entries[begin:end] & _POSITION).astype(np.intp)
+        live = np.flatnonzero(alive(nodes))
+        if len(live):
+            holders[where] = nodes[live[0]]
+    return holders
 
 
 def _first_holders(keys: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

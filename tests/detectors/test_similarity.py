@@ -44,6 +44,16 @@ def test_lsh_pairs_near_copies_and_not_strangers() -> None:
     assert {tuple(p) for p in pairs.tolist()} == {(1, 0)}
 
 
+@pytest.mark.parametrize("dead", [0, 1, 3, 7, 10])
+def test_a_new_text_is_paired_with_the_first_live_holder_of_a_key_behind_dead_ones(dead: int) -> None:
+    keys = np.full((11, 16), 7 << 40, dtype=np.uint64)  # eleven texts with the same key in every band
+    table, living = BandTable(), np.ones(11, dtype=bool)
+    table.add(list(keys[:10].T), np.arange(10), lambda nodes: living[nodes])
+    living[:dead] = False  # the oldest holders' posts left; a one-text segment is not merged into ten
+    pairs = table.add(list(keys[10:].T), np.array([10]), lambda nodes: living[nodes])
+    assert pairs.tolist() == ([[10, dead]] if dead < 10 else [])
+
+
 def test_a_band_table_refuses_nodes_its_entries_cannot_number() -> None:
     keys = band_keys(signatures([LONG], WordHashes()))
     with pytest.raises(ValueError, match=r"at most 16,777,216 content nodes.*window_hours"):
