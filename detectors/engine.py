@@ -20,7 +20,7 @@ from detectors.cohort import Population
 from detectors.coposting import MIN_SHARED, CoPosting
 from detectors.expiry import ExpiryQueue
 from detectors.index import ContentIndex
-from detectors.judge import choose, judge
+from detectors.judge import choose, judge, judge_group
 from detectors.kinship import Traits, kin_links, traits
 from detectors.nodes import NodeRef
 from detectors.parallel import split_map
@@ -181,11 +181,11 @@ class _Detector:
         return candidates + list(self._passing.values())
 
     def _passing_alone(self, groups: Sequence[int]) -> list[Cluster | None]:
-        """Each group judged on its own, None where it stays below min_score: pure, so a scan's groups are judged
-        on both cores (`split_map`, from JUDGE_SPLIT_GROUPS)."""
-        min_score = self.settings.min_score
-        return [judged if (judged := self._judge(self._groups[group], messages=1)) is not None
-                and judged.score >= min_score else None for group in groups]
+        """Each group judged on its own (`judge_group`), None where it stays below min_score: pure, so a scan's
+        groups are judged on both cores (`split_map`, from JUDGE_SPLIT_GROUPS)."""
+        settings = self.settings
+        return [judged if (judged := judge_group(self._groups[group], self._nodes_of, settings, self.creation))
+                is not None and judged.score >= settings.min_score else None for group in groups]
 
     def clusters(self) -> list[Cluster]:
         """Clusters at or above min_score, highest first, each account in at most one (see `judge.choose`).

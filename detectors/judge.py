@@ -84,6 +84,33 @@ def judge(posts: Sequence[Post], nodes_of: NodesOf, settings: DetectionSettings,
     )
 
 
+def judge_group(posts: Sequence[Post], nodes_of: NodesOf, settings: DetectionSettings,
+                population: Population | None = None) -> Cluster | None:
+    """One message group judged on its own (`judge`); where it stays below min_score, its most-posted text alone.
+
+    Near-copy joins follow an app's templates: a campaign posting one text word for word was joined to the organic
+    auto-posts that differ from it in a number ("just joined a video chat with 86 other people at"), and their
+    posters, spread over hours, drowned its burst of new accounts. Judged alone, the text is what it would be
+    had the joins not happened: a campaign still, or organic sharing still.
+    """
+    judged = judge(posts, nodes_of, settings, 1, population)
+    if judged is not None and judged.score >= settings.min_score:
+        return judged
+    accounts_by_text: dict[str, set[str]] = {}
+    for post in posts:
+        nodes = nodes_of(post)
+        if nodes and nodes[0].is_text:
+            accounts_by_text.setdefault(nodes[0].key, set()).add(post.author.id)
+    if len(accounts_by_text) < 2:
+        return judged
+    text = min(accounts_by_text, key=lambda key: (-len(accounts_by_text[key]), key))
+    if len(accounts_by_text[text]) < settings.min_accounts:
+        return judged
+    alone = judge([post for post in posts if (nodes := nodes_of(post)) and nodes[0].key == text], nodes_of,
+                  settings, 1, population)
+    return alone if alone is not None and alone.score >= settings.min_score else judged
+
+
 def _packagers(posts: Sequence[Post], nodes_of: NodesOf, shared_images: set[str]) -> set[str]:
     """Accounts that posted one of the group's shared pictures with words other accounts posted with it too.
 

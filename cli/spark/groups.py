@@ -8,17 +8,18 @@ candidate clusters) come back to the driver.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from cli.spark.rows import micros, moment, row_post
 from detectors.cohort import Population
 from detectors.coposting import MAX_GROUP_ACCOUNTS, MAX_GROUPS_PER_ACCOUNT, MIN_SHARED, linked
-from detectors.judge import judge
+from detectors.judge import judge, judge_group
 from detectors.kinship import Traits, traits
 from detectors.nodes import NodeRef, specific_message
 from detectors.settings import DetectionSettings
-from domain.models import Cluster
+from domain.models import Cluster, Post
 
 if TYPE_CHECKING:
     from pyspark import Broadcast
@@ -120,21 +121,27 @@ def creation_traits(member_posts: DataFrame, settings: DetectionSettings) -> dic
 
 
 def judged(candidate_posts: DataFrame, settings: DetectionSettings, creation: Broadcast[Population]) -> DataFrame:
-    """Each candidate's posts judged as the window would (`detectors.judge.judge`), one cluster row each;
-    `creation` is the accounts' creation times, sent to each worker once."""
+    """Each candidate's posts judged as the window would (`judge_group` for one message group, else `judge`),
+    one cluster row each; `creation` is the accounts' creation times, sent to each worker once."""
     def judge_candidates(rows: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
         population = creation.value
         for candidate, members in _by_key(rows, "candidate"):
             refs = {row.post_id: [NodeRef(key, bool(kind)) for key, kind in zip(row.node_keys, row.node_text,
                                                                                  strict=True)]
                     for row in members}
-            posts = [row_post(row) for row in members]
-            cluster = judge(posts, lambda post, refs=refs: refs[post.id], settings, int(members[0].messages),
-                            population)
+            posts, messages = [row_post(row) for row in members], int(members[0].messages)
+            nodes_of = partial(_refs_of, refs)
+            cluster = (judge_group(posts, nodes_of, settings, population) if messages == 1
+                       else judge(posts, nodes_of, settings, messages, population))
             if cluster is not None:
                 yield tuple(cluster_row(candidate, cluster).values())
 
     return _sorted_by(candidate_posts, "candidate").rdd.mapPartitions(judge_candidates).toDF(CLUSTER_SCHEMA)
+
+
+def _refs_of(refs: dict[str, list[NodeRef]], post: Post) -> list[NodeRef]:
+    """A post's content nodes, from its candidate's rows."""
+    return refs[post.id]
 
 
 def _sorted_by(frame: DataFrame, key: str) -> DataFrame:

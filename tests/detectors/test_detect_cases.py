@@ -169,6 +169,24 @@ def test_an_image_under_captions_copied_from_organic_posts_flags_the_campaign_no
     assert not copied.intersection(card.accounts)
 
 
+def test_a_campaign_posting_an_apps_auto_post_word_for_word_is_caught_among_the_apps_own_posts() -> None:
+    scene = Scene(seed=14)
+    for author in scene.rng.sample(scene.organic, 40):  # an app's auto-posts all day, differing in a number
+        for _ in range(scene.rng.randint(1, 2)):
+            room = scene.rng.choice(["lounge", "music", "chill"])
+            scene.post(author, scene.rng.uniform(0, 24 * 60),
+                       f"just joined a video chat with {scene.rng.randint(2, 300)} other people at "
+                       f"http://tinychat.com/{room}")
+    members = set()
+    for _ in range(20):  # accounts weeks old posting one of its texts word for word within 40 minutes
+        author = scene.account("c", age_days=scene.rng.uniform(5, 25), followers=scene.rng.randint(0, 30))
+        members.add(author.id)
+        scene.post(author, 600 + scene.rng.uniform(0, 40),
+                   "just joined a video chat with 86 other people at http://tinychat.com/freegift")
+    [card] = holding(scene.clusters(), members)
+    assert set(card.accounts) == members
+
+
 @pytest.mark.parametrize("kind", ["quote", "headline", "petition", "greeting", "meme"])
 def test_organic_look_alikes_get_no_card(kind: str) -> None:
     scene = Scene(seed=11)
