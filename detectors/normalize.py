@@ -17,6 +17,8 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 _PREFIX = re.compile(r"^\W*(?:rt\W+|via\W+)?(?:@\w+\W*)*(?:[^\W\d_]+\s*){1,2}[!:]+(?=\s)")
 _NON_WORD = re.compile(r"[^\w#@]+|_+")
 _MENTION = re.compile(r" @[^ ]*")
+_TAG = re.compile(r"(?<![\w#@])[@#]\w+")
+"""A mention or hashtag as written, with the underscores that splitting into words would cut it at."""
 _ASCII_WORDS = bytes(c if chr(c).isalnum() or chr(c) in "#@" else 32 for c in range(128)) + b" " * 128
 _FOLD: dict[int, str | None] = {
     **CONFUSABLES,
@@ -88,6 +90,12 @@ def _words(folded: str) -> str:
     return spaced.strip()
 
 
+def _without_underscores(tag: re.Match[str]) -> str:
+    """A mention or hashtag kept whole through `_words`, which cuts at underscores: '@jane_doe' must go as one
+    mention, not leave 'doe' behind (copies mentioning different handles then differed)."""
+    return tag[0].replace("_", "")
+
+
 def _drop_tags_and_mentions(normalized: str) -> str:
     """Drop mentions and trailing hashtags, then the '#' and '@' left at word ends (`normalized` is single-spaced).
 
@@ -113,6 +121,8 @@ def normalize_text(text: str) -> str:
         folded = _URL.sub(" ", folded)
     if "!" in folded or ":" in folded:
         folded = _drop_prefix(folded)
+    if "_" in folded and ("@" in folded or "#" in folded):
+        folded = _TAG.sub(_without_underscores, folded)
     normalized = _words(folded)
     if "@" in normalized or "#" in normalized:
         normalized = _drop_tags_and_mentions(normalized)

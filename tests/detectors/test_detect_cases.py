@@ -187,6 +187,19 @@ def test_a_campaign_posting_an_apps_auto_post_word_for_word_is_caught_among_the_
     assert set(card.accounts) == members
 
 
+def test_a_reply_brigade_mentioning_a_different_handle_each_is_one_card() -> None:
+    scene = Scene(seed=15)
+    officials = [f"@{office}_{name}" for office in ("mayor", "cllr", "city") for name in ("grey", "ortiz", "baker",
+                                                                                        "chen", "moss")]
+    members = set()
+    for handle in officials:  # accounts days old, each replying to one official within 20 minutes
+        author = scene.account("c", age_days=scene.rng.uniform(2, 9), followers=scene.rng.randint(0, 15))
+        members.add(author.id)
+        scene.post(author, 300 + scene.rng.uniform(0, 20), f"{handle} Shame on you. Resign!")
+    [card] = holding(scene.clusters(), members)
+    assert set(card.accounts) == members
+
+
 @pytest.mark.parametrize("kind", ["quote", "headline", "petition", "greeting", "meme"])
 def test_organic_look_alikes_get_no_card(kind: str) -> None:
     scene = Scene(seed=11)

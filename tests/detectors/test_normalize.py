@@ -17,6 +17,7 @@ PLAIN = "vote for jane doe today she will fix the roads"
         "𝐕𝐨𝐭𝐞 𝐟𝐨𝐫 𝐉𝐚𝐧𝐞 Doe today she will fix the roads",  # mathematical bold
         "ᴠᴏᴛᴇ for Jane Doe today she will fix the roads",  # small capitals
         "RT @bob: Vote for Jane Doe today, she will fix the roads!! #vote #jane",
+        "@jane_doe_2026 Vote for Jane Doe today, she will fix the roads #vote_jane #fix_the_roads",  # underscores
         "Agree! Vote for Jane Doe today. She will fix the roads 🔥 https://x.co/a?utm_source=tw",
         "VOTE FOR JANE DOE TODAY — SHE WILL FIX THE ROADS",
     ],
@@ -45,3 +46,4 @@ def test_tracking_parameters_do_not_change_a_link() -> None:
 
 def test_a_malformed_link_is_compared_as_written_instead_of_failing() -> None:
     assert canonical_url("http://[oops/page") == canonical_url("HTTPS://[oops/page")
+
