@@ -7,6 +7,7 @@ links, a node of the text and its canonical links together; and off each image's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,12 @@ MIN_FUZZY_CHARS = 20
 """Shorter texts ('good morning!!') group only when exactly equal: fuzzy matches chain them."""
 MIN_SPECIFIC_WORDS = 4
 """Content words (not stopwords) a text needs to be a specific message rather than a stock phrase."""
+SPACELESS_CHARS_PER_WORD = 3
+"""Scripts written without spaces between words (Chinese, Japanese, Thai, Khmer, Burmese) count a content word
+for each this many letters in a row: to `str.split` a whole Chinese sentence is one word."""
+_SPACELESS_WORD = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+    f"{{{SPACELESS_CHARS_PER_WORD}}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +59,15 @@ def post_node_keys(post: Post, text_key: str, fuzzy: bool) -> list[NodeRef]:
 
 def has_content(text: str) -> bool:
     """Whether a (folded) text has MIN_SPECIFIC_WORDS content words: a message rather than a stock phrase."""
-    return sum(word not in STOPWORDS for word in text.split()) >= MIN_SPECIFIC_WORDS
+    return sum(map(_content_words, text.split())) >= MIN_SPECIFIC_WORDS
+
+
+def _content_words(word: str) -> int:
+    """How many content words one space-separated word is: none for a stopword, one for most, and one for each
+    SPACELESS_CHARS_PER_WORD letters of a script written without spaces."""
+    if word in STOPWORDS:
+        return 0
+    return 1 if word.isascii() else max(1, len(_SPACELESS_WORD.findall(word)))
 
 
 def specific_texts(facts: Sequence[tuple[bool, int]]) -> bool:

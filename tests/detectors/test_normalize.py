@@ -3,6 +3,7 @@
 import pytest
 
 from detectors.links import canonical_url
+from detectors.nodes import has_content
 from detectors.normalize import normalize_text, squash
 
 PLAIN = "vote for jane doe today she will fix the roads"
@@ -47,3 +48,14 @@ def test_tracking_parameters_do_not_change_a_link() -> None:
 def test_a_malformed_link_is_compared_as_written_instead_of_failing() -> None:
     assert canonical_url("http://[oops/page") == canonical_url("HTTPS://[oops/page")
 
+
+@pytest.mark.parametrize(("text", "specific"), [
+    ("the new bridge project will cost twelve million", True),
+    ("good morning everyone", False),
+    ("征熟悉推特并有空闲时间的推特答疑义工，有意者请加入此谷歌论坛", True),  # a Chinese sentence: no spaces, many words
+    ("おはようございます", False),  # "good morning"
+    ("新年快乐！", False),
+])
+def test_a_message_has_content_words_whether_or_not_its_script_puts_spaces_between_them(text: str,
+                                                                                        specific: bool) -> None:
+    assert has_content(normalize_text(text)) is specific
