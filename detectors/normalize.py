@@ -104,17 +104,21 @@ def _drop_tags_and_mentions(normalized: str) -> str:
     kept = _MENTION.sub("", " " + normalized)[1:] if "@" in normalized else normalized
     while kept.rpartition(" ")[2].startswith("#"):
         kept = kept.rpartition(" ")[0]
-    if "#" in kept or "@" in kept:  # else no word has anything to strip
-        kept = " ".join(stripped for word in kept.split(" ") if (stripped := word.strip("#@")))
-    return kept
+    return _without_marks(kept) if "#" in kept or "@" in kept else kept  # else no word has anything to strip
+
+
+def _without_marks(normalized: str) -> str:
+    """The words of a single-spaced text without the '#' and '@' at their ends."""
+    return " ".join(stripped for word in normalized.split(" ") if (stripped := word.strip("#@")))
 
 
 def normalize_text(text: str) -> str:
     """The comparable form of a post's text: folded, lower-case words separated by single spaces.
 
     Copies that differ only by disguise, links, mentions, trailing hashtags, a short prefix,
-    punctuation or emoji give the same string. Each step runs only when its trigger character is
-    present, so a plain ASCII post costs a few C calls.
+    punctuation or emoji give the same string; a text of nothing but mentions and tags keeps them as
+    its words. Each step runs only when its trigger character is present, so a plain ASCII post
+    costs a few C calls.
     """
     folded = fold_chars(text)
     if "http" in folded or "www." in folded:
@@ -124,8 +128,8 @@ def normalize_text(text: str) -> str:
     if "_" in folded and ("@" in folded or "#" in folded):
         folded = _TAG.sub(_without_underscores, folded)
     normalized = _words(folded)
-    if "@" in normalized or "#" in normalized:
-        normalized = _drop_tags_and_mentions(normalized)
+    if "@" in normalized or "#" in normalized:  # a text of nothing but mentions and tags (#FF lists) is those
+        normalized = _drop_tags_and_mentions(normalized) or _without_marks(normalized)
     while normalized.startswith(("rt ", "via ")) or normalized in ("rt", "via"):
         normalized = normalized.partition(" ")[2]
     if _SPACED_RUN.search(f" {normalized} "):

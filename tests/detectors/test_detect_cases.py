@@ -200,6 +200,18 @@ def test_a_reply_brigade_mentioning_a_different_handle_each_is_one_card() -> Non
     assert set(card.accounts) == members
 
 
+def test_a_follow_train_posting_nothing_but_the_same_handles_is_one_card() -> None:
+    scene = Scene(seed=16)
+    handles = "@grey_news @grey4mayor @river_clinic_truth @vote_grey_now @cityhall_watch"
+    members = set()
+    for _ in range(12):  # accounts days old, each posting the list of handles to follow within half an hour
+        author = scene.account("c", age_days=scene.rng.uniform(2, 9), followers=scene.rng.randint(0, 15))
+        members.add(author.id)
+        scene.post(author, 400 + scene.rng.uniform(0, 30), f"#FollowFriday {handles}")
+    [card] = holding(scene.clusters(), members)
+    assert set(card.accounts) == members
+
+
 @pytest.mark.parametrize("kind", ["quote", "headline", "petition", "greeting", "meme"])
 def test_organic_look_alikes_get_no_card(kind: str) -> None:
     scene = Scene(seed=11)
