@@ -21,7 +21,7 @@ _POSITION_BITS = 24
 _POSITION = np.uint64((1 << _POSITION_BITS) - 1)
 _KEY = ~_POSITION
 MAX_BATCH = 1 << _POSITION_BITS
-"""Texts per `add` call (positions must fit the packed low bits)."""
+"""Texts one batch's sort can place (`_sorted_batch`: positions must fit the packed low bits)."""
 MAX_NODES = 1 << _POSITION_BITS
 """Nodes a table can number: a table entry packs its node into the low bits (a million-post window has ~1.5M)."""
 _STEPS = 4
@@ -61,19 +61,13 @@ class BandTable:
         rows = np.arange(len(nodes)) if rows is None else rows
         if not self._bands:
             self._bands = [[] for _ in columns]
-        nodes = nodes.astype(np.int32)
-        found = []
-        for begin in range(0, len(nodes), MAX_BATCH):  # positions must fit the packed low bits
-            end = begin + MAX_BATCH
-            band_pairs = []
-            for band, segments in enumerate(self._bands):
-                column = columns[band]
-                assert column is not None
-                band_pairs.append(_packed(self._add_band(segments, column[rows[begin:end]], nodes[begin:end], alive)))
-                if end >= len(nodes):
-                    columns[band] = None
-            found.append(_unpacked(band_pairs))
-        return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+        nodes = nodes.astype(np.int32)  # distinct and below MAX_NODES: their positions fit a batch's packed bits
+        band_pairs = []
+        for band, segments in enumerate(self._bands):
+            column, columns[band] = columns[band], None
+            assert column is not None
+            band_pairs.append(_packed(self._add_band(segments, column[rows], nodes, alive)))
+        return _unpacked(band_pairs)
 
     def compact(self, renumber: np.ndarray) -> np.ndarray:
         """Renumber nodes (`renumber[old]`, -1 for a dropped node) into one segment a band; return

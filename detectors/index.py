@@ -476,7 +476,7 @@ class ContentIndex:
         for node in self.node_dead:
             self.node_posts[node] = [post for post in self.node_posts[node] if posts.get(post.id) is post]
         self.node_dead.clear()
-        live = np.fromiter(map(bool, self.node_posts), dtype=bool, count=len(self.node_posts))
+        live = self.alive()  # a node with expired posts in its list still holds most of them live (`remove`)
         renumber = np.where(live, np.cumsum(live) - 1, -1)
         kept = list(range(int(live.sum())))  # one int object a node, shared by the tables below, as `add` makes them
         mapping = [*np.array([*kept, -1], dtype=object)[renumber].tolist(), -1]  # the last maps "no node" to itself
