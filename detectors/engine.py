@@ -161,24 +161,25 @@ class _Detector:
     def _judge(self, posts: list[Post], messages: int) -> Cluster | None:
         return judge(posts, self._nodes_of, self.settings, messages, self.creation)
 
-    def _candidates(self) -> list[Cluster]:
-        """Each set of linked groups as one cluster, plus every group of min_accounts on its own that reaches
-        min_score (judged once, when it changed)."""
-        candidates = []
-        for groups in map(tuple, self._coposting.merged(kin_links(self._traits, self.creation))):
+    def _candidates(self) -> tuple[list[tuple[Cluster, list[Cluster]]], list[Cluster]]:
+        """For `choose`: each set of linked groups as one cluster, with those of its groups that pass alone; then
+        every group of min_accounts on its own that reaches min_score (judged once, when it changed)."""
+        linked = list(map(tuple, self._coposting.merged(kin_links(self._traits, self.creation))))
+        for groups in linked:
             if groups not in self._merged:
                 self._merged[groups] = self._judge([post for g in groups for post in self._groups[g]], len(groups))
-            if self._merged[groups] is not None:
-                candidates.append(self._merged[groups])
         min_accounts = self.settings.min_accounts
-        groups = [group for group in self._unjudged
-                  if len({post.author.id for post in self._groups[group]}) >= min_accounts]
+        unjudged = [group for group in self._unjudged
+                    if len({post.author.id for post in self._groups[group]}) >= min_accounts]
         split = JUDGE_SPLIT_GROUPS if self.index.one_batch else None  # the bot's window never forks (its threads)
-        for group, judged in zip(groups, split_map(self._passing_alone, groups, add, split), strict=True):
+        for group, judged in zip(unjudged, split_map(self._passing_alone, unjudged, add, split), strict=True):
             if judged is not None:
                 self._passing[group] = judged
         self._unjudged.clear()
-        return candidates + list(self._passing.values())
+        passing = self._passing
+        merged = [(cluster, [passing[group] for group in groups if group in passing])
+                  for groups in linked if (cluster := self._merged[groups]) is not None]
+        return merged, list(passing.values())
 
     def _passing_alone(self, groups: Sequence[int]) -> list[Cluster | None]:
         """Each group judged on its own (`judge_group`), None where it stays below min_score: pure, so a scan's
@@ -202,7 +203,7 @@ class _Detector:
                 trims[key] = self._trims.get(key) or (candidate, self._trimmed(candidate, free))
             return trims[key][1]
 
-        chosen = choose(self._candidates(), trim, self.settings)
+        chosen = choose(*self._candidates(), trim, self.settings)
         self._trims = trims
         return chosen
 

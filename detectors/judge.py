@@ -131,18 +131,25 @@ def _packagers(posts: Sequence[Post], nodes_of: NodesOf, shared_images: set[str]
     return {account for holders in packages.values() if len(holders) >= 2 for account in holders}
 
 
-def choose(candidates: Iterable[Cluster], trim: Callable[[Cluster, frozenset[str]], Cluster | None],
-           settings: DetectionSettings) -> list[Cluster]:
+def choose(merged: Iterable[tuple[Cluster, Sequence[Cluster]]], alone: Iterable[Cluster],
+           trim: Callable[[Cluster, frozenset[str]], Cluster | None], settings: DetectionSettings) -> list[Cluster]:
     """Clusters at or above min_score, highest first, each account in at most one.
 
-    Linked message groups judged as one campaign come first: when they reach min_score together,
-    the campaign is one card, not one card per message that happened to score a little higher
-    alone. A candidate sharing accounts with a better one is re-judged by `trim` on its remaining
-    accounts (None when it no longer reaches min_score). Cluster keys are made unique: the same
-    content in two periods of a long batch gets the later period's first time in its key.
+    `merged` holds each set of linked message groups judged as one campaign, with those of its groups that
+    reach min_score alone; `alone` every group that does. A campaign goes before its own groups: when they
+    reach min_score together it is one card, not one card per message that happened to score a little higher
+    alone. It ranks at the best score among itself and those groups, and so not before anything else: two
+    caption texts linked at 0.6 went first and took their accounts from the 0.97 picture group of the
+    campaign they belonged to, one card more. A candidate sharing accounts with a better one is re-judged by
+    `trim` on its remaining accounts (None when it no longer reaches min_score). Cluster keys are made unique:
+    the same content in two periods of a long batch gets the later period's first time in its key.
     """
-    ranked = sorted((c for c in candidates if c.score >= settings.min_score),
-                    key=lambda c: (c.signals["messages"] == 1, -c.score, c.key, c.first_seen))
+    min_score = settings.min_score
+    ranks = [*((max([cluster.score, *(part.score for part in parts)]), False, cluster) for cluster, parts in merged),
+             *((cluster.score, True, cluster) for cluster in alone)]
+    ranked = [cluster for _, _, cluster in sorted(
+        (rank for rank in ranks if rank[2].score >= min_score),
+        key=lambda rank: (-rank[0], rank[1], -rank[2].score, rank[2].key, rank[2].first_seen))]
     taken: set[str] = set()
     chosen: list[Cluster] = []
     for candidate in ranked:

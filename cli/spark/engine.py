@@ -125,12 +125,14 @@ def _detect(spark: SparkSession, posts: DataFrame, settings: DetectionSettings, 
                        .select(*POST_NAMES, "node_keys", "node_text", "candidate", "messages"))
     with _stage("judging candidates"):
         shared = spark.sparkContext.broadcast(creation)
-        found = [row_cluster(row) for row in judged(candidate_posts, settings, shared)
-                 .filter(F.col("score") >= settings.min_score).collect()]
+        found = {row.candidate: row_cluster(row) for row in judged(candidate_posts, settings, shared)
+                 .filter(F.col("score") >= settings.min_score).collect()}
     with _stage("one cluster per account"):
         fetch = _PostFetcher(spark, posts, nodes)
-        fetch.prefetch(_sharing_posts(found))
-        return choose(found, lambda candidate, free: _trimmed(candidate, free, fetch, settings, creation), settings)
+        fetch.prefetch(_sharing_posts(list(found.values())))
+        merged, alone = _linked_and_alone(found, mapping)
+        return choose(merged, alone, lambda candidate, free: _trimmed(candidate, free, fetch, settings, creation),
+                      settings)
 
 
 def _candidates(groups: DataFrame, links: list[tuple[str, str]],
@@ -142,6 +144,18 @@ def _candidates(groups: DataFrame, links: list[tuple[str, str]],
         name = f"m:{members[0]}"
         mapping.extend((group, name, len(members)) for group in members)
     return mapping
+
+
+def _linked_and_alone(found: dict[str, Cluster], mapping: list[tuple[str, str, int]]
+                      ) -> tuple[list[tuple[Cluster, list[Cluster]]], list[Cluster]]:
+    """The judged candidates as `choose` takes them: each set of linked groups with those of its groups found
+    alone, then the groups found alone."""
+    groups_of: dict[str, list[str]] = {}
+    for group, candidate, _ in mapping:
+        groups_of.setdefault(candidate, []).append(group)
+    merged = [(cluster, [found[f"g:{group}"] for group in groups_of[name] if f"g:{group}" in found])
+              for name, cluster in found.items() if name.startswith("m:")]
+    return merged, [cluster for name, cluster in found.items() if name.startswith("g:")]
 
 
 def _sharing_posts(found: list[Cluster]) -> list[str]:

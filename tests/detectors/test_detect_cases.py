@@ -257,3 +257,22 @@ def test_a_campaign_posting_one_of_the_announcements_fans_re_shared_does_not_tak
     flagged = {account for card in cards for account in card.accounts}
     assert len(members & flagged) >= 0.95 * len(members)
     assert not {author.id for author in fans} & flagged
+
+
+def test_a_campaigns_picture_under_captions_a_few_of_its_accounts_happen_to_share_is_one_card() -> None:
+    # each post captions the picture (or goes without it) with a text of one of 40 organic accounts, so a few
+    # accounts share a caption now and then: two such captions, linked by the accounts that posted both, went
+    # first as a card of six accounts, taken from the picture's card (any link went before every single group)
+    scene = Scene(seed=25)
+    picture = (Media(url="https://img.example/rally.jpg", sha256="5a" * 32),)
+    sources = scene.rng.sample(scene.organic, 40)
+    captions = [post.text for post in scene.posts if post.author in sources]
+    members = set()
+    for _ in range(80):  # accounts months old, each posting four to six times within 20 minutes
+        author = scene.account("c", age_days=scene.rng.uniform(60, 150), followers=scene.rng.randint(0, 30))
+        members.add(author.id)
+        for _ in range(scene.rng.randint(4, 6)):
+            scene.post(author, 500 + scene.rng.uniform(0, 20), scene.rng.choice(captions),
+                       picture if scene.rng.random() < 0.5 else ())
+    [card] = holding(scene.clusters(), members)
+    assert len(members.intersection(card.accounts)) >= 0.95 * len(members)
