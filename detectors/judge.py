@@ -66,7 +66,7 @@ def judge(posts: Sequence[Post], nodes_of: NodesOf, settings: DetectionSettings,
         behaviour(kept, repeating | packaging),
         messages=messages, distinct_texts=len(text_nodes),
         concentrated=largest_bunch(first_posted, settings.window_hours / 24) / len(accounts),
-        shared_media=len(shared), disguised=sum(map(disguised, map(_TEXT, kept))),
+        shared_media=len(shared), disguised=len(set(filter(disguised, map(_TEXT, kept)))),
         templated=is_template(text_nodes), repeated=len(repeating), packaged=len(packaging),
     )
     return Cluster(

@@ -82,7 +82,9 @@ def score_group(
 
     `messages` counts the distinct message groups merged into this one (co-posting);
     `concentrated` is the share of accounts that posted within one detection window; `disguised` counts
-    the posts whose text was disguised (see `evasion`); `templated` says its texts are variants of an app's
+    the distinct disguised spellings among the posts (see `evasion`): re-shares of one text that its author
+    wrote with a full-width letter are one spelling, the author's, while copies disguised to slip past
+    matching each vary; `templated` says its texts are variants of an app's
     template (see `templates`), whose repetition counts for less; `packaged` counts the accounts that posted
     a shared picture with the same words as another account, which counts as acting together like repeating
     (`acting.repeaters` holds both; `repeated` those that repeated, for the reasons).
@@ -125,7 +127,7 @@ def score_group(
     if templated:
         reasons.append("the texts are one template with the numbers changed, as apps post them")
     if signals["disguise"] >= 0.2:
-        reasons.append(f"{disguised} of the posts ({disguised / len(posts):.0%}) disguise their text "
+        reasons.append(f"{disguised} posts disguise the text, each spelled differently "
                        f"(look-alike letters, invisible characters, spaced-out letters)")
     if acting.tightness >= 0.3 and len(posts) >= 3:
         reasons.append(f"80% of the posts came within {human_span(acting.core_seconds)}")

@@ -259,6 +259,19 @@ def test_a_campaign_posting_one_of_the_announcements_fans_re_shared_does_not_tak
     assert not {author.id for author in fans} & flagged
 
 
+def test_fans_re_sharing_a_post_written_with_full_width_letters_get_no_card() -> None:
+    # a fighting-game combo as its author typed it, a full-width j (U+FF4A) included: every re-share is the same
+    # string, so the letter is the author's, not a disguise that varies from copy to copy to slip past matching
+    scene = Scene(seed=17, organic_accounts=2000)
+    posts = ["I favorited a YouTube video -- REQUIEM voor een EEND", "AA→2B→9hjc→j2B→3HS→ｊA→AA→2B→236C",
+             "Ok in hella bored wuts poppin??"]
+    fans = scene.rng.sample(scene.organic, 300)
+    for author in fans:  # each re-shares one or two of the band's posts over two days
+        for text in scene.rng.sample(posts, 1 + (scene.rng.random() < 0.4)):
+            scene.post(author, scene.rng.uniform(0, 48 * 60), f"RT @band: {text}")
+    assert holding(scene.clusters(), {author.id for author in fans}) == []
+
+
 def test_a_campaigns_picture_under_captions_a_few_of_its_accounts_happen_to_share_is_one_card() -> None:
     # each post captions the picture (or goes without it) with a text of one of 40 organic accounts, so a few
     # accounts share a caption now and then: two such captions, linked by the accounts that posted both, went
