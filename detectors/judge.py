@@ -144,12 +144,10 @@ def choose(merged: Iterable[tuple[Cluster, Sequence[Cluster]]], alone: Iterable[
     `trim` on its remaining accounts (None when it no longer reaches min_score). Cluster keys are made unique:
     the same content in two periods of a long batch gets the later period's first time in its key.
     """
-    min_score = settings.min_score
-    ranks = [*((max([cluster.score, *(part.score for part in parts)]), False, cluster) for cluster, parts in merged),
-             *((cluster.score, True, cluster) for cluster in alone)]
-    ranked = [cluster for _, _, cluster in sorted(
-        (rank for rank in ranks if rank[2].score >= min_score),
-        key=lambda rank: (-rank[0], rank[1], -rank[2].score, rank[2].key, rank[2].first_seen))]
+    ranks = [(max([cluster.score, *(part.score for part in parts)]), False, cluster) for cluster, parts in merged]
+    ranks += [(cluster.score, True, cluster) for cluster in alone]  # True: after a campaign of the same rank
+    ranks.sort(key=lambda item: (-item[0], item[1], -item[2].score, item[2].key, item[2].first_seen))
+    ranked = [cluster for _, _, cluster in ranks if cluster.score >= settings.min_score]
     taken: set[str] = set()
     chosen: list[Cluster] = []
     for candidate in ranked:
