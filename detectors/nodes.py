@@ -8,6 +8,7 @@ links, a node of the text and its canonical links together; and off each image's
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -67,7 +68,10 @@ def _content_words(word: str) -> int:
     SPACELESS_CHARS_PER_WORD letters of a script written without spaces."""
     if word in STOPWORDS:
         return 0
-    return 1 if word.isascii() else max(1, len(_SPACELESS_WORD.findall(word)))
+    if word.isascii():
+        return 1
+    letters = "".join(char for char in word if not unicodedata.category(char).startswith("M"))  # Thai vowel signs
+    return max(1, len(_SPACELESS_WORD.findall(letters)))
 
 
 def specific_texts(facts: Sequence[tuple[bool, int]]) -> bool:

@@ -15,16 +15,39 @@ from detectors.confusables import CONFUSABLES
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _PREFIX = re.compile(r"^\W*(?:rt\W+|via\W+)?(?:@\w+\W*)*(?:[^\W\d_]+\s*){1,2}[!:]+(?=\s)")
-_NON_WORD = re.compile(r"[^\w#@]+|_+")
+
+_VOWEL_SIGNS = (range(0x0900, 0x0E00), range(0x0E00, 0x1000), range(0x1000, 0x10A0), range(0x1780, 0x1800))
+"""Indic scripts, Thai, Lao, Tibetan, Myanmar, Khmer: their vowel and tone signs are marks but part of the word
+("สวัสดีครับ" without them reads "สวสดครบ", and different words fold alike), so folding keeps them."""
+
+
+def _class_of(codes: list[int]) -> str:
+    """A regular expression character class body for `codes` (ascending), as ranges."""
+    spans: list[list[int]] = []
+    for code in codes:
+        if spans and spans[-1][1] == code - 1:
+            spans[-1][1] = code
+        else:
+            spans.append([code, code])
+    return "".join(re.escape(chr(low)) if low == high else f"{re.escape(chr(low))}-{re.escape(chr(high))}"
+                   for low, high in spans)
+
+
+_MARKS = _class_of([code for block in _VOWEL_SIGNS for code in block if unicodedata.category(chr(code))[0] == "M"])
+"""The vowel and tone signs folding keeps: part of a word to `_words`, though the regular expression word class
+leaves them out (Hindi's vowel signs split every word they were in). A class of all marks cost 70 % more there."""
+_NON_WORD = re.compile(rf"[^\w#@{_MARKS}]+|_+")
 _MENTION = re.compile(r" @[^ ]*")
 _TAG = re.compile(r"(?<![\w#@])[@#]\w+")
 """A mention or hashtag as written, with the underscores that splitting into words would cut it at."""
 _ASCII_WORDS = bytes(c if chr(c).isalnum() or chr(c) in "#@" else 32 for c in range(128)) + b" " * 128
 _FOLD: dict[int, str | None] = {
     **CONFUSABLES,
-    **{code: None for code in range(0x80, 0x20000) if unicodedata.category(chr(code)) in {"Cf", "Mn", "Me"}},
+    **{code: None for code in range(0x80, 0x20000) if unicodedata.category(chr(code)) in {"Cf", "Mn", "Me"}
+       and not any(code in block for block in _VOWEL_SIGNS)},
 }
-"""Look-alikes to ASCII; invisible formatting (zero-width) and stray combining marks deleted."""
+"""Look-alikes to ASCII; invisible formatting (zero-width) and stray combining marks deleted (accents stacked on
+Latin letters to disguise a text), except the vowel signs of `_VOWEL_SIGNS`."""
 _FOLDED = frozenset(map(chr, _FOLD))
 """The characters `_FOLD` changes: `str.translate` with a dict costs ~0.3 µs a character, a set test ~0.05."""
 

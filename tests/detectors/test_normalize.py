@@ -59,3 +59,22 @@ def test_a_malformed_link_is_compared_as_written_instead_of_failing() -> None:
 def test_a_message_has_content_words_whether_or_not_its_script_puts_spaces_between_them(text: str,
                                                                                         specific: bool) -> None:
     assert has_content(normalize_text(text)) is specific
+
+
+@pytest.mark.parametrize("text", [
+    "मैं घर जा रहा हूँ",  # Hindi: vowel signs, some spacing and some not, inside every word
+    "สวัสดีครับ",  # Thai: vowel and tone marks above and below the letters
+    "မင်္ဂလာပါ",  # Burmese
+    "សួស្តី",  # Khmer
+])
+def test_vowel_signs_stay_part_of_their_words(text: str) -> None:
+    assert normalize_text(text) == text
+
+
+def test_words_differing_only_in_vowel_signs_stay_different() -> None:
+    assert normalize_text("दुख") != normalize_text("देख")  # "sorrow", "see"
+    assert normalize_text("กิน") != normalize_text("กัน")  # "eat", "together"
+
+
+def test_accents_stacked_on_latin_letters_are_dropped() -> None:
+    assert normalize_text("V\u0336o\u0336t\u0336e\u0336 for Jane") == "vote for jane"
