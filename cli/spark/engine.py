@@ -44,6 +44,9 @@ from domain.models import Cluster, Post
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+ALONE, LINKED = "g:", "m:"
+"""Prefixes of candidate names: a group judged alone (then its group's name), a set of linked groups (its first's)."""
+
 log = logging.getLogger("chorus.spark")
 
 
@@ -138,10 +141,10 @@ def _detect(spark: SparkSession, posts: DataFrame, settings: DetectionSettings, 
 def _candidates(groups: DataFrame, links: list[tuple[str, str]],
                 settings: DetectionSettings) -> list[tuple[str, str, int]]:
     """(group, candidate, messages): every group of min_accounts alone, and every set of linked groups as one."""
-    mapping = [(row.group, f"g:{row.group}", 1) for row in
+    mapping = [(row.group, ALONE + row.group, 1) for row in
                groups.filter(groups["size"] >= settings.min_accounts).select("group").collect()]
     for members in linked_sets(links):
-        name = f"m:{members[0]}"
+        name = LINKED + members[0]
         mapping.extend((group, name, len(members)) for group in members)
     return mapping
 
@@ -153,9 +156,9 @@ def _linked_and_alone(found: dict[str, Cluster], mapping: list[tuple[str, str, i
     groups_of: dict[str, list[str]] = {}
     for group, candidate, _ in mapping:
         groups_of.setdefault(candidate, []).append(group)
-    merged = [(cluster, [found[f"g:{group}"] for group in groups_of[name] if f"g:{group}" in found])
-              for name, cluster in found.items() if name.startswith("m:")]
-    return merged, [cluster for name, cluster in found.items() if name.startswith("g:")]
+    merged = [(cluster, [found[ALONE + group] for group in groups_of[name] if ALONE + group in found])
+              for name, cluster in found.items() if name.startswith(LINKED)]
+    return merged, [cluster for name, cluster in found.items() if name.startswith(ALONE)]
 
 
 def _sharing_posts(found: list[Cluster]) -> list[str]:
