@@ -11,6 +11,7 @@ import pytest
 from cli.evaluate import Label, score_clusters
 from cli.synthetic import generate
 from detectors import DetectionSettings, WindowIndex, bands, detect, parallel
+from detectors import index as content_index
 from detectors.index import ContentIndex
 from domain.models import Author, Media, Post
 from domain.records import parse_post
@@ -213,33 +214,48 @@ def test_the_same_posts_give_the_same_clusters_whatever_the_hash_seed() -> None:
     assert len(runs) == 1
 
 
-def test_a_window_that_expires_and_compacts_finds_what_detect_finds_on_the_posts_left(monkeypatch) -> None:
+@pytest.mark.parametrize("pairs_a_step", [content_index.COMPACT_PAIRS, 1])
+def test_a_window_that_expires_and_compacts_finds_what_detect_finds_on_the_posts_left(monkeypatch,
+                                                                                     pairs_a_step: int) -> None:
     from detectors import engine
 
     monkeypatch.setattr(engine, "CHECK_MIN_EXPIRED", 300)
+    monkeypatch.setattr(content_index, "COMPACT_PAIRS", pairs_a_step)  # 1: each near-copy pair checked on its own
     compactions = []
     compact = engine._Detector.compact
     monkeypatch.setattr(engine._Detector, "compact", lambda self: compactions.append(len(self.index.node_key))
                         or compact(self))
     posts = sorted((parse_post(r) for r in generate(5000, seed=6).posts), key=lambda p: (p.created_at, p.id))
     settings = DetectionSettings(window_hours=6)
-    index = WindowIndex(settings)
-    content = index._detector.index
+    window = WindowIndex(settings)
+    content = window._detector.index
     for start in range(0, len(posts), 400):
-        index.add(posts[start:start + 400])
-        index.clusters()
+        window.add(posts[start:start + 400])
+        window.clusters()
         # liveness is read from the node flags: they must say which nodes hold a live post at every step
         assert content.alive().tolist() == [any(content.posts.get(held.id) is held for held in node)
                                             for node in content.node_posts]
-    horizon = index.newest - timedelta(hours=6)
+    horizon = window.newest - timedelta(hours=6)
     live = [post for post in posts if post.created_at >= horizon]
-    assert len(index) == len(live)
+    assert len(window) == len(live)
 
     def found(clusters: list) -> set:
         return {(frozenset(c.accounts), c.score) for c in clusters}
 
-    assert found(index.clusters()) == found(detect(live, settings))
+    assert found(window.clusters()) == found(detect(live, settings))
     assert len(compactions) >= 2
+
+
+def test_a_short_text_first_seen_under_a_link_is_still_a_message_of_its_own_after_a_compaction() -> None:
+    # a short text is keyed with its post's links, so the bare text's node, made on the way, holds no post
+    short = "Vote Grey out, now!!"
+    window = WindowIndex()
+    window.add([Post(id="linked", created_at=T0, text=short, author=author(90, new=False),
+                     urls=("https://river.example/clinic",))])
+    window._detector.compact()  # as the window does once a fifth of its nodes have no live post
+    window.add([post(i, short, 10 + i, new=True) for i in range(6)])
+    [cluster] = window.clusters()
+    assert sorted(cluster.accounts) == [f"a{i}" for i in range(6)]
 
 
 def test_compaction_drops_expired_content_and_the_joins_only_it_made(monkeypatch) -> None:
