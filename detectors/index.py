@@ -489,7 +489,9 @@ class ContentIndex:
         self._templates = array("I", np.frombuffer(self._templates, dtype=np.uint32)[live].tobytes())
         self._chars = tuple(array("I", np.frombuffer(column, dtype=np.uint32)[live].tobytes())  # type: ignore[assignment]
                             for column in self._chars)
-        self._renumber_tables(mapping)
+        self.key_node = dict(zip(self.node_key, kept, strict=True))
+        self.post_nodes = {post_id: mapping[nodes] if type(nodes) is int else tuple(map(mapping.__getitem__, nodes))
+                           for post_id, nodes in self.post_nodes.items()}
         self._media = {mapping[node] for node in self._media if live[node]}
         phash_nodes = self._phashes.kept(mapping)
         self._phashes = PHashTable()
@@ -508,19 +510,6 @@ class ContentIndex:
             self._join_near_copies(step, ends, np.full(len(ends), None, dtype=object), np.zeros(len(ends), dtype=bool))
         self._link_phashes(phash_nodes)
         self.dirty = {up for node, up in enumerate(self.parent) if node == up}
-
-    def _renumber_tables(self, mapping: list[int]) -> None:
-        """Give the key and post tables the nodes' new numbers (`mapping[old]`, -1 for a dropped node) in place:
-        rebuilt, each of a million-post window's would be held twice for a moment (~40 MB). A key whose node is
-        dropped goes: `_release` let go of most such keys, but a text node made for a post that was then filed
-        under other keys (`nodes.post_node_keys`) never held a post."""
-        key_node, post_nodes = self.key_node, self.post_nodes
-        for key, node in key_node.items():
-            key_node[key] = mapping[node]
-        for key in [key for key, node in key_node.items() if node < 0]:
-            del key_node[key]
-        for post_id, nodes in post_nodes.items():
-            post_nodes[post_id] = mapping[nodes] if type(nodes) is int else tuple(map(mapping.__getitem__, nodes))
 
     def potential_posts(self, root: int) -> int:
         """Live posts of a component counted per node (a post with text and image counts twice)."""
