@@ -33,10 +33,10 @@ _ID = attrgetter("id")
 _CREATED = attrgetter("created_at")
 _BY_TIME = attrgetter("created_at", "id")
 
-COMPACT_DEAD_SHARE = 0.2
+COMPACT_DEAD_SHARE = 0.15
 """The window index is compacted once this share of its content nodes has no live post left: memory against
-stalls. A 1M-post window's compaction takes ~20 s, and each dead node holds ~300 bytes until then; at 0.25 the
-window's RSS peaked 116 MB above its level after a compaction (`bench/LOAD.md`)."""
+stalls. A 1M-post window's compaction takes ~20 s, and each dead node holds ~400 bytes until then; in the load
+benchmark's steady state (`bench/LOAD.md`) RSS peaked at 1,526-1,533 MB at 0.2 and at 1,511 MB at 0.15."""
 RESORT_SHARE = 0.01
 """The window's creation times are sorted again once this share of its accounts came or went (`cohort`)."""
 JUDGE_SPLIT_GROUPS = 2000

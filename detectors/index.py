@@ -443,8 +443,8 @@ class ContentIndex:
         """Let go of what a node whose last post left holds: its key (content that comes back gets a new node,
         as after a compaction) and its list. Its place in the tables and its joins stay until `compact`.
 
-        Up to a fifth of the nodes are dead between compactions (`engine.COMPACT_DEAD_SHARE`); their keys and lists
-        held ~60 MB of a million-post window's peak.
+        Up to `engine.COMPACT_DEAD_SHARE` of the nodes are dead between compactions; their keys and lists held
+        ~60 MB of a million-post window's peak.
         """
         self._flags[node] &= ~LIVE
         del self.key_node[self.node_key[node]]
