@@ -8,13 +8,13 @@ links, a node of the text and its canonical links together; and off each image's
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from detectors.links import canonical_url
 from detectors.media import parse_phash
 from detectors.minhash import STOPWORDS
+from detectors.normalize import VOWEL_SIGN
 from detectors.templates import is_template_keys, template_key
 from domain.models import Post
 
@@ -70,8 +70,7 @@ def _content_words(word: str) -> int:
         return 0
     if word.isascii():
         return 1
-    letters = "".join(char for char in word if not unicodedata.category(char).startswith("M"))  # Thai vowel signs
-    return max(1, len(_SPACELESS_WORD.findall(letters)))
+    return max(1, len(_SPACELESS_WORD.findall(VOWEL_SIGN.sub("", word))))  # a Thai word's signs are no letters
 
 
 def specific_texts(facts: Sequence[tuple[bool, int]]) -> bool:

@@ -37,6 +37,8 @@ _MARKS = _class_of([code for block in _VOWEL_SIGNS for code in block if unicoded
 """The vowel and tone signs folding keeps: part of a word to `_words`, though the regular expression word class
 leaves them out (Hindi's vowel signs split every word they were in). A class of all marks cost 70 % more there."""
 _NON_WORD = re.compile(rf"[^\w#@{_MARKS}]+|_+")
+VOWEL_SIGN = re.compile(f"[{_MARKS}]")
+"""One of the vowel and tone signs folding keeps: for counting the letters of a folded word (`nodes.has_content`)."""
 _MENTION = re.compile(r" @[^ ]*")
 _TAG = re.compile(r"(?<![\w#@])[@#]\w+")
 """A mention or hashtag as written, with the underscores that splitting into words would cut it at."""
