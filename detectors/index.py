@@ -43,11 +43,11 @@ it has a live post (kept with the flags so that liveness is read as an array, no
 FEW = 16
 """A poll's nodes are looked up one by one when the index holds this many times more; else every node is read
 as an array at once, cheaper per node."""
-
-
 COMPACT_PAIRS = 1 << 18
 """Candidate pairs a compaction verifies at a time: the texts it re-reads for them are held for one step only
 (a million-post window's 880k pairs re-read 570k texts, held at once ~60 MB)."""
+
+
 RELEASED = ()
 """The post list of every node whose posts all left (`ContentIndex._release`): one shared empty tuple, which no
 post is ever filed into, as no key leads to a released node."""

@@ -252,7 +252,7 @@ def test_a_short_text_first_seen_under_a_link_is_still_a_message_of_its_own_afte
     window = WindowIndex()
     window.add([Post(id="linked", created_at=T0, text=short, author=author(90, new=False),
                      urls=("https://river.example/clinic",))])
-    window._detector.compact()  # as the window does once a fifth of its nodes have no live post
+    window._detector.compact()  # as the window does once COMPACT_DEAD_SHARE of its nodes have no live post
     window.add([post(i, short, 10 + i, new=True) for i in range(6)])
     [cluster] = window.clusters()
     assert sorted(cluster.accounts) == [f"a{i}" for i in range(6)]

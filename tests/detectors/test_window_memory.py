@@ -49,7 +49,7 @@ def test_posts_leave_the_window_by_their_own_time_whatever_order_they_came_in() 
 def test_after_a_compaction_new_posts_share_the_author_of_the_accounts_live_posts() -> None:
     window = WindowIndex()
     window.add([_post(1), _post(2)])
-    window._detector.compact()  # as the window does once a fifth of its nodes have no live post
+    window._detector.compact()  # as the window does once COMPACT_DEAD_SHARE of its nodes have no live post
     window.add([_post(3)])
     held = window._detector.index.posts
     assert held["p3"].author is held["p1"].author  # not a second copy of the account's record for the window
