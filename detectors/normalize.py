@@ -54,7 +54,8 @@ _FOLDED = frozenset(map(chr, _FOLD))
 """The characters `_FOLD` changes: `str.translate` with a dict costs ~0.3 µs a character, a set test ~0.05."""
 
 MIN_PREFIX_REST = 5
-"""A leading "Agree!" is dropped only when at least this many words follow it."""
+"""A leading "Agree!" is dropped only when at least this many words follow it (as `_words` splits them: an
+emoticon or a run of "!!!" is no word, else one copy adding them lost its first words and no longer matched)."""
 
 MIN_SPACED_RUN = 3
 """This many single letters in a row ('v o t e') are read as one spaced-out word."""
@@ -81,10 +82,11 @@ def fold_chars(text: str) -> str:
     return folded if folded.isascii() or _FOLDED.isdisjoint(folded) else folded.translate(_FOLD)
 
 
-def _join_spaced(words: list[str]) -> list[str]:
+def _joined_spaced(normalized: str) -> str:
+    """A single-spaced text with each run of MIN_SPACED_RUN or more one-letter words joined into one word."""
     joined: list[str] = []
     run: list[str] = []
-    for word in [*words, ""]:
+    for word in [*normalized.split(" "), ""]:
         if len(word) == 1:
             run.append(word)
             continue
@@ -92,7 +94,7 @@ def _join_spaced(words: list[str]) -> list[str]:
         run = []
         if word:
             joined.append(word)
-    return joined
+    return " ".join(joined)
 
 
 def _drop_prefix(folded: str) -> str:
@@ -100,7 +102,7 @@ def _drop_prefix(folded: str) -> str:
     if not _PREFIX_END.search(folded, 0, MAX_PREFIX_CHARS):
         return folded
     prefix = _PREFIX.match(folded, 0, MAX_PREFIX_CHARS)
-    if prefix and len(folded[prefix.end():].split()) >= MIN_PREFIX_REST:
+    if prefix and len(_words(folded[prefix.end():]).split()) >= MIN_PREFIX_REST:
         return folded[prefix.end():]
     return folded
 
@@ -153,13 +155,13 @@ def normalize_text(text: str) -> str:
     if "_" in folded and ("@" in folded or "#" in folded):
         folded = _TAG.sub(_without_underscores, folded)
     normalized = _words(folded)
+    if ("@ " in normalized or "# " in normalized) and _SPACED_RUN.search(f" {normalized} "):
+        normalized = _joined_spaced(normalized)  # '@ b o b' spaced out is a mention, for the next step to drop
     if "@" in normalized or "#" in normalized:  # a text of nothing but mentions and tags (#FF lists) is those
         normalized = _drop_tags_and_mentions(normalized) or _without_marks(normalized)
     while normalized.startswith(("rt ", "via ")) or normalized in ("rt", "via"):
         normalized = normalized.partition(" ")[2]
-    if _SPACED_RUN.search(f" {normalized} "):
-        normalized = " ".join(_join_spaced(normalized.split(" ")))
-    return normalized
+    return _joined_spaced(normalized) if _SPACED_RUN.search(f" {normalized} ") else normalized
 
 
 def squash(normalized: str) -> str:

@@ -29,7 +29,7 @@ def fold_oracle(text: str) -> str:
 
 def prefix_oracle(folded: str) -> str:
     prefix = _PREFIX.match(folded, 0, MAX_PREFIX_CHARS)
-    if prefix and len(folded[prefix.end():].split()) >= MIN_PREFIX_REST:
+    if prefix and len(normalize._words(folded[prefix.end():]).split()) >= MIN_PREFIX_REST:
         return folded[prefix.end():]
     return folded
 

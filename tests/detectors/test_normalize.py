@@ -35,6 +35,21 @@ def test_short_exclamation_is_kept_when_little_follows() -> None:
     assert normalize_text("Agree! Great idea") == "agree great idea"
 
 
+def test_an_emoticon_or_extra_exclamation_marks_are_no_words_to_drop_a_prefix_for() -> None:
+    plain = normalize_text("@andrew me!! :D im so excited!")
+    assert plain == "me d im so excited"
+    assert normalize_text("@𝐚𝐧𝐝𝐫𝐞𝐰 𝐦𝐞!! :D 𝐢𝐦 𝐬𝐨 𝐞𝐱𝐜𝐢𝐭𝐞𝐝! !!! !!") == plain
+
+
+@pytest.mark.parametrize(("spaced", "plain"), [
+    ("@ S c o t t y M o r e Sounds great! Thanks for sharing.", "@ScottyMore Sounds great! Thanks for sharing."),
+    ("# V O T E N O W Jane Doe will fix the roads", "#VOTENOW Jane Doe will fix the roads"),
+    ("Jane Doe will fix the roads # v o t e", "Jane Doe will fix the roads #vote"),
+])
+def test_a_spaced_out_mention_or_hashtag_folds_like_the_one_written_whole(spaced: str, plain: str) -> None:
+    assert normalize_text(spaced) == normalize_text(plain)
+
+
 def test_different_messages_stay_different() -> None:
     assert normalize_text("Vote for Jane Doe today") != normalize_text("Vote for John Roe today")
 
