@@ -218,16 +218,18 @@ def _bin_lines(result: Evaluation, caught: set[str]) -> list[str]:
     assert result.truth is not None
     campaigns = {name: c for name, c in result.truth["campaigns"].items() if len(c["detectable"]) >= 3}
     lines = ["recall by bin (campaigns with 3+ findable accounts; caught = 80 % of those flagged):",
-             f"  {'parameter':<21} {'bin':<14} {'caught':>9} {'share':>6} {'account recall':>15}"]
+             f"  {'parameter':<21} {'bin':<14} {'caught':>9} {'share':>6} {'account recall':>15} {'cards/caught':>13}"]
     for parameter, (order, bin_of) in BINS.items():
         tally: dict[str, Counter[str]] = defaultdict(Counter)
         for name, campaign in campaigns.items():
             row = tally[bin_of(campaign)]
             findable, flagged = result.findable[name]
-            row.update(campaigns=1, caught=name in caught, findable=findable, flagged=flagged)
+            row.update(campaigns=1, caught=name in caught, findable=findable, flagged=flagged,
+                       cards=result.campaigns[name][2] if name in caught else 0)
         for value, row in sorted(tally.items(), key=lambda item: order.index(item[0])):
             lines.append(f"  {parameter:<21} {value:<14} {row['caught']:>4}/{row['campaigns']:<4} "
-                         f"{row['caught'] / row['campaigns']:>6.0%} {row['flagged'] / max(1, row['findable']):>15.3f}")
+                         f"{row['caught'] / row['campaigns']:>6.0%} {row['flagged'] / max(1, row['findable']):>15.3f}"
+                         f" {row['cards'] / max(1, row['caught']):>13.2f}")
             parameter = ""
     return lines
 
