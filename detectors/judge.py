@@ -51,14 +51,18 @@ def judge(posts: Sequence[Post], nodes_of: NodesOf, settings: DetectionSettings,
         return None
     text_nodes: set[str] = set()
     media_accounts: dict[str, set[str]] = {}
+    pictured = 0
     for post in kept:
-        for node in nodes_of(post):
+        nodes = nodes_of(post)
+        for node in nodes:
             if node.is_text:
                 text_nodes.add(node.key)
             else:
                 media_accounts.setdefault(node.key, set()).add(post.author.id)
-    shared = sorted(key[2:] for key, holders in media_accounts.items() if len(holders) >= settings.min_accounts)
-    packaging = _packagers(kept, nodes_of, {"m:" + key if len(key) == 64 else "p:" + key for key in shared})
+        pictured += not all(node.is_text for node in nodes)
+    shared_keys = {key for key, holders in media_accounts.items() if len(holders) >= settings.min_accounts}
+    shared = sorted(key[2:] for key in shared_keys)
+    packaging = _packagers(kept, nodes_of, shared_keys)
     first_posted = [post.created_at for post in {post.author.id: post for post in reversed(kept)}.values()]
     scored = score_group(
         kept,
@@ -66,7 +70,8 @@ def judge(posts: Sequence[Post], nodes_of: NodesOf, settings: DetectionSettings,
         behaviour(kept, repeating | packaging),
         messages=messages, distinct_texts=len(text_nodes),
         concentrated=largest_bunch(first_posted, settings.window_hours / 24) / len(accounts),
-        shared_media=len(shared), disguised=len(set(filter(disguised, map(_TEXT, kept)))),
+        shared_media=len(shared), pictured=pictured,
+        disguised=len(set(filter(disguised, map(_TEXT, kept)))),
         templated=is_template(text_nodes), repeated=len(repeating), packaged=len(packaging),
     )
     return Cluster(

@@ -73,10 +73,19 @@ def _ramp(value: float, low: float, high: float) -> float:
     return min(1.0, max(0.0, (value - low) / (high - low)))
 
 
+def _what_was_posted(posts: int, distinct_texts: int, pictured: int, shared_media: int) -> str:
+    """What a group's posts have in common, in words: the same text, near-copies of it, or a picture under texts
+    that mostly differ (a campaign captioning one image with other people's words is no near-identical text)."""
+    texts = f"{distinct_texts} distinct text{'s' if distinct_texts != 1 else ''}"
+    if shared_media and distinct_texts > 1 and 2 * pictured >= posts and 2 * distinct_texts >= posts:
+        return f"posts with the same picture{'s' if shared_media > 1 else ''} ({texts})"
+    return f"{'identical' if distinct_texts <= 1 else 'near-identical'} posts ({texts})"
+
+
 def score_group(
     posts: Sequence[Post], accounts: AccountSignals, acting: Behaviour, *, messages: int, distinct_texts: int,
     concentrated: float, shared_media: int, disguised: int, templated: bool = False, repeated: int | None = None,
-    packaged: int = 0,
+    packaged: int = 0, pictured: int = 0,
 ) -> Scored:
     """Score one group from behaviour, timing and account facts; say why in plain words.
 
@@ -87,7 +96,8 @@ def score_group(
     matching each vary; `templated` says its texts are variants of an app's
     template (see `templates`), whose repetition counts for less; `packaged` counts the accounts that posted
     a shared picture with the same words as another account, which counts as acting together like repeating
-    (`acting.repeaters` holds both; `repeated` those that repeated, for the reasons).
+    (`acting.repeaters` holds both; `repeated` those that repeated, for the reasons); `pictured` counts the posts
+    with a picture (re-encoded copies of the shared one are pictures no other post has exactly).
     """
     repeated = acting.repeaters if repeated is None else repeated
     n = accounts.accounts
@@ -110,9 +120,8 @@ def score_group(
     doubt = 1.0
     for name, weight in EVIDENCE_WEIGHTS.items():
         doubt *= 1.0 - weight * signals[name]
-    similarity = "identical" if distinct_texts <= 1 else "near-identical"
-    reasons = [f"{n} accounts posted {len(posts)} {similarity} posts ({distinct_texts} distinct "
-               f"text{'s' if distinct_texts != 1 else ''}) within {human_span(span)}"]
+    posted = _what_was_posted(len(posts), distinct_texts, pictured, shared_media)
+    reasons = [f"{n} accounts posted {len(posts)} {posted} within {human_span(span)}"]
     if repeated >= 2:
         reasons.append(f"{repeated} of the {n} accounts posted "
                        f"{'several of these messages' if messages > 1 or distinct_texts > 1 else 'it repeatedly'}"

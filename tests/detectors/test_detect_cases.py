@@ -100,6 +100,7 @@ def test_the_seed_case_months_old_accounts_with_identical_language_and_images_is
     assert card.score >= 0.8  # high severity
     assert any("posted several of these messages" in reason for reason in card.reasons)
     assert any("shared image" in reason for reason in card.reasons)
+    assert "near-identical posts" in card.reasons[0]  # the words are the campaign's, not only the picture
 
 
 def test_aged_accounts_posting_a_few_of_five_messages_in_half_an_hour_are_flagged() -> None:
@@ -167,6 +168,7 @@ def test_an_image_under_captions_copied_from_organic_posts_flags_the_campaign_no
     [card] = holding(scene.clusters(), members)
     assert set(card.accounts) == members
     assert not copied.intersection(card.accounts)
+    assert "posts with the same picture (" in card.reasons[0]  # the captions differ: they are not near-identical
 
 
 def test_a_campaign_posting_an_apps_auto_post_word_for_word_is_caught_among_the_apps_own_posts() -> None:
