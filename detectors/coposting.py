@@ -12,10 +12,12 @@ re-counts the overlaps of the groups it changed, not of every group in the windo
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from typing import TypeVar
+
+from detectors.chance import MIN_POPULATION, poisson_tail
+from detectors.pools import pooled_sets
 
 Group = TypeVar("Group", bound=Hashable)
 
@@ -27,28 +29,12 @@ MIN_OVERLAP = 0.05
 """...and at least this share of the larger group's posters: a handful of a big campaign's accounts behind a
 stock text (which other campaigns' accounts also posted) does not link that text to the campaign, so one
 popular text cannot chain two campaigns, or a campaign and its organic sources, into one."""
-MIN_POPULATION = 1000
-"""Chance overlap is judged against at least this many accounts: a quiet window (a small forum, the first
-minutes of a run) shows fewer accounts than could have posted, and would make every overlap look like chance."""
 MAX_GROUP_ACCOUNTS = 2000
 """Bigger groups are broad public sharing; they are judged on their own, never linked."""
 MIN_CYCLE = 3
 """Groups a side must hold to hold a cycle of links, below which `linked_sets` never cuts it off."""
 MAX_GROUPS_PER_ACCOUNT = 50
 """An account in more groups than this is a prolific poster and says nothing about pairing."""
-
-
-def chance_of_overlap(shared: int, expected: float) -> float:
-    """P(X >= shared) for X ~ Poisson(expected): how often chance alone would give this many shared posters."""
-    if shared <= expected:
-        return 1.0
-    term = math.exp(-expected + shared * math.log(expected) - math.lgamma(shared + 1)) if expected > 0 else 0.0
-    total, k = term, shared
-    while term > total * 1e-12 and k < shared + 1000:
-        k += 1
-        term *= expected / k
-        total += term
-    return min(1.0, total)
 
 
 def linked(shared: int, sizes: tuple[int, int], spans: tuple[tuple[float, float], tuple[float, float]],
@@ -63,7 +49,7 @@ def linked(shared: int, sizes: tuple[int, int], spans: tuple[tuple[float, float]
     if max(first_a, first_b) - min(last_a, last_b) > window_seconds:
         return False  # posted further apart than the window: never seen together
     expected = sizes[0] * sizes[1] / max(MIN_POPULATION, population)
-    return shared >= max(MIN_SHARED, MIN_OVERLAP * max(sizes)) and chance_of_overlap(shared, expected) <= MAX_CHANCE
+    return shared >= max(MIN_SHARED, MIN_OVERLAP * max(sizes)) and poisson_tail(shared, expected) <= MAX_CHANCE
 
 
 class CoPosting:
@@ -76,17 +62,23 @@ class CoPosting:
         """Groups posted further apart than this are never linked (the rolling window never holds both)."""
         self._accounts: dict[int, frozenset[str]] = {}
         self._spans: dict[int, tuple[float, float]] = {}
+        self._sizes: dict[int, int] = {}
         self._by_account: dict[str, set[int]] = defaultdict(set)
         self._links: dict[int, set[int]] = defaultdict(set)
+        self._ties: Counter[tuple[int, int]] = Counter()
+        """Accounts in exactly two groups, by those two (`pools`)."""
 
     def update(self, group: int, accounts: frozenset[str] | None, span: tuple[float, float] = (0.0, 0.0)) -> None:
         """Set (or, with None, drop) one group's accounts and posting span (epoch seconds); re-link it."""
         old = self._accounts.pop(group, None)
         self._spans.pop(group, None)
+        self._sizes.pop(group, None)
         if old is not None:
             for account in old:
                 holders = self._by_account[account]
+                self._tie(holders, -1)
                 holders.discard(group)
+                self._tie(holders, 1)
                 if not holders:
                     del self._by_account[account]
             for other in self._links.pop(group, ()):
@@ -108,15 +100,29 @@ class CoPosting:
                 self._links[other].add(group)
         self._accounts[group] = accounts
         self._spans[group] = span
+        self._sizes[group] = len(accounts)
         for account in accounts:
-            self._by_account[account].add(group)
+            holders = self._by_account[account]
+            self._tie(holders, -1)
+            holders.add(group)
+            self._tie(holders, 1)
+
+    def _tie(self, holders: set[int], change: int) -> None:
+        """Count (or uncount) an account holding `holders` as a tie of its two groups, if it holds exactly two."""
+        if len(holders) == 2:
+            pair = tuple(sorted(holders))
+            self._ties[pair] += change
+            if not self._ties[pair]:
+                del self._ties[pair]
 
     def merged(self, extra: Iterable[tuple[int, int]] = ()) -> list[list[int]]:
-        """Groups to merge: each list is one set of linked groups (two or more), see `linked_sets`.
+        """Groups to merge: each list is one set of linked groups (two or more), see `linked_sets`, with the sets
+        that pool ties join (`pools.pooled_sets`).
 
         `extra` links more pairs of current groups (co-creation); they join sets like co-posting links.
         """
-        return linked_sets([(a, b) for a, others in self._links.items() for b in others if a < b] + list(extra))
+        sets = linked_sets([(a, b) for a, others in self._links.items() for b in others if a < b] + list(extra))
+        return pooled_sets(sets, self._ties, self._sizes, self._spans, self.population(), self.window_seconds)
 
 
 def linked_sets(links: Iterable[tuple[Group, Group]]) -> list[list[Group]]:

@@ -24,9 +24,11 @@ from cli.spark.content import phash_edges, picture_edges, post_nodes, text_edges
 from cli.spark.groups import (
     chains,
     cluster_row,
+    coposting_facts,
     coposting_links,
     creation_traits,
     judged,
+    pool_ties,
     row_cluster,
     specific_components,
 )
@@ -38,6 +40,7 @@ from detectors.coposting import linked_sets
 from detectors.judge import choose, judge
 from detectors.kinship import kin_links
 from detectors.nodes import NodeRef
+from detectors.pools import pooled_sets
 from detectors.settings import DetectionSettings
 from domain.models import Cluster, Post
 
@@ -119,7 +122,8 @@ def _detect(spark: SparkSession, posts: DataFrame, settings: DetectionSettings, 
         links = [(row.a, row.b) for row in coposting_links(groups, population, settings.window_seconds).collect()]
     with _stage("kinship"):
         links.extend(kin_links(creation_traits(member_posts, settings), creation))
-        mapping = _candidates(groups, links, settings)
+    with _stage("pools"):
+        mapping = _candidates(groups, _pooled(groups, linked_sets(links), population, settings), settings)
     if not mapping:
         return []
     candidate_of = spark.createDataFrame(mapping, "group string, candidate string, messages int")
@@ -138,12 +142,28 @@ def _detect(spark: SparkSession, posts: DataFrame, settings: DetectionSettings, 
                       settings)
 
 
-def _candidates(groups: DataFrame, links: list[tuple[str, str]],
-                settings: DetectionSettings) -> list[tuple[str, str, int]]:
+def _pooled(groups: DataFrame, sets: list[list[str]], population: int,
+            settings: DetectionSettings) -> list[list[str]]:
+    """The linked sets with those pool ties join (`detectors.pools`), from the ties and facts of the groups."""
+    sizes: dict[str, int] = {}
+    spans: dict[str, tuple[float, float]] = {}
+    ties: dict[tuple[str, str], int] = {}
+    for row in pool_ties(groups).collect():
+        ties[row.a, row.b] = row.ties
+        sizes[row.a], sizes[row.b] = row.size_a, row.size_b
+        spans[row.a], spans[row.b] = (row.first_a, row.last_a), (row.first_b, row.last_b)
+    members = [group for linked in sets for group in linked if group not in spans]
+    if ties and members:  # a set's span is that of all its groups co-posting judges, as in the window
+        for row in coposting_facts(groups, members).collect():
+            sizes[row.group], spans[row.group] = row.size, (row.first, row.last)
+    return pooled_sets(sets, ties, sizes, spans, population, settings.window_seconds)
+
+
+def _candidates(groups: DataFrame, sets: list[list[str]], settings: DetectionSettings) -> list[tuple[str, str, int]]:
     """(group, candidate, messages): every group of min_accounts alone, and every set of linked groups as one."""
     mapping = [(row.group, ALONE + row.group, 1) for row in
                groups.filter(groups["size"] >= settings.min_accounts).select("group").collect()]
-    for members in linked_sets(links):
+    for members in sets:
         name = LINKED + members[0]
         mapping.extend((group, name, len(members)) for group in members)
     return mapping

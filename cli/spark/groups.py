@@ -82,21 +82,56 @@ def coposting_links(groups: DataFrame, population: int, window_seconds: float) -
     """(a, b) pairs of specific groups linked by co-posting (`coposting.linked`)."""
     from pyspark.sql import functions as F
 
-    eligible = groups.filter(F.col("specific") & F.col("size").between(MIN_SHARED, MAX_GROUP_ACCOUNTS))
-    held = eligible.select("group", F.explode("accounts").alias("account"))
+    held = _coposting_groups(groups).select("group", F.explode("accounts").alias("account"))
     busy = held.groupBy("account").count().filter(F.col("count") > MAX_GROUPS_PER_ACCOUNT)
     held = held.join(busy, "account", "left_anti")
     left, right = held.alias("l"), held.alias("r")
     shared = (left.join(right, (F.col("l.account") == F.col("r.account")) & (F.col("l.group") < F.col("r.group")))
               .groupBy(F.col("l.group").alias("a"), F.col("r.group").alias("b")).count()
               .withColumnRenamed("count", "shared").filter(F.col("shared") >= MIN_SHARED))
-    facts = groups.select("group", "size", F.col("first_us") / 1e6, F.col("last_us") / 1e6).toDF(
-        "group", "size", "first", "last")
+    facts = _facts(groups)
     a_facts = facts.toDF("a", "size_a", "first_a", "last_a")
     b_facts = facts.toDF("b", "size_b", "first_b", "last_b")
     pairs = shared.join(a_facts, "a").join(b_facts, "b")
     return pairs.rdd.mapPartitions(lambda rows: _linked_rows(rows, population, window_seconds)).toDF(
         "a string, b string")
+
+
+def pool_ties(groups: DataFrame) -> DataFrame:
+    """(a, b, ties, size_a, first_a, last_a, size_b, first_b, last_b): for each pair of co-posting's groups, the
+    accounts that posted in exactly those two (`detectors.pools`), with each group's accounts and posting span."""
+    from pyspark.sql import functions as F
+
+    held = _coposting_groups(groups).select("group", F.explode("accounts").alias("account"))
+    pairs = (held.groupBy("account").agg(F.sort_array(F.collect_list("group")).alias("groups"))
+             .filter(F.size("groups") == 2)
+             .groupBy(F.col("groups")[0].alias("a"), F.col("groups")[1].alias("b")).count()
+             .withColumnRenamed("count", "ties"))
+    facts = _facts(_coposting_groups(groups))
+    return (pairs.join(facts.toDF("a", "size_a", "first_a", "last_a"), "a")
+            .join(facts.toDF("b", "size_b", "first_b", "last_b"), "b"))
+
+
+def coposting_facts(groups: DataFrame, wanted: list[str]) -> DataFrame:
+    """(group, size, first, last) of the `wanted` groups co-posting judges: accounts and posting span (seconds)."""
+    from pyspark.sql import functions as F
+
+    return _facts(_coposting_groups(groups).filter(F.col("group").isin(wanted)))
+
+
+def _facts(groups: DataFrame) -> DataFrame:
+    """(group, size, first, last): each group's accounts and posting span in epoch seconds."""
+    from pyspark.sql import functions as F
+
+    return groups.select("group", "size", (F.col("first_us") / 1e6).alias("first"),
+                         (F.col("last_us") / 1e6).alias("last"))
+
+
+def _coposting_groups(groups: DataFrame) -> DataFrame:
+    """The groups co-posting judges (`CoPosting.update`): specific messages of MIN_SHARED to MAX_GROUP_ACCOUNTS."""
+    from pyspark.sql import functions as F
+
+    return groups.filter(F.col("specific") & F.col("size").between(MIN_SHARED, MAX_GROUP_ACCOUNTS))
 
 
 def creation_traits(member_posts: DataFrame, settings: DetectionSettings) -> dict[str, Traits]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from cli.real_text import real_users
 from cli.scan import ScanResult, scan
 from cli.synthetic import START, generate
 from detectors import DetectionSettings
@@ -33,7 +35,7 @@ def feed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
     """The generator's posts over 48 hours in three files (two gzipped) cut at 17 h and 33 h, with hostile lines
     and a post id repeated in a later file."""
     folder = tmp_path_factory.mktemp("feed")
-    records = generate(2500, seed=21).posts
+    records = sorted(generate(2500, seed=21).posts + _pool_campaign(), key=lambda record: record["created_at"])
     cuts = [(START + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ") for hours in (17, 33)]
     parts: list[list[bytes]] = [[], [], []]
     for record in records:
@@ -48,6 +50,21 @@ def feed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
             with gzip.open(folder / f"part-{number}.jsonl.gz", "wb") as stream:
                 stream.write(body)
     return folder, records
+
+
+def _pool_campaign() -> list[dict]:
+    """30 accounts each posting two of a pool of 20 real tweets within 3 hours: only pool ties join its messages."""
+    rng = random.Random(4)
+    pool = [text for user in real_users()[-400:] for text in user.texts if len(text) >= 60][:20]
+    records = []
+    for number in range(30):
+        author = {"id": f"pool{number}", "handle": f"pool{number}", "created_at": "2025-12-01T00:00:00Z",
+                  "followers_count": rng.randint(0, 50), "default_avatar": False}
+        for text in rng.sample(pool, 2):
+            when = START + timedelta(hours=20, minutes=rng.uniform(0, 180))
+            records.append({"id": f"pool-{number}-{len(records)}", "created_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            "text": text, "author": author, "media": [], "urls": []})
+    return records
 
 
 SCANS = """
@@ -94,6 +111,8 @@ def test_spark_finds_what_scan_finds_across_files_windows_and_hostile_lines(feed
     assert sorted(map(tuple, whole["skipped"])) == sorted((s.where, s.problem) for s in default.skipped)
     accounts = [a for c in whole["clusters"] for a in c["accounts"]]
     assert len(accounts) == len(set(accounts))  # each account in at most one cluster
+    [pool] = [c for c in whole["clusters"] if any(a.startswith("pool") for a in c["accounts"])]
+    assert len(pool["accounts"]) >= 27 and any("co-posted" in reason for reason in pool["reasons"])
 
 
 def test_the_cli_scans_parquet_over_a_period_and_writes_the_clusters(feed, tmp_path: Path, run_cli) -> None:

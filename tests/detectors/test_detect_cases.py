@@ -291,3 +291,14 @@ def test_a_campaigns_picture_under_captions_a_few_of_its_accounts_happen_to_shar
                        picture if scene.rng.random() < 0.5 else ())
     [card] = holding(scene.clusters(), members)
     assert len(members.intersection(card.accounts)) >= 0.95 * len(members)
+
+
+def test_accounts_each_posting_two_of_a_pool_of_twenty_messages_are_one_card() -> None:
+    # two messages of the pool share one poster or none, too few for co-posting to link any pair; the
+    # accounts that each posted two of them tie the pool together as a set (`pools`)
+    scene = Scene(seed=14, organic_accounts=4000)
+    pool = [text for text in (scene.own_text() for _ in range(400)) if len(text) >= 60][:20]
+    members = scene.campaign(30, ages=(30, 180), messages=pool, per_account=(2, 2), hours=3)
+    [card] = holding(scene.clusters(), members)
+    assert len(members & set(card.accounts)) >= 0.9 * len(members)
+    assert any("co-posted" in reason for reason in card.reasons)

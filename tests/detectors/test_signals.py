@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import random
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 from detectors.accounts import creation_batch, newness
 from detectors.behaviour import behaviour, core_members, core_span, repeaters, tightness
+from detectors.chance import poisson_tail
 from detectors.cohort import Population
-from detectors.coposting import CoPosting, chance_of_overlap, linked_sets
+from detectors.coposting import CoPosting, linked_sets
 from detectors.evasion import disguise_evidence, disguised
 from detectors.kinship import Traits, kin_links
+from detectors.pools import pooled_sets
 from domain.models import Author, Post
 
 T0 = datetime(2026, 2, 20, 12, tzinfo=UTC)
@@ -74,9 +78,9 @@ def test_the_organic_author_a_campaign_copied_is_not_a_member() -> None:
 
 
 def test_chance_overlap_is_a_poisson_tail() -> None:
-    assert chance_of_overlap(0, 1.0) == 1.0 and chance_of_overlap(1, 2.0) == 1.0
-    assert chance_of_overlap(3, 0.01) < 2e-7 < chance_of_overlap(2, 0.01) < 1e-4
-    assert chance_of_overlap(30, 12.5) < 1e-4 < chance_of_overlap(20, 12.5)
+    assert poisson_tail(0, 1.0) == 1.0 and poisson_tail(1, 2.0) == 1.0
+    assert poisson_tail(3, 0.01) < 2e-7 < poisson_tail(2, 0.01) < 1e-4
+    assert poisson_tail(30, 12.5) < 1e-4 < poisson_tail(20, 12.5)
 
 
 def test_messages_of_a_pool_link_when_their_posters_overlap_beyond_chance() -> None:
@@ -103,6 +107,46 @@ def test_two_communities_joined_by_one_link_are_two_sets_and_a_campaign_held_by_
     chain = list(pairwise(range(20, 27)))  # sparse links of one pool: each message to the next
     assert linked_sets([*star, *chain]) == [list(range(10, 18)), list(range(20, 27))]
     assert linked_sets([*fans, *star, (4, 10)]) == [[1, 2, 3, 4, *range(10, 18)]]  # one side is a star: held
+
+
+def _pool_ties(rng: random.Random, groups: list[int], accounts: int) -> Counter[tuple[int, int]]:
+    """Ties of `accounts` accounts each posting two of `groups`, picked at random."""
+    ties: Counter[tuple[int, int]] = Counter()
+    for _ in range(accounts):
+        a, b = sorted(rng.sample(groups, 2))
+        ties[a, b] += 1
+    return ties
+
+
+def test_a_pool_whose_accounts_each_posted_two_messages_is_one_set_and_organic_ties_at_chance_are_not() -> None:
+    rng = random.Random(3)
+    sizes, spans = dict.fromkeys(range(1000), 3), dict.fromkeys(range(1000), (0.0, HOUR))
+    campaign = list(range(20))  # 30 accounts, each two of 20 messages: no pair shares more than a few
+    organic = list(range(100, 700))  # a day of sharing: 1,500 accounts posting two of 600 groups at random
+    ties = _pool_ties(rng, campaign, 30) + _pool_ties(rng, organic, 1500)
+    assert max(ties[pair] for pair in ties if pair[1] < 20) <= 3
+    strong = [[100, 101, 102]]  # co-posting's own set stays as it was
+    [pool, kept] = pooled_sets(strong, ties, sizes, spans, 20_000, window_seconds=86400)
+    assert kept == strong[0] and set(pool) <= set(campaign) and len(pool) >= 12  # less those tied by one or none
+    assert pooled_sets(strong, _pool_ties(rng, organic, 1500), sizes, spans, 20_000, 86400) == strong
+    days_apart = {group: (3 * 86400.0 * (group % 2), 3 * 86400.0 * (group % 2) + HOUR) for group in range(20)}
+    assert pooled_sets([], _pool_ties(rng, campaign, 30), sizes, days_apart, 20_000, 86400) == []  # never in one window
+
+
+def test_ties_follow_accounts_into_and_out_of_their_second_group() -> None:
+    linking = CoPosting(lambda: 20_000, window_seconds=86400)
+    rng = random.Random(5)
+    members = {group: set() for group in range(12)}
+    for account in range(24):
+        for group in rng.sample(range(12), 2):
+            members[group].add(f"c{account}")
+    for group, accounts in members.items():
+        linking.update(group, frozenset(accounts))
+    [pool] = linking.merged()
+    assert len(pool) >= 10
+    for group in pool:
+        linking.update(group, None)
+    assert linking.merged() == []
 
 
 def test_groups_whose_creation_and_posting_spans_coincide_are_kin() -> None:
