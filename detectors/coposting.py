@@ -13,13 +13,11 @@ re-counts the overlaps of the groups it changed, not of every group in the windo
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable
-from typing import TypeVar
+from collections.abc import Callable, Iterable
 
+from detectors.bridges import linked_sets
 from detectors.chance import MIN_POPULATION, poisson_tail
 from detectors.pools import pooled_sets
-
-Group = TypeVar("Group", bound=Hashable)
 
 MIN_SHARED = 2
 """Two messages must share at least this many posters to be linked: one is always coincidence."""
@@ -31,8 +29,6 @@ stock text (which other campaigns' accounts also posted) does not link that text
 popular text cannot chain two campaigns, or a campaign and its organic sources, into one."""
 MAX_GROUP_ACCOUNTS = 2000
 """Bigger groups are broad public sharing; they are judged on their own, never linked."""
-MIN_CYCLE = 3
-"""Groups a side must hold to hold a cycle of links, below which `linked_sets` never cuts it off."""
 MAX_GROUPS_PER_ACCOUNT = 50
 """An account in more groups than this is a prolific poster and says nothing about pairing."""
 
@@ -62,7 +58,6 @@ class CoPosting:
         """Groups posted further apart than this are never linked (the rolling window never holds both)."""
         self._accounts: dict[int, frozenset[str]] = {}
         self._spans: dict[int, tuple[float, float]] = {}
-        self._sizes: dict[int, int] = {}
         self._by_account: dict[str, set[int]] = defaultdict(set)
         self._links: dict[int, set[int]] = defaultdict(set)
         self._ties: Counter[tuple[int, int]] = Counter()
@@ -72,7 +67,6 @@ class CoPosting:
         """Set (or, with None, drop) one group's accounts and posting span (epoch seconds); re-link it."""
         old = self._accounts.pop(group, None)
         self._spans.pop(group, None)
-        self._sizes.pop(group, None)
         if old is not None:
             for account in old:
                 holders = self._by_account[account]
@@ -100,7 +94,6 @@ class CoPosting:
                 self._links[other].add(group)
         self._accounts[group] = accounts
         self._spans[group] = span
-        self._sizes[group] = len(accounts)
         for account in accounts:
             holders = self._by_account[account]
             self._tie(holders, -1)
@@ -122,97 +115,8 @@ class CoPosting:
         `extra` links more pairs of current groups (co-creation); they join sets like co-posting links.
         """
         sets = linked_sets([(a, b) for a, others in self._links.items() for b in others if a < b] + list(extra))
-        return pooled_sets(sets, self._ties, self._sizes, self._spans, self.population(), self.window_seconds)
+        return pooled_sets(sets, self._ties, self._size_of, self._spans, self.population(), self.window_seconds)
 
-
-def linked_sets(links: Iterable[tuple[Group, Group]]) -> list[list[Group]]:
-    """The sets of groups to merge: connected sets of linked groups, each cut at its lone bridges (`_cut`).
-
-    Each set sorted, and the sets by their first group, so both engines name and list them alike.
-    """
-    neighbours: dict[Group, set[Group]] = defaultdict(set)
-    for a, b in links:
-        if a != b:
-            neighbours[a].add(b)
-            neighbours[b].add(a)
-    seen: set[Group] = set()
-    found: list[list[Group]] = []
-    for start in neighbours:
-        if start in seen:
-            continue
-        seen.add(start)
-        component, frontier = [start], [start]
-        while frontier:
-            for other in neighbours[frontier.pop()]:
-                if other not in seen:
-                    seen.add(other)
-                    component.append(other)
-                    frontier.append(other)
-        found.extend(sorted(part) for part in _cut(component, neighbours))
-    return sorted(found)
-
-
-def _cut(component: list[Group], neighbours: dict[Group, set[Group]]) -> list[list[Group]]:
-    """`component` split wherever one link alone joins two sets that each hold together without it.
-
-    Two communities that each link several messages of their own over and over, joined by one shared
-    message, are two: fans re-sharing a band's announcements and a campaign that happened to post one
-    of them. A side that is a chain or a star (each of its groups held by one link, as a campaign's
-    texts hang on its picture) may be one campaign's sparse links and stays joined. The most even
-    such link is cut first, then each side is cut again.
-    """
-    if len(component) < 2 * MIN_CYCLE:
-        return [component]
-    members = set(component)
-    bridges = sorted(_bridges(component[0], neighbours, members),
-                     key=lambda bridge: -min(bridge[2], len(component) - bridge[2]))
-    for parent, child, below in bridges:
-        if min(below, len(component) - below) < MIN_CYCLE:
-            break  # the rest are less even still
-        side, frontier = {child}, [child]
-        while frontier:
-            node = frontier.pop()
-            for other in neighbours[node] & members:
-                if other not in side and not (node == child and other == parent):
-                    side.add(other)
-                    frontier.append(other)
-        rest = members - side
-        if _holds_a_cycle(side, neighbours) and _holds_a_cycle(rest, neighbours):
-            return (_cut([group for group in component if group in side], neighbours)
-                    + _cut([group for group in component if group in rest], neighbours))
-    return [component]
-
-
-def _holds_a_cycle(groups: set[Group], neighbours: dict[Group, set[Group]]) -> bool:
-    """Whether the links among connected `groups` are more than a tree's (some group is held by two)."""
-    links = sum(len(neighbours[group] & groups) for group in groups) // 2
-    return links >= len(groups)
-
-
-def _bridges(root: Group, neighbours: dict[Group, set[Group]],
-             members: set[Group]) -> Iterable[tuple[Group, Group, int]]:
-    """Each link of `members` whose removal disconnects them, as (parent, child, groups on the child's side),
-    by an iterative depth-first search that keeps each group's discovery order and lowest reachable order."""
-    order: dict[Group, int] = {root: 0}
-    low: dict[Group, int] = {root: 0}
-    size: dict[Group, int] = {root: 1}
-    stack: list[tuple[Group, Group | None, list[Group]]] = [(root, None, sorted(neighbours[root] & members))]
-    while stack:
-        node, parent, pending = stack[-1]
-        if pending:
-            other = pending.pop()
-            if other == parent:
-                continue
-            if other in order:
-                low[node] = min(low[node], order[other])
-            else:
-                order[other] = low[other] = len(order)
-                size[other] = 1
-                stack.append((other, node, sorted(neighbours[other] & members)))
-            continue
-        stack.pop()
-        if parent is not None:
-            low[parent] = min(low[parent], low[node])
-            size[parent] += size[node]
-            if low[node] > order[parent]:
-                yield parent, node, size[node]
+    def _size_of(self, group: int) -> int:
+        """The accounts of a group co-posting judges; none for one it does not (too big, or not specific)."""
+        return len(self._accounts.get(group, ()))

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from detectors.bridges import linked_sets
 from detectors.chance import MIN_POPULATION, poisson_tail
 
 MIN_TIES = 2
@@ -37,14 +38,14 @@ Span = tuple[float, float]
 
 
 def pooled_sets(sets: Sequence[Sequence[Group]], ties: Mapping[tuple[Group, Group], int],
-                sizes: Mapping[Group, int], spans: Mapping[Group, Span], population: int,
+                size_of: Callable[[Group], int], spans: Mapping[Group, Span], population: int,
                 window_seconds: float) -> list[list[Group]]:
     """`sets` (linked groups, each group in one at most) with the units that pool ties join merged.
 
-    `ties` counts, for pairs of groups, the accounts that posted in exactly those two; `sizes` gives
+    `ties` counts, for pairs of groups, the accounts that posted in exactly those two; `size_of` gives
     each group's accounts, `spans` its first and last post time (epoch seconds); `population` the
     accounts active. Units posted further apart than `window_seconds` are not tied. Sorted like
-    `coposting.linked_sets`.
+    `bridges.linked_sets`.
     """
     unit_of: dict[Group, Group] = {}
     groups_of: dict[Group, Sequence[Group]] = {}
@@ -63,18 +64,20 @@ def pooled_sets(sets: Sequence[Sequence[Group]], ties: Mapping[tuple[Group, Grou
     between = first != second  # ties inside one unit are no evidence of anything beyond it
     first, second, counts = first[between], second[between], counts[between]
     ends = np.bincount(first, counts, len(units)) + np.bincount(second, counts, len(units))
-    core = _peeled(first, second, counts, len(units))
+    core = np.flatnonzero(_peeled(first, second, counts, np.ones(len(first), dtype=bool), len(units)))
     spans_of = {unit: _span([spans[group] for group in groups_of.get(unit, (unit,)) if group in spans])
                 for unit in units[np.union1d(first[core], second[core])].tolist()}
+    together = np.zeros(len(first), dtype=bool)
+    together[core] = [max(spans_of[u][0], spans_of[v][0]) - min(spans_of[u][1], spans_of[v][1]) <= window_seconds
+                      for u, v in zip(units[first[core]].tolist(), units[second[core]].tolist(), strict=True)]
+    core = np.flatnonzero(_peeled(first, second, counts, together, len(units)))
     neighbours: dict[Group, dict[Group, int]] = defaultdict(dict)
     for u, v, count in zip(units[first[core]].tolist(), units[second[core]].tolist(), counts[core].tolist(),
                            strict=True):
-        (first_u, last_u), (first_v, last_v) = spans_of[u], spans_of[v]
-        if max(first_u, first_v) - min(last_u, last_v) <= window_seconds:
-            neighbours[u][v] = neighbours[v][u] = count
+        neighbours[u][v] = neighbours[v][u] = count
     tie_ends = dict(zip(units.tolist(), ends.tolist(), strict=True))
     pooled = _pools(neighbours, tie_ends, max(MIN_POPULATION, int(ends.sum())),
-                    lambda unit: sum(sizes.get(group, 0) for group in groups_of.get(unit, (unit,))),
+                    lambda unit: sum(map(size_of, groups_of.get(unit, (unit,)))),
                     max(MIN_POPULATION, population))
     if not pooled:
         return [list(members) for members in sets]
@@ -89,10 +92,9 @@ def _span(spans: list[Span]) -> Span:
     return min(first for first, _ in spans), max(last for _, last in spans)
 
 
-def _peeled(first: np.ndarray, second: np.ndarray, counts: np.ndarray, units: int) -> np.ndarray:
-    """Which ties (unit index pairs with their counts) join units that each keep MIN_TIES or more once every unit
-    with fewer is peeled away, and the ties it had with it, again and again."""
-    kept = np.ones(len(first), dtype=bool)
+def _peeled(first: np.ndarray, second: np.ndarray, counts: np.ndarray, kept: np.ndarray, units: int) -> np.ndarray:
+    """Which of the `kept` ties (unit index pairs with their counts) join units that each keep MIN_TIES or more once
+    every unit with fewer is peeled away, and the ties it had with it, again and again."""
     while True:
         degree = np.bincount(first[kept], counts[kept], units) + np.bincount(second[kept], counts[kept], units)
         holding = degree >= MIN_TIES
@@ -104,33 +106,11 @@ def _peeled(first: np.ndarray, second: np.ndarray, counts: np.ndarray, units: in
 
 def _pools(neighbours: Mapping[Group, Mapping[Group, int]], ends: Mapping[Group, int], all_ends: int,
            size_of: Callable[[Group], int], population: int) -> list[list[Group]]:
-    """The connected sets of tied units (`neighbours`) each tied to the rest by MIN_TIES or more, whose ties beat
-    chance: by where their tie `ends` would fall among `all_ends`, and by their accounts (`size_of`)."""
-    degree = {unit: sum(others.values()) for unit, others in neighbours.items()}
-    alive = set(neighbours)
-    loose = [unit for unit, ties in degree.items() if ties < MIN_TIES]
-    while loose:
-        unit = loose.pop()
-        if unit not in alive:
-            continue
-        alive.discard(unit)
-        for other, count in neighbours[unit].items():
-            if other in alive:
-                degree[other] -= count
-                if degree[other] < MIN_TIES:
-                    loose.append(other)
-    pools, seen = [], set()
-    for start in sorted(alive):
-        if start in seen:
-            continue
-        seen.add(start)
-        pool, frontier = [start], [start]
-        while frontier:
-            for other in neighbours[frontier.pop()]:
-                if other in alive and other not in seen:
-                    seen.add(other)
-                    pool.append(other)
-                    frontier.append(other)
+    """The sets of tied units (`neighbours`, each tied to the rest by MIN_TIES or more), cut at lone bridges as
+    co-posting's are (a campaign one account ties to an organic core is apart from it), whose ties beat chance: by
+    where their tie `ends` would fall among `all_ends`, and by their accounts (`size_of`)."""
+    pools = []
+    for pool in linked_sets((unit, other) for unit, others in neighbours.items() for other in others):
         inside = set(pool)
         internal = sum(count for unit in pool for other, count in neighbours[unit].items() if other in inside) // 2
         expected = max(_pairs_total([ends[unit] for unit in pool]) / all_ends,

@@ -35,8 +35,8 @@ from cli.spark.groups import (
 from cli.spark.read import input_bytes, read_posts
 from cli.spark.rows import POST_NAMES, row_post
 from cli.spark.session import spark_session
+from detectors.bridges import linked_sets
 from detectors.cohort import Population
-from detectors.coposting import linked_sets
 from detectors.judge import choose, judge
 from detectors.kinship import kin_links
 from detectors.nodes import NodeRef
@@ -156,7 +156,7 @@ def _pooled(groups: DataFrame, sets: list[list[str]], population: int,
     if ties and members:  # a set's span is that of all its groups co-posting judges, as in the window
         for row in coposting_facts(groups, members).collect():
             sizes[row.group], spans[row.group] = row.size, (row.first, row.last)
-    return pooled_sets(sets, ties, sizes, spans, population, settings.window_seconds)
+    return pooled_sets(sets, ties, lambda group: sizes.get(group, 0), spans, population, settings.window_seconds)
 
 
 def _candidates(groups: DataFrame, sets: list[list[str]], settings: DetectionSettings) -> list[tuple[str, str, int]]:
