@@ -76,7 +76,8 @@ def pooled_sets(sets: Sequence[Sequence[Group]], ties: Mapping[tuple[Group, Grou
     for u, v, count in zip(units[first[core]].tolist(), units[second[core]].tolist(), counts[core].tolist(),
                            strict=True):
         neighbours[u][v] = neighbours[v][u] = count
-    tie_ends = dict(zip(units.tolist(), ends.tolist(), strict=True))
+    tied = np.union1d(first[core], second[core])
+    tie_ends = dict(zip(units[tied].tolist(), ends[tied].tolist(), strict=True))  # only the sets' units need theirs
     pooled = _pools(neighbours, tie_ends, max(MIN_POPULATION, int(ends.sum())),
                     lambda unit: sum(map(size_of, groups_of.get(unit, (unit,)))),
                     max(MIN_POPULATION, population))

@@ -102,12 +102,13 @@ def pool_ties(groups: DataFrame) -> DataFrame:
     accounts that posted in exactly those two (`detectors.pools`), with each group's accounts and posting span."""
     from pyspark.sql import functions as F
 
-    held = _coposting_groups(groups).select("group", F.explode("accounts").alias("account"))
+    eligible = _coposting_groups(groups)
+    held = eligible.select("group", F.explode("accounts").alias("account"))
     pairs = (held.groupBy("account").agg(F.sort_array(F.collect_list("group")).alias("groups"))
              .filter(F.size("groups") == 2)
              .groupBy(F.col("groups")[0].alias("a"), F.col("groups")[1].alias("b")).count()
              .withColumnRenamed("count", "ties"))
-    facts = _facts(_coposting_groups(groups))
+    facts = _facts(eligible)
     return (pairs.join(facts.toDF("a", "size_a", "first_a", "last_a"), "a")
             .join(facts.toDF("b", "size_b", "first_b", "last_b"), "b"))
 
